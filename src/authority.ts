@@ -1,0 +1,76 @@
+import { configError } from './errors.js';
+
+/** Hosts of Microsoft Entra ID's public and national clouds. */
+const ENTRA_HOSTS: ReadonlySet<string> = new Set([
+  'login.microsoftonline.com',
+  'login.microsoft.com',
+  'login.windows.net',
+  'login.microsoftonline.us',
+  'login.chinacloudapi.cn',
+  'login.partner.microsoftonline.cn',
+]);
+
+const MULTI_TENANT = new Set(['common', 'organizations']);
+const CONSUMERS_TENANT_ID = '9188040d-6c67-4c5b-b112-36a304b66dad';
+
+/** `entra`: Microsoft Entra ID's v2 dialect (`client_info`, `tid`, MSSTS accounts); `oidc`: any OpenID Provider. */
+export type AuthorityType = 'entra' | 'oidc';
+
+/** An authority URL understood once, when the client is built. */
+export interface Authority {
+  /** The issuer identifier used for discovery (never the .well-known URL, so the issuer is checked). */
+  readonly issuer: URL;
+  /** MSAL's "environment": the authority's host (with port when not the default). */
+  readonly environment: string;
+  readonly type: AuthorityType;
+  /** The tenant in the authority path for Entra (`common`, a GUID, a domain), else undefined. */
+  readonly tenant: string | undefined;
+  /** `/common` or `/organizations`: ID tokens from any tenant fit the issuer template, so `allowedTenants` must narrow it. */
+  readonly multiTenant: boolean;
+}
+
+/**
+ * Parses an authority: any OIDC issuer URL, or Entra's
+ * `https://login.microsoftonline.com/<tenant|organizations|common|consumers>/v2.0`
+ * (`/v2.0` is added when missing). Throws `invalid_config` naming `authority`.
+ *
+ * @example
+ * ```ts
+ * parseAuthority('https://login.microsoftonline.com/contoso.onmicrosoft.com', {}).issuer.href
+ * // 'https://login.microsoftonline.com/contoso.onmicrosoft.com/v2.0'
+ * ```
+ */
+export function parseAuthority(value: unknown, options: { allowInsecureRequests?: boolean; authorityType?: AuthorityType }): Authority {
+  if (typeof value !== 'string' || value.length === 0) throw configError('authority', 'is required: the OpenID Provider\'s issuer URL');
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw configError('authority', `is not a URL: "${value.slice(0, 200)}"`);
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') throw configError('authority', 'must be an https:// URL');
+  if (url.protocol === 'http:' && !options.allowInsecureRequests) {
+    throw configError('authority', 'uses http://; set allowInsecureRequests: true for a development OP (never in production)');
+  }
+  if (url.search || url.hash) throw configError('authority', 'must not have a query or fragment');
+  if (url.pathname.includes('/.well-known/')) {
+    throw configError('authority', 'must be the issuer URL, not the discovery document URL (the issuer could not be checked)');
+  }
+  if (url.username || url.password) throw configError('authority', 'must not carry credentials');
+
+  const isEntraHost = ENTRA_HOSTS.has(url.hostname);
+  const type: AuthorityType = options.authorityType ?? (isEntraHost ? 'entra' : 'oidc');
+  if (!isEntraHost) {
+    url.pathname = url.pathname.replace(/\/+$/, '');
+    return { issuer: url, environment: url.host, type, tenant: undefined, multiTenant: false };
+  }
+
+  const segments = url.pathname.split('/').filter(Boolean);
+  const [tenant, version, ...rest] = segments;
+  if (!tenant || rest.length > 0 || (version !== undefined && version !== 'v2.0')) {
+    throw configError('authority', 'must look like https://login.microsoftonline.com/<tenant>/v2.0');
+  }
+  const normalizedTenant = tenant.toLowerCase() === 'consumers' ? CONSUMERS_TENANT_ID : tenant.toLowerCase();
+  url.pathname = `/${normalizedTenant}/v2.0`;
+  return { issuer: url, environment: url.host, type, tenant: normalizedTenant, multiTenant: MULTI_TENANT.has(normalizedTenant) };
+}

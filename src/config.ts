@@ -1,0 +1,194 @@
+import { X509Certificate, createPrivateKey, createHash, type KeyObject } from 'node:crypto';
+import { parseAuthority, type Authority, type AuthorityType } from './authority.js';
+import { configError } from './errors.js';
+import { MemoryTokenCacheStore } from './stores/memory.js';
+import type { TokenCacheStore } from './stores/types.js';
+
+/**
+ * A pino-style logger. authflow logs one line per call to the OP (endpoint, status, duration,
+ * correlation id) at `debug`, failures at `warn`; never a token, code, verifier, assertion or secret.
+ */
+export interface Logger {
+  debug(obj: Record<string, unknown>, msg?: string): void;
+  info(obj: Record<string, unknown>, msg?: string): void;
+  warn(obj: Record<string, unknown>, msg?: string): void;
+  error(obj: Record<string, unknown>, msg?: string): void;
+}
+
+const noop = (): void => {};
+/** The default logger: says nothing. */
+export const silentLogger: Logger = { debug: noop, info: noop, warn: noop, error: noop };
+
+/** A client secret, sent in the request body (`client_secret_post`, Entra's choice) or as HTTP Basic. */
+export interface SecretCredential {
+  secret: string;
+  authMethod?: 'client_secret_post' | 'client_secret_basic';
+}
+
+/**
+ * A certificate credential (`private_key_jwt`, RFC 7523): PEM private key and X.509 certificate.
+ * The assertion carries `x5t#S256` from the certificate, as Entra expects.
+ */
+export interface CertificateCredential {
+  privateKey: string;
+  certificate: string;
+  /** Signing algorithm of the client assertion. Default `RS256`. */
+  algorithm?: 'RS256' | 'PS256';
+}
+
+export type ClientCredential = SecretCredential | CertificateCredential;
+
+export interface ConfidentialClientOptions {
+  /** The application (client) id registered at the OP. */
+  clientId: string;
+  /** Issuer URL, or `https://login.microsoftonline.com/<tenant>/v2.0`. */
+  authority: string;
+  credential: ClientCredential;
+  /** Where token caches live. Default: a bounded in-memory store (one process only). */
+  cacheStore?: TokenCacheStore;
+  /** Tenant ids accepted in ID tokens. Required for Entra `/common` and `/organizations`. */
+  allowedTenants?: readonly string[];
+  /** Allow `http://` OPs (development OPs only). Never a default. */
+  allowInsecureRequests?: boolean;
+  /** Force the authority's dialect; detected from the host otherwise (Entra hosts -> `entra`). */
+  authorityType?: AuthorityType;
+  logger?: Logger;
+  /** Timeout of each request to the OP, in milliseconds. Default 10,000. */
+  timeoutMs?: number;
+  /** A cached access token expiring within this many seconds is not served. Default 300 (MSAL's). */
+  tokenRenewalOffsetSeconds?: number;
+  /** How long an auth-code flow may wait for its callback, in seconds. Default 600. */
+  flowLifetimeSeconds?: number;
+  /** Clock skew tolerated on ID token `exp`/`iat`, in seconds. Default 60. */
+  clockToleranceSeconds?: number;
+}
+
+/** The validated, normalised form every other module reads. */
+export interface ClientConfig {
+  clientId: string;
+  authority: Authority;
+  credential: ResolvedCredential;
+  cacheStore: TokenCacheStore;
+  allowedTenants: ReadonlySet<string> | undefined;
+  allowInsecureRequests: boolean;
+  logger: Logger;
+  timeoutMs: number;
+  tokenRenewalOffsetSeconds: number;
+  flowLifetimeSeconds: number;
+  clockToleranceSeconds: number;
+}
+
+export type ResolvedCredential =
+  | { kind: 'secret'; secret: string; authMethod: 'client_secret_post' | 'client_secret_basic' }
+  | { kind: 'certificate'; privateKey: KeyObject; x5tS256: string; algorithm: 'RS256' | 'PS256' };
+
+/**
+ * Checks confidential-client options once, when the client is built; each refusal names the option.
+ * Throws `AuthError('invalid_config')`.
+ */
+export function resolveClientConfig(options: ConfidentialClientOptions): ClientConfig {
+  if (options === null || typeof options !== 'object') throw configError('options', 'must be an object');
+  const { clientId } = options;
+  if (typeof clientId !== 'string' || clientId.trim() === '') throw configError('clientId', 'is required (the application id registered at the OP)');
+  const allowInsecureRequests = options.allowInsecureRequests === true;
+  if (options.authorityType !== undefined && options.authorityType !== 'entra' && options.authorityType !== 'oidc') {
+    throw configError('authorityType', 'must be "entra" or "oidc"');
+  }
+  const authority = parseAuthority(options.authority, { allowInsecureRequests, authorityType: options.authorityType });
+  const allowedTenants = resolveAllowedTenants(options.allowedTenants, authority);
+  return {
+    clientId,
+    authority,
+    credential: resolveCredential(options.credential),
+    cacheStore: resolveStore(options.cacheStore),
+    allowedTenants,
+    allowInsecureRequests,
+    logger: resolveLogger(options.logger),
+    timeoutMs: positive('timeoutMs', options.timeoutMs, 10_000),
+    tokenRenewalOffsetSeconds: nonNegative('tokenRenewalOffsetSeconds', options.tokenRenewalOffsetSeconds, 300),
+    flowLifetimeSeconds: positive('flowLifetimeSeconds', options.flowLifetimeSeconds, 600),
+    clockToleranceSeconds: nonNegative('clockToleranceSeconds', options.clockToleranceSeconds, 60),
+  };
+}
+
+function resolveCredential(credential: unknown): ResolvedCredential {
+  if (credential === null || typeof credential !== 'object') {
+    throw configError('credential', 'is required: { secret } or { privateKey, certificate }');
+  }
+  const c = credential as Partial<SecretCredential & CertificateCredential>;
+  const hasSecret = c.secret !== undefined;
+  const hasCertificate = c.privateKey !== undefined || c.certificate !== undefined;
+  if (hasSecret && hasCertificate) throw configError('credential', 'has both a secret and a certificate: give one');
+  if (hasSecret) {
+    if (typeof c.secret !== 'string' || c.secret === '') throw configError('credential.secret', 'must be a non-empty string');
+    const authMethod = c.authMethod ?? 'client_secret_post';
+    if (authMethod !== 'client_secret_post' && authMethod !== 'client_secret_basic') {
+      throw configError('credential.authMethod', 'must be "client_secret_post" or "client_secret_basic"');
+    }
+    return { kind: 'secret', secret: c.secret, authMethod };
+  }
+  if (!hasCertificate) throw configError('credential', 'is required: { secret } or { privateKey, certificate }');
+  if (typeof c.privateKey !== 'string') throw configError('credential.privateKey', 'must be a PEM private key');
+  if (typeof c.certificate !== 'string') throw configError('credential.certificate', 'must be a PEM X.509 certificate');
+  const algorithm = c.algorithm ?? 'RS256';
+  if (algorithm !== 'RS256' && algorithm !== 'PS256') throw configError('credential.algorithm', 'must be "RS256" or "PS256"');
+  let privateKey: KeyObject;
+  try {
+    privateKey = createPrivateKey(c.privateKey);
+  } catch {
+    throw configError('credential.privateKey', 'is not a readable PEM private key');
+  }
+  if (privateKey.asymmetricKeyType !== 'rsa') throw configError('credential.privateKey', 'must be an RSA key (RS256/PS256)');
+  let certificate: X509Certificate;
+  try {
+    certificate = new X509Certificate(c.certificate);
+  } catch {
+    throw configError('credential.certificate', 'is not a readable PEM X.509 certificate');
+  }
+  if (!certificate.checkPrivateKey(privateKey)) throw configError('credential.certificate', 'does not match credential.privateKey');
+  const x5tS256 = createHash('sha256').update(certificate.raw).digest('base64url');
+  return { kind: 'certificate', privateKey, x5tS256, algorithm };
+}
+
+function resolveAllowedTenants(value: unknown, authority: Authority): ReadonlySet<string> | undefined {
+  if (value === undefined) {
+    if (authority.multiTenant) {
+      throw configError('allowedTenants', `is required with the multi-tenant authority "${authority.tenant}": list the tenant ids you accept`);
+    }
+    return undefined;
+  }
+  if (!Array.isArray(value) || value.length === 0 || !value.every((t) => typeof t === 'string' && t !== '')) {
+    throw configError('allowedTenants', 'must be a non-empty array of tenant ids');
+  }
+  return new Set(value.map((t: string) => t.toLowerCase()));
+}
+
+function resolveStore(store: unknown): TokenCacheStore {
+  if (store === undefined) return new MemoryTokenCacheStore();
+  const s = store as Partial<TokenCacheStore> | null;
+  if (!s || typeof s.read !== 'function' || typeof s.write !== 'function' || typeof s.clear !== 'function') {
+    throw configError('cacheStore', 'must implement read, write and clear (see TokenCacheStore)');
+  }
+  return s as TokenCacheStore;
+}
+
+function resolveLogger(logger: unknown): Logger {
+  if (logger === undefined) return silentLogger;
+  const l = logger as Partial<Logger> | null;
+  if (!l || (['debug', 'info', 'warn', 'error'] as const).some((level) => typeof l[level] !== 'function')) {
+    throw configError('logger', 'must have debug, info, warn and error methods (pino-style)');
+  }
+  return l as Logger;
+}
+
+function positive(name: string, value: unknown, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) throw configError(name, 'must be a positive number');
+  return value;
+}
+
+function nonNegative(name: string, value: unknown, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) throw configError(name, 'must be a number >= 0');
+  return value;
+}

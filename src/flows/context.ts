@@ -1,0 +1,81 @@
+import type { ClientConfig } from '../config.js';
+import type { CacheEntities } from '../cache/entities.js';
+import { AuthError } from '../errors.js';
+import type { OpClient } from '../opClient.js';
+import type { TokenResult } from '../results.js';
+import type { CacheChanges } from '../stores/types.js';
+import { KeyedMutex, SingleFlight } from '../util/concurrency.js';
+
+/** What every flow needs: the validated options, the OP connection and the refresh coordination. */
+export interface FlowContext {
+  config: ClientConfig;
+  op: OpClient;
+  /** Concurrent identical acquisitions share one request. */
+  flight: SingleFlight<TokenResult>;
+  /** One refresh per partition at a time in this process. */
+  partitionMutex: KeyedMutex;
+}
+
+/** Reads a partition; a failing store becomes `store_unavailable` (503). */
+export async function readPartition(ctx: FlowContext, partition: string): Promise<CacheEntities> {
+  try {
+    return await ctx.config.cacheStore.read(partition);
+  } catch (err) {
+    throw storeError(err, 'read');
+  }
+}
+
+export async function writePartition(ctx: FlowContext, partition: string, changes: CacheChanges, ttlSeconds?: number): Promise<void> {
+  try {
+    await ctx.config.cacheStore.write(partition, changes, ttlSeconds === undefined ? {} : { ttlSeconds });
+  } catch (err) {
+    throw storeError(err, 'write');
+  }
+}
+
+export async function clearPartition(ctx: FlowContext, partition: string): Promise<void> {
+  try {
+    await ctx.config.cacheStore.clear(partition);
+  } catch (err) {
+    throw storeError(err, 'clear');
+  }
+}
+
+/**
+ * Runs `work` holding the partition exclusively: in this process (a mutex) and, when the store
+ * offers one, across processes (its lock). `work` must re-read the partition: whoever held the
+ * lock before may have refreshed already.
+ */
+export async function withPartitionLock<T>(ctx: FlowContext, partition: string, work: () => Promise<T>): Promise<T> {
+  return ctx.partitionMutex.run(partition, async () => {
+    const store = ctx.config.cacheStore;
+    if (!store.lock) return work();
+    let release: () => Promise<void>;
+    try {
+      release = await store.lock(partition);
+    } catch (err) {
+      throw storeError(err, 'lock');
+    }
+    try {
+      return await work();
+    } finally {
+      await release().catch((err: unknown) => {
+        ctx.config.logger.warn({ partition, error: (err as Error)?.message }, 'authflow: could not release a cache lock; it expires by itself');
+      });
+    }
+  });
+}
+
+function storeError(err: unknown, operation: string): AuthError {
+  if (err instanceof AuthError) return err;
+  return new AuthError('store_unavailable', {
+    description: `the token cache store failed to ${operation}: ${(err as Error)?.message ?? 'unknown error'}`,
+    cause: err,
+  });
+}
+
+/** Partition key of On-Behalf-Of tokens for one incoming assertion (msal-node's `userAssertionHash`). */
+export const oboPartition = (assertionHash: string): string => `obo.${assertionHash}`;
+
+/** Partition key of app tokens: one per client and tenant (Microsoft.Identity.Web's choice). */
+export const appPartition = (clientId: string, tenant: string): string => `app.${clientId}.${tenant}`;

@@ -1,0 +1,146 @@
+import * as oidc from 'openid-client';
+import { AuthError, type AuthErrorCode } from '../errors.js';
+import {
+  accountFromIdToken, changesForTokenResponse, findAccessToken, findAccount, findRefreshToken, idTokenClaimsOf, nowSeconds, toTokenResult,
+  type CacheScope, type TokenResponseFields,
+} from '../cache/tokenCache.js';
+import type { AccountEntity, CacheEntities } from '../cache/entities.js';
+import { normalizeScopes, withOidcScopes } from '../cache/scopes.js';
+import type { AccountInfo, TokenResult } from '../results.js';
+import { readPartition, withPartitionLock, writePartition, type FlowContext } from './context.js';
+import { checkTenant } from './tenant.js';
+
+export interface SilentRequest {
+  scopes: readonly string[];
+  account: AccountInfo;
+  /** The cache partition (a session's); default: the account's home account id. */
+  partition?: string;
+  /** Skip cached access tokens and redeem the refresh token. */
+  forceRefresh?: boolean;
+  /** A claims challenge (JSON string): skips the cache and is sent with the refresh. */
+  claims?: string;
+}
+
+/** Answers from the OP that mean the user must sign in again (or consent). */
+const NEEDS_INTERACTION: ReadonlySet<AuthErrorCode> = new Set<AuthErrorCode>(['invalid_grant', 'interaction_required', 'consent_required', 'login_required']);
+
+/**
+ * MSAL's silent acquisition: a cached access token if one fits (see `findAccessToken`), else the
+ * refresh token, redeemed once per partition at a time even across processes (the store's lock)
+ * and shared by concurrent identical calls. Nothing usable ends in `interaction_required`
+ * carrying the scopes (and claims) a new sign-in must ask for.
+ *
+ * @see https://www.rfc-editor.org/rfc/rfc6749#section-6 (refreshing an access token)
+ */
+export async function acquireTokenSilent(ctx: FlowContext, request: SilentRequest): Promise<TokenResult> {
+  if (request === null || typeof request !== 'object') throw new AuthError('invalid_argument', { description: 'the request must be an object' });
+  const scopes = normalizeScopes(request.scopes);
+  if (scopes.length === 0) throw new AuthError('invalid_argument', { description: 'scopes must name at least one scope' });
+  const homeAccountId = request.account?.homeAccountId;
+  if (typeof homeAccountId !== 'string' || homeAccountId === '') {
+    throw new AuthError('invalid_argument', { description: 'account must be an account from getAccounts() or a token result' });
+  }
+  const partition = request.partition ?? homeAccountId;
+  const claims = request.claims || undefined;
+  const forceRefresh = request.forceRefresh === true || claims !== undefined;
+  const startedAt = nowSeconds();
+
+  const entities = await readPartition(ctx, partition);
+  const account = findAccount(entities, homeAccountId, ctx.config.authority.environment);
+  if (!account) throw signInAgain(scopes, claims, 'no cached sign-in for this account (signed out, expired or evicted)');
+  const scope = cacheScopeOf(ctx, account);
+
+  const cached = forceRefresh ? undefined : findAccessToken(entities, scope, scopes, ctx.config.tokenRenewalOffsetSeconds);
+  if (cached && !cached.refreshDue) return toTokenResult(cached.entity, account, idTokenClaimsOf(entities, account, ctx.config.clientId), true);
+
+  const flightKey = [partition, homeAccountId, [...scopes].map((s) => s.toLowerCase()).sort().join(' '), claims ?? '', forceRefresh].join('\n');
+  try {
+    return await ctx.flight.run(flightKey, () => withPartitionLock(ctx, partition, async () => {
+      // Whoever held the lock before us may have refreshed: look again before spending the refresh token.
+      const current = await readPartition(ctx, partition);
+      const fresh = claims ? undefined : findAccessToken(current, scope, scopes, ctx.config.tokenRenewalOffsetSeconds);
+      if (fresh && !fresh.refreshDue && (!forceRefresh || Number(fresh.entity.cached_at) >= startedAt)) {
+        return toTokenResult(fresh.entity, account, idTokenClaimsOf(current, account, ctx.config.clientId), true);
+      }
+      return refresh(ctx, { partition, entities: current, account, scope, scopes, claims });
+    }));
+  } catch (err) {
+    if (cached && err instanceof AuthError) {
+      // Past refresh_on the cached token is still valid: serve it and try again next time.
+      ctx.config.logger.warn({ code: err.code, correlationId: err.correlationId }, 'authflow: proactive refresh failed; serving the cached token');
+      return toTokenResult(cached.entity, account, idTokenClaimsOf(entities, account, ctx.config.clientId), true);
+    }
+    throw err;
+  }
+}
+
+interface RefreshInput {
+  partition: string;
+  entities: CacheEntities;
+  account: AccountEntity;
+  scope: CacheScope;
+  scopes: string[];
+  claims: string | undefined;
+}
+
+/** Redeems the account's newest refresh token for `scopes` and caches what comes back (the rotated refresh token included). */
+async function refresh(ctx: FlowContext, input: RefreshInput): Promise<TokenResult> {
+  const { partition, entities, scopes, claims, scope } = input;
+  const refreshToken = findRefreshToken(entities, scope);
+  if (!refreshToken) throw signInAgain(scopes, claims, 'no refresh token is cached for this account');
+  const parameters: Record<string, string> = { scope: withOidcScopes(scopes).join(' ') };
+  if (ctx.config.authority.type === 'entra') parameters.client_info = '1';
+  if (claims) parameters.claims = claims;
+
+  let response: Awaited<ReturnType<typeof oidc.refreshTokenGrant>>;
+  try {
+    response = await ctx.op.call((configuration) => oidc.refreshTokenGrant(configuration, refreshToken.entity.secret, parameters));
+  } catch (err) {
+    if (err instanceof AuthError && NEEDS_INTERACTION.has(err.code)) {
+      throw signInAgain(scopes, err.claims ?? claims, err.description, err);
+    }
+    throw err;
+  }
+  const idTokenClaims = response.claims();
+  let account = input.account;
+  if (idTokenClaims) {
+    checkTenant(ctx, idTokenClaims);
+    account = accountFromIdToken({
+      clientInfo: typeof response.client_info === 'string' ? response.client_info : undefined,
+      idTokenClaims,
+      environment: ctx.config.authority.environment,
+      authorityType: ctx.config.authority.type,
+      fallbackRealm: account.realm,
+    });
+    // A refresh answers for the account we asked about: keep its key even if the OP's view differs.
+    account = { ...account, home_account_id: input.account.home_account_id, realm: input.account.realm };
+  }
+  const { changes, accessToken, ttlSeconds } = changesForTokenResponse({
+    response: response as unknown as TokenResponseFields,
+    idTokenClaims,
+    account,
+    scope,
+    requestedScopes: scopes,
+    existing: entities,
+  });
+  await writePartition(ctx, partition, changes, ttlSeconds);
+  const claimsForResult = idTokenClaims ? { ...idTokenClaims } : idTokenClaimsOf(entities, account, ctx.config.clientId);
+  return toTokenResult(accessToken, account, claimsForResult, false);
+}
+
+function cacheScopeOf(ctx: FlowContext, account: AccountEntity): CacheScope {
+  return { homeAccountId: account.home_account_id, environment: ctx.config.authority.environment, clientId: ctx.config.clientId, realm: account.realm };
+}
+
+/** `interaction_required` with what the next sign-in must ask for. */
+function signInAgain(scopes: string[], claims: string | undefined, description: string, cause?: AuthError): AuthError {
+  const code: AuthErrorCode = cause && cause.code !== 'invalid_grant' ? cause.code : 'interaction_required';
+  return new AuthError(code, {
+    description,
+    scopes,
+    ...(claims ? { claims } : {}),
+    ...(cause?.correlationId ? { correlationId: cause.correlationId } : {}),
+    ...(cause?.suberror ? { suberror: cause.suberror } : {}),
+    ...(cause ? { cause } : {}),
+  });
+}

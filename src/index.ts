@@ -1,0 +1,24 @@
+/**
+ * authflow: sign-in and token acquisition for Node web apps and web APIs, following the MSAL
+ * model. This entry is framework-neutral; the adapters live at `authflow/express` and `authflow/koa`.
+ */
+export { ConfidentialClient } from './client.js';
+export { AuthError, isOpErrorCode } from './errors.js';
+export type { AuthErrorCode, AuthErrorOptions, LocalErrorCode, OpErrorCode } from './errors.js';
+export { silentLogger } from './config.js';
+export type {
+  CertificateCredential, ClientCredential, ConfidentialClientOptions, Logger, SecretCredential,
+} from './config.js';
+export type { AuthorityType } from './authority.js';
+export type { AccountInfo, TokenResult } from './results.js';
+export type { AuthCodeFlow, AuthCodeFlowRequest, CallbackParams } from './flows/authCode.js';
+export type { SilentRequest } from './flows/silent.js';
+export type { OnBehalfOfRequest } from './flows/onBehalfOf.js';
+export type { ClientCredentialsRequest } from './flows/clientCredentials.js';
+export { MemoryTokenCacheStore } from './stores/memory.js';
+export type { MemoryTokenCacheStoreOptions } from './stores/memory.js';
+export type { CacheChanges, CacheWriteOptions, ReleaseLock, TokenCacheStore } from './stores/types.js';
+export type {
+  AccessTokenEntity, AccountEntity, AppMetadataEntity, CacheEntities, CacheEntity, IdTokenEntity, RefreshTokenEntity,
+} from './cache/entities.js';
+export type { MsalCacheJson } from './cache/serialize.js';

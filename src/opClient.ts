@@ -1,0 +1,126 @@
+import { randomUUID } from 'node:crypto';
+import * as oidc from 'openid-client';
+import { importPKCS8 } from 'jose';
+import type { ClientConfig, ResolvedCredential } from './config.js';
+import { AuthError } from './errors.js';
+import { responseCorrelationIds, toAuthError } from './opErrors.js';
+
+/**
+ * The client's connection to its OP: discovery done once and shared by every request (retried on
+ * the next call if it failed), one fetch that applies the timeout, sends a `client-request-id`,
+ * and logs endpoint, status, duration and correlation id — never a body.
+ */
+export class OpClient {
+  readonly #config: ClientConfig;
+  #configuration: Promise<oidc.Configuration> | undefined;
+
+  constructor(config: ClientConfig) {
+    this.#config = config;
+  }
+
+  /** The openid-client Configuration, discovering the OP's metadata on first use. */
+  configuration(): Promise<oidc.Configuration> {
+    this.#configuration ??= this.#discover().catch((err: unknown) => {
+      this.#configuration = undefined;
+      throw err;
+    });
+    return this.#configuration;
+  }
+
+  /** Runs one protocol step, turning any failure into an `AuthError`. */
+  async call<T>(step: (configuration: oidc.Configuration) => Promise<T>): Promise<T> {
+    const configuration = await this.configuration();
+    try {
+      return await step(configuration);
+    } catch (err) {
+      throw toAuthError(err);
+    }
+  }
+
+  async #discover(): Promise<oidc.Configuration> {
+    const { authority, clientId, allowInsecureRequests, clockToleranceSeconds } = this.#config;
+    const execute = [oidc.enableNonRepudiationChecks];
+    if (allowInsecureRequests) execute.push(oidc.allowInsecureRequests);
+    try {
+      const configuration = await oidc.discovery(
+        authority.issuer,
+        clientId,
+        { [oidc.clockTolerance]: clockToleranceSeconds },
+        await clientAuthentication(this.#config.credential),
+        { execute, [oidc.customFetch]: this.#fetch, timeout: Math.ceil(this.#config.timeoutMs / 1000) },
+      );
+      this.#config.logger.info({ issuer: configuration.serverMetadata().issuer }, 'authflow: OP metadata discovered');
+      return configuration;
+    } catch (err) {
+      throw discoveryError(err, authority.issuer.href);
+    }
+  }
+
+  readonly #fetch: oidc.CustomFetch = async (url, options) => {
+    const { logger, timeoutMs } = this.#config;
+    const requestId = randomUUID();
+    const endpoint = new URL(url).pathname;
+    const timeout = AbortSignal.timeout(timeoutMs);
+    const started = performance.now();
+    let response: Response;
+    try {
+      response = await fetch(url, {
+        ...(options as RequestInit),
+        headers: { ...options.headers, 'client-request-id': requestId, 'return-client-request-id': 'true' },
+        signal: options.signal ? AbortSignal.any([options.signal, timeout]) : timeout,
+      });
+    } catch (err) {
+      const code = timeout.aborted ? 'op_timeout' : 'op_unreachable';
+      const durationMs = Math.round(performance.now() - started);
+      logger.warn({ endpoint, method: options.method, durationMs, correlationId: requestId, code }, 'authflow: OP request failed');
+      throw new AuthError(code, {
+        description: code === 'op_timeout' ? `${endpoint}: no answer within ${timeoutMs} ms` : `${endpoint}: could not connect to the OP`,
+        correlationId: requestId,
+        cause: err,
+      });
+    }
+    const correlationId = response.headers.get('x-ms-request-id') ?? response.headers.get('client-request-id') ?? requestId;
+    responseCorrelationIds.set(response, correlationId);
+    const durationMs = Math.round(performance.now() - started);
+    const level = response.status >= 400 ? 'warn' : 'debug';
+    logger[level]({ endpoint, method: options.method, status: response.status, durationMs, correlationId }, 'authflow: OP request');
+    return response;
+  };
+}
+
+async function clientAuthentication(credential: ResolvedCredential): Promise<oidc.ClientAuth> {
+  if (credential.kind === 'secret') {
+    return credential.authMethod === 'client_secret_basic' ? oidc.ClientSecretBasic(credential.secret) : oidc.ClientSecretPost(credential.secret);
+  }
+  const pkcs8 = credential.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+  const key = await importPKCS8(pkcs8, credential.algorithm);
+  return oidc.PrivateKeyJwt(key, {
+    [oidc.modifyAssertion]: (header) => {
+      header['x5t#S256'] = credential.x5tS256;
+    },
+  });
+}
+
+function discoveryError(err: unknown, issuer: string): AuthError {
+  if (err instanceof oidc.ClientError && err.code === 'OAUTH_JSON_ATTRIBUTE_COMPARISON_FAILED') {
+    const found = (err.cause as { body?: { issuer?: unknown } } | undefined)?.body?.issuer;
+    return new AuthError('issuer_mismatch', {
+      description: `discovery document's issuer "${String(found)}" is not the configured authority "${issuer}"`,
+      status: 502,
+      cause: err,
+    });
+  }
+  const mapped = err instanceof AuthError ? err : (() => {
+    try {
+      return toAuthError(err);
+    } catch {
+      return undefined;
+    }
+  })();
+  if (mapped && (mapped.code === 'op_unreachable' || mapped.code === 'op_timeout')) return mapped;
+  return new AuthError('discovery_failed', {
+    description: `could not read the OP's metadata at ${issuer}: ${mapped?.description ?? 'unexpected error'}`,
+    correlationId: mapped?.correlationId,
+    cause: err,
+  });
+}

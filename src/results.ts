@@ -1,0 +1,29 @@
+/** A signed-in user as the cache knows them (msal-node's `AccountInfo`, camelCase). */
+export interface AccountInfo {
+  /** `uid.utid` from Entra's `client_info`; else derived from the ID token's `sub` and issuer. */
+  homeAccountId: string;
+  /** The authority host the account signed in at. */
+  environment: string;
+  /** The tenant (`tid`), or `''` for OPs without tenants. */
+  tenantId: string;
+  /** `oid` (Entra), else `sub`. */
+  localAccountId: string;
+  /** `preferred_username`, else `upn`, else `email`; may be `''`. */
+  username: string;
+  name?: string;
+}
+
+/** What every token acquisition resolves to. */
+export interface TokenResult {
+  accessToken: string;
+  tokenType: string;
+  expiresOn: Date;
+  /** Scopes the access token carries. */
+  scopes: string[];
+  /** The user, or `null` for app tokens (client credentials). */
+  account: AccountInfo | null;
+  /** The ID token's claims when one is cached for the account. */
+  idTokenClaims: Record<string, unknown> | undefined;
+  /** True when no request to the OP was made. */
+  fromCache: boolean;
+}

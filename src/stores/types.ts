@@ -1,0 +1,44 @@
+import type { CacheEntities, CacheEntity } from '../cache/entities.js';
+
+/** What one write changes in a partition: entities to put (by MSAL key) and keys to delete. */
+export interface CacheChanges {
+  set: Record<string, CacheEntity>;
+  remove: string[];
+}
+
+export interface CacheWriteOptions {
+  /**
+   * How long the partition is worth keeping, in seconds (the refresh token's lifetime when the OP
+   * says it). Stores that expire data use it; the store's own default applies when absent.
+   */
+  ttlSeconds?: number;
+}
+
+/** Releases a lock taken with {@link TokenCacheStore.lock}. */
+export type ReleaseLock = () => Promise<void>;
+
+/**
+ * Where token caches live. A partition is one user's (or one assertion's, or one app's) cache:
+ * reading it is one round trip, writing sends only what changed, so writers never clobber
+ * each other's unrelated entities.
+ *
+ * @example
+ * ```ts
+ * const entities = await store.read('session:3f2a');     // {} when the partition is absent
+ * await store.write('session:3f2a', { set: { [key]: entity }, remove: [] });
+ * ```
+ */
+export interface TokenCacheStore {
+  /** All entities of a partition, keyed by MSAL key; `{}` when it does not exist. */
+  read(partition: string): Promise<CacheEntities>;
+  /** Applies the changes atomically for this partition. */
+  write(partition: string, changes: CacheChanges, options?: CacheWriteOptions): Promise<void>;
+  /** Deletes a whole partition. */
+  clear(partition: string): Promise<void>;
+  /**
+   * Optional: an exclusive lock on a partition shared by every process using this store, held
+   * while a refresh token is redeemed. Resolves once taken (waiting while another holder has it).
+   * Stores local to one process need none: authflow already serialises refreshes in-process.
+   */
+  lock?(partition: string): Promise<ReleaseLock>;
+}
