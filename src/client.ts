@@ -100,7 +100,7 @@ export class ConfidentialClient {
   }
 
   /** Replaces the partition with a cache in MSAL's JSON shape (a string or a parsed object). */
-  async importCache(partition: string, msalJson: string | MsalCacheJson): Promise<void> {
+  async importCache(partition: string, msalJson: string | MsalCacheJson | object): Promise<void> {
     const key = requirePartition(partition);
     const entities = fromMsalJson(msalJson);
     const existing = await readPartition(this.#ctx, key);

@@ -59,7 +59,7 @@ export async function acquireTokenSilent(ctx: FlowContext, request: SilentReques
       // Whoever held the lock before us may have refreshed: look again before spending the refresh token.
       const current = await readPartition(ctx, partition);
       const fresh = claims ? undefined : findAccessToken(current, scope, scopes, ctx.config.tokenRenewalOffsetSeconds);
-      if (fresh && !fresh.refreshDue && (!forceRefresh || Number(fresh.entity.cached_at) >= startedAt)) {
+      if (fresh && !fresh.refreshDue && (!forceRefresh || Number(fresh.entity.cached_at) > startedAt)) {
         return toTokenResult(fresh.entity, account, idTokenClaimsOf(current, account, ctx.config.clientId), true);
       }
       return refresh(ctx, { partition, entities: current, account, scope, scopes, claims });

@@ -1,0 +1,295 @@
+/**
+ * The dev OP's configuration in one place: tenant, users, APIs and their scopes/app roles,
+ * clients, lifetimes, and the oidc-provider configuration built from them.
+ *
+ * Entra v2 dialect: scopes carry their API as a prefix (`api://orders/Orders.Read`); the OP maps
+ * the prefix to the resource (audience) itself, so clients never send `resource=`.
+ */
+import type { Configuration, KoaContextWithOIDC } from 'oidc-provider';
+import { errors } from 'oidc-provider';
+import {
+  type ApiDefinition, allScopesOf, apisInScopes, expandDefault, splitScopes,
+} from './dialect.js';
+import type { SigningJwk } from './keys.js';
+import {
+  deviceSuccessSource, logoutSource, postLogoutSuccessSource, renderError,
+  userCodeConfirmSource, userCodeInputSource,
+} from './pages.js';
+
+// ---------------------------------------------------------------------------------------------
+// Directory
+
+/** The tenant; the issuer is `${url}/${TENANT_ID}/v2.0`. */
+export const TENANT_ID = '7d1f0a3e-2c4b-4e8a-9f61-5a0c3b2d1e47';
+
+/** A demo user. `oid` is also the OIDC `sub` and oidc-provider's accountId. */
+export interface DevOpUser {
+  username: string;
+  password: string;
+  oid: string;
+  name: string;
+  email: string;
+}
+
+/** The demo users (password `password`). `preferred_username` in tokens is `username`. */
+export const USERS = {
+  alice: { username: 'alice', password: 'password', oid: 'a11ce000-0000-4000-8000-00000000a11c', name: 'Alice Example', email: 'alice@example.com' },
+  bob: { username: 'bob', password: 'password', oid: 'b0b00000-0000-4000-8000-000000000b0b', name: 'Bob Example', email: 'bob@example.com' },
+} as const satisfies Record<string, DevOpUser>;
+
+/** The protected APIs (resource servers), keyed by their App ID URI (the token `aud`). */
+export const APIS: Readonly<Record<string, ApiDefinition>> = {
+  'api://orders': { scopes: ['Orders.Read', 'Orders.Write'], appRoles: ['Orders.Read.All'], owner: 'orders' },
+  'api://inventory': { scopes: ['Inventory.Read'], appRoles: ['Inventory.Read.All'], owner: 'inventory' },
+};
+
+/** App roles assigned to clients (client_credentials tokens carry them as `roles`). */
+export const APP_ROLE_ASSIGNMENTS: Readonly<Record<string, Readonly<Record<string, readonly string[]>>>> = {
+  daemon: { 'api://inventory': ['Inventory.Read.All'], 'api://orders': ['Orders.Read.All'] },
+  orders: { 'api://inventory': ['Inventory.Read.All'] },
+  ordersCert: { 'api://inventory': ['Inventory.Read.All'] },
+};
+
+/** Client keys of the registry (see {@link CLIENTS}). */
+export type ClientName = 'webApp' | 'orders' | 'ordersCert' | 'inventory' | 'daemon' | 'cli';
+
+/** Static facts about each client: its id, service-principal object id, and what it may do. */
+export const CLIENTS: Readonly<Record<ClientName, { clientId: string; appOid: string; description: string }>> = {
+  webApp: { clientId: 'web-app', appOid: '0b0e0001-0000-4000-8000-000000000001', description: 'confidential web app: auth code + PKCE, refresh (secret, basic or post)' },
+  orders: { clientId: 'orders-api', appOid: '0b0e0002-0000-4000-8000-000000000002', description: 'web API owning api://orders: OBO, client_credentials, refresh (secret)' },
+  ordersCert: { clientId: 'orders-api-cert', appOid: '0b0e0003-0000-4000-8000-000000000003', description: 'same role as orders, authenticates with private_key_jwt (certificate)' },
+  inventory: { clientId: 'inventory-api', appOid: '0b0e0004-0000-4000-8000-000000000004', description: 'downstream web API owning api://inventory (secret)' },
+  daemon: { clientId: 'daemon', appOid: '0b0e0005-0000-4000-8000-000000000005', description: 'client_credentials only: api://inventory/.default -> roles' },
+  cli: { clientId: 'cli', appOid: '0b0e0006-0000-4000-8000-000000000006', description: 'public client: device code, auth code on http://127.0.0.1:<any port>, refresh' },
+};
+
+/** The API a client owns (OBO assertions must be addressed to it). */
+export function ownApiOf(clientId: string): string | undefined {
+  const name = (Object.keys(CLIENTS) as ClientName[]).find((n) => CLIENTS[n].clientId === clientId);
+  if (name === 'ordersCert') return 'api://orders';
+  return Object.entries(APIS).find(([, def]) => def.owner === name)?.[0];
+}
+
+/** Client registry key for a client id. */
+export function clientNameOf(clientId: string): ClientName | undefined {
+  return (Object.keys(CLIENTS) as ClientName[]).find((n) => CLIENTS[n].clientId === clientId);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Lifetimes and defaults
+
+/** Default lifetimes, seconds. */
+export const DEFAULT_TTL = { accessToken: 3600, refreshToken: 14 * 24 * 3600, idToken: 3600, code: 60, deviceCode: 600, interaction: 3600, session: 14 * 24 * 3600 } as const;
+
+/** Default web app URIs (overridable through `startDevOp({ webApp })`). */
+export const WEB_APP_DEFAULTS = {
+  redirectUris: ['http://localhost:3000/callback', 'http://127.0.0.1:3000/callback'],
+  postLogoutRedirectUris: ['http://localhost:3000/', 'http://127.0.0.1:3000/'],
+} as const;
+
+/** Entra-like endpoint paths (relative to the issuer path `/${TENANT_ID}/v2.0`). */
+export const ROUTES = {
+  authorization: '/oauth2/v2.0/authorize',
+  token: '/oauth2/v2.0/token',
+  jwks: '/discovery/v2.0/keys',
+  end_session: '/oauth2/v2.0/logout',
+  device_authorization: '/oauth2/v2.0/devicecode',
+  code_verification: '/devicelogin',
+  userinfo: '/oidc/userinfo',
+  revocation: '/oauth2/v2.0/revoke',
+  introspection: '/oauth2/v2.0/introspect',
+} as const;
+
+// ---------------------------------------------------------------------------------------------
+// oidc-provider configuration
+
+/** What varies per start: keys, secrets, lifetimes, web app URIs. */
+export interface RuntimeSettings {
+  mountPath: string;
+  signingKeys: SigningJwk[];
+  cookieKeys: string[];
+  secrets: Record<'webApp' | 'orders' | 'ordersCert' | 'inventory' | 'daemon', string>;
+  ordersCertJwk: Record<string, string | string[]>;
+  accessTokenTtl: number;
+  refreshTokenTtl: number;
+  webApp: { redirectUris: string[]; postLogoutRedirectUris: string[]; backchannelLogoutUri?: string | undefined };
+}
+
+/** oidc-provider client metadata for every client. */
+export function clientMetadata(rt: RuntimeSettings): Record<string, unknown>[] {
+  const { secrets } = rt;
+  return [
+    {
+      client_id: CLIENTS.webApp.clientId, client_secret: secrets.webApp,
+      token_endpoint_auth_method: 'client_secret_basic', // oidc-provider accepts post as well
+      // jwt-bearer too, so that an OBO attempt reaches the grant and fails like Entra (AADSTS50013)
+      grant_types: ['authorization_code', 'refresh_token', 'urn:ietf:params:oauth:grant-type:jwt-bearer'], response_types: ['code'],
+      redirect_uris: rt.webApp.redirectUris, post_logout_redirect_uris: rt.webApp.postLogoutRedirectUris,
+      ...(rt.webApp.backchannelLogoutUri ? { backchannel_logout_uri: rt.webApp.backchannelLogoutUri, backchannel_logout_session_required: true } : {}),
+    },
+    {
+      client_id: CLIENTS.orders.clientId, client_secret: secrets.orders, token_endpoint_auth_method: 'client_secret_post',
+      grant_types: ['urn:ietf:params:oauth:grant-type:jwt-bearer', 'client_credentials', 'refresh_token'], response_types: [], redirect_uris: [],
+    },
+    {
+      client_id: CLIENTS.ordersCert.clientId, token_endpoint_auth_method: 'private_key_jwt',
+      jwks: { keys: [rt.ordersCertJwk] },
+      grant_types: ['urn:ietf:params:oauth:grant-type:jwt-bearer', 'client_credentials', 'refresh_token'], response_types: [], redirect_uris: [],
+    },
+    {
+      client_id: CLIENTS.inventory.clientId, client_secret: secrets.inventory, token_endpoint_auth_method: 'client_secret_post',
+      grant_types: ['client_credentials', 'urn:ietf:params:oauth:grant-type:jwt-bearer'], response_types: [], redirect_uris: [],
+    },
+    {
+      client_id: CLIENTS.daemon.clientId, client_secret: secrets.daemon, token_endpoint_auth_method: 'client_secret_post',
+      grant_types: ['client_credentials'], response_types: [], redirect_uris: [],
+    },
+    {
+      client_id: CLIENTS.cli.clientId, token_endpoint_auth_method: 'none', application_type: 'native',
+      grant_types: ['urn:ietf:params:oauth:grant-type:device_code', 'authorization_code', 'refresh_token'], response_types: ['code'],
+      redirect_uris: ['http://127.0.0.1/', 'http://localhost/'], // RFC 8252: any port
+    },
+  ];
+}
+
+/** The resource server an access token is for, from the prefixes of the scopes in play. */
+function requestedScopeString(ctx: KoaContextWithOIDC): string | undefined {
+  const e = ctx.oidc.entities;
+  const s: unknown = ctx.oidc.params.scope ?? e['AuthorizationCode']?.scope ?? e['DeviceCode']?.scope ?? e['RefreshToken']?.scope;
+  return typeof s === 'string' ? s : undefined;
+}
+
+function resourceServerInfo(api: string, ttl: number): Record<string, unknown> {
+  return {
+    scope: allScopesOf(api, APIS).join(' '),
+    audience: api,
+    accessTokenTTL: ttl,
+    accessTokenFormat: 'jwt',
+    jwt: { sign: { alg: 'RS256' } },
+  };
+}
+
+/** Builds the oidc-provider configuration. */
+export function providerConfiguration(rt: RuntimeSettings): Configuration {
+  const users: readonly DevOpUser[] = Object.values(USERS);
+  return {
+    clients: clientMetadata(rt),
+    jwks: { keys: rt.signingKeys },
+    cookies: { keys: rt.cookieKeys },
+    scopes: ['openid', 'profile', 'email', 'offline_access'],
+    claims: {
+      openid: ['sub', 'tid', 'oid'],
+      profile: ['name', 'preferred_username'],
+      email: ['email'],
+    },
+    conformIdTokenClaims: false, // profile claims in the ID token, as Entra does
+    extraParams: ['client_info'],
+    async findAccount(_ctx: unknown, sub: string) {
+      const user = users.find((u) => u.oid === sub);
+      if (!user) return undefined;
+      return {
+        accountId: user.oid,
+        claims: async () => ({
+          sub: user.oid, oid: user.oid, tid: TENANT_ID, name: user.name,
+          preferred_username: user.username, email: user.email,
+        }),
+      };
+    },
+    interactions: { url: (_ctx: unknown, interaction: { uid: string }) => `${rt.mountPath}/interaction/${interaction.uid}` },
+    pkce: { required: () => true }, // S256 only (oidc-provider 9 supports nothing else)
+    // Refresh tokens for every client allowed the grant, without prompt=consent (see DESIGN).
+    issueRefreshToken: async (_ctx: unknown, client: { grantTypeAllowed(g: string): boolean }) => client.grantTypeAllowed('refresh_token'),
+    expiresWithSession: async () => false,
+    rotateRefreshToken: true,
+    routes: ROUTES,
+    clientBasedCORS: () => true,
+    responseTypes: ['code'],
+    // oidc-provider's SSRF guard refuses loopback; the dev OP only ever calls loopback RPs
+    // (back-channel logout), so drop the guard for those and refuse anything else.
+    fetch: (url: string, init: RequestInit & { dispatcher?: unknown }) => {
+      const { hostname } = new URL(url);
+      if (!['127.0.0.1', 'localhost', '[::1]'].includes(hostname)) return Promise.reject(new Error(`dev OP: refusing to call non-loopback ${hostname}`));
+      const { dispatcher: _ssrfGuard, ...rest } = init;
+      return globalThis.fetch(url, rest);
+    },
+    renderError,
+    features: {
+      devInteractions: { enabled: false },
+      clientCredentials: { enabled: true },
+      deviceFlow: { enabled: true, userCodeInputSource, userCodeConfirmSource, successSource: deviceSuccessSource },
+      rpInitiatedLogout: { enabled: true, logoutSource, postLogoutSuccessSource },
+      backchannelLogout: { enabled: true },
+      revocation: { enabled: true },
+      introspection: { enabled: true },
+      resourceIndicators: {
+        enabled: true,
+        // Entra dialect: the resource comes from the scope prefix, never from `resource=`.
+        async defaultResource(ctx: KoaContextWithOIDC, _client: unknown, oneOf?: string | string[]) {
+          const apis = apisInScopes(splitScopes(requestedScopeString(ctx)), APIS);
+          if (oneOf) {
+            const list = Array.isArray(oneOf) ? oneOf : [oneOf];
+            return apis.find((a) => list.includes(a)) ?? list[0];
+          }
+          if (apis.length === 0) return undefined;
+          return apis.length === 1 ? apis[0] : apis;
+        },
+        useGrantedResource: async () => true,
+        async getResourceServerInfo(_ctx: unknown, resource: string) {
+          if (!(resource in APIS)) throw new errors.InvalidTarget(`AADSTS500011: The resource principal named ${resource} was not found in the tenant.`);
+          return resourceServerInfo(resource, rt.accessTokenTtl);
+        },
+      },
+    },
+    ttl: {
+      AccessToken: rt.accessTokenTtl,
+      ClientCredentials: rt.accessTokenTtl,
+      RefreshToken: rt.refreshTokenTtl,
+      IdToken: DEFAULT_TTL.idToken,
+      AuthorizationCode: DEFAULT_TTL.code,
+      DeviceCode: DEFAULT_TTL.deviceCode,
+      Interaction: DEFAULT_TTL.interaction,
+      Session: DEFAULT_TTL.session,
+      Grant: rt.refreshTokenTtl,
+    },
+    formats: { customizers: { jwt: entraAccessTokenClaims } },
+  };
+}
+
+/** Resource server settings for an API (used by the OBO grant too). */
+export function resourceServerFor(api: string, rt: RuntimeSettings): Record<string, unknown> {
+  return resourceServerInfo(api, rt.accessTokenTtl);
+}
+
+/**
+ * formats.customizers.jwt: reshapes oidc-provider's JWT access tokens into Entra v2 ones
+ * (`scp` unprefixed or `roles`, `tid`, `oid`, `azp`, `ver`, `nbf`, `typ: JWT`).
+ */
+async function entraAccessTokenClaims(
+  ctx: KoaContextWithOIDC | undefined,
+  token: { kind: string; clientId: string; accountId?: string; scope?: string; grantId?: string },
+  jwt: { header?: Record<string, unknown>; payload: Record<string, unknown> },
+): Promise<void> {
+  const p = jwt.payload;
+  const aud = String(p['aud']);
+  jwt.header = { ...jwt.header, typ: 'JWT' };
+  p['ver'] = '2.0';
+  p['tid'] = TENANT_ID;
+  p['azp'] = token.clientId;
+  p['nbf'] = p['iat'];
+  if (token.kind === 'ClientCredentials') {
+    const name = clientNameOf(token.clientId);
+    const oid = name ? CLIENTS[name].appOid : token.clientId;
+    p['sub'] = oid;
+    p['oid'] = oid;
+    const roles = name ? APP_ROLE_ASSIGNMENTS[name]?.[aud] : undefined;
+    if (roles?.length) p['roles'] = [...roles];
+  } else {
+    p['oid'] = token.accountId;
+    const grant = ctx?.oidc?.entities['Grant'];
+    const granted: string[] = grant ? splitScopes(grant.getResourceScope(aud)) : allScopesOf(aud, APIS);
+    const scopes = expandDefault(splitScopes(token.scope), granted);
+    p['scp'] = scopes.map((s) => (s.startsWith(`${aud}/`) ? s.slice(aud.length + 1) : s)).join(' ');
+  }
+  delete p['scope'];
+  delete p['client_id'];
+}

@@ -1,0 +1,150 @@
+/**
+ * Custom token-endpoint behaviour registered on the provider:
+ * - the Entra On-Behalf-Of grant (`urn:ietf:params:oauth:grant-type:jwt-bearer`);
+ * - a `refresh_token` wrapper that implements Entra multi-resource refresh tokens and refuses
+ *   never-consented scopes with AADSTS65001 / `consent_required` BEFORE oidc-provider's own
+ *   handler runs (which would consume a rotating refresh token first).
+ */
+import { createLocalJWKSet, jwtVerify, type JWTPayload } from 'jose';
+import { errors, type KoaContextWithOIDC, type Provider } from 'oidc-provider';
+import { handler as refreshTokenHandler, parameters as refreshParameters } from 'oidc-provider/lib/actions/grants/refresh_token.js';
+import * as grantHelpers from 'oidc-provider/lib/helpers/grants.js';
+import { APIS, ownApiOf, resourceServerFor, type RuntimeSettings, USERS } from './config.js';
+import { OIDC_SCOPES, allScopesOf, apiOfScope, apisInScopes, entraErrorFields, expandDefault, splitScopes } from './dialect.js';
+
+/** The OBO grant type. */
+export const OBO_GRANT = 'urn:ietf:params:oauth:grant-type:jwt-bearer';
+
+const oboError = (error: string, description: string): Error => new errors.CustomOIDCProviderError(error, description);
+
+/** Registers the OBO grant and the refresh_token wrapper on `provider`. */
+export function registerGrants(provider: Provider, issuer: string, rt: RuntimeSettings): void {
+  const helpers = Object.fromEntries(
+    Object.entries(grantHelpers).map(([name, fn]) => [name, (fn as (...a: unknown[]) => unknown).bind(undefined, provider)]),
+  );
+
+  provider.registerGrantType('refresh_token', async (ctx) => {
+    if (await refuseOrWidenRefresh(provider, ctx)) return;
+    await refreshTokenHandler(provider, helpers, ctx);
+  }, [...refreshParameters, 'resource', 'client_info'], ['resource']);
+
+  provider.registerGrantType(OBO_GRANT, (ctx) => onBehalfOf(provider, issuer, rt, ctx),
+    ['assertion', 'requested_token_use', 'scope', 'client_info']);
+}
+
+/**
+ * Multi-resource refresh: a refresh asking for scopes the user consented to (in the grant) but
+ * that this refresh token was not issued with widens the stored token first; a refresh asking
+ * for an API scope never consented to is answered with `invalid_grant` + `consent_required`
+ * and leaves the refresh token untouched. Returns true when it answered the request itself.
+ */
+async function refuseOrWidenRefresh(provider: Provider, ctx: KoaContextWithOIDC): Promise<boolean> {
+  const { params, client } = ctx.oidc;
+  const requested = splitScopes(params.scope);
+  if (!requested.length || typeof params.refresh_token !== 'string') return false;
+  const token = await provider.RefreshToken.find(params.refresh_token, { ignoreExpiration: true });
+  if (!token || token.clientId !== client.clientId || token.consumed || token.isExpired) return false;
+  const grant = await provider.Grant.find(token.grantId);
+  if (!grant) return false;
+
+  const missing = requested.filter((s) => {
+    if (OIDC_SCOPES.has(s)) return false;
+    const api = apiOfScope(s, APIS);
+    return !api || !splitScopes(grant.getResourceScope(api)).includes(s);
+  });
+  if (missing.length) {
+    ctx.status = 400;
+    const description = `AADSTS65001: The user or administrator has not consented to use the application with ID '${client.clientId}'. Send an interactive authorization request for this user and resource. Missing: ${missing.join(' ')}`;
+    ctx.body = { error: 'invalid_grant', error_description: description, suberror: 'consent_required', ...entraErrorFields(description) };
+    provider.emit('grant.error', ctx, Object.assign(new Error(description), { error: 'invalid_grant', error_description: description }));
+    return true;
+  }
+
+  const have = new Set(splitScopes(token.scope));
+  const grantedOidc = new Set(splitScopes(grant.getOIDCScope()));
+  let changed = false;
+  const kept: string[] = [];
+  for (const s of requested) {
+    if (have.has(s)) { kept.push(s); continue; }
+    if (OIDC_SCOPES.has(s) && s !== 'offline_access' && !grantedOidc.has(s)) continue; // not consented: drop silently
+    have.add(s); kept.push(s); changed = true;
+  }
+  params.scope = kept.join(' ');
+  if (changed) {
+    const resources = new Set<string>([token.resource ?? []].flat());
+    for (const api of apisInScopes(kept, APIS)) resources.add(api);
+    token.scope = [...have].join(' ');
+    token.resource = [...resources];
+    await token.save();
+  }
+  return false;
+}
+
+async function onBehalfOf(provider: Provider, issuer: string, rt: RuntimeSettings, ctx: KoaContextWithOIDC): Promise<void> {
+  const { params, client } = ctx.oidc;
+  if (params.requested_token_use !== 'on_behalf_of') {
+    throw oboError('invalid_request', "AADSTS70003: requested_token_use must be 'on_behalf_of'.");
+  }
+  if (typeof params.assertion !== 'string' || !params.assertion) {
+    throw oboError('invalid_request', "AADSTS900144: The request body must contain the following parameter: 'assertion'.");
+  }
+  if (client.clientAuthMethod === 'none') {
+    throw oboError('invalid_client', 'AADSTS7000218: The request body must contain client_assertion or client_secret.');
+  }
+
+  const jwks = createLocalJWKSet({ keys: rt.signingKeys.map(({ kty, kid, alg, use, n, e }) => ({ kty, kid, alg, use, n, e })) });
+  let claims: JWTPayload;
+  try {
+    ({ payload: claims } = await jwtVerify(params.assertion, jwks, { issuer, algorithms: ['RS256'] }));
+  } catch (cause) {
+    throw oboError('invalid_grant', `AADSTS50013: Assertion failed signature validation or is expired. [${(cause as Error).message}]`);
+  }
+  const ownApi = ownApiOf(client.clientId);
+  if (!ownApi || claims.aud !== ownApi) {
+    throw oboError('invalid_grant', `AADSTS50013: Assertion audience does not match the Client app presenting the assertion. The audience in the assertion was '${String(claims.aud)}' and the expected audience is '${ownApi ?? client.clientId}'.`);
+  }
+  const oid = typeof claims['oid'] === 'string' ? claims['oid'] : undefined;
+  const user = Object.values(USERS).find((u) => u.oid === oid);
+  if (!user || typeof claims['scp'] !== 'string') {
+    throw oboError('invalid_grant', 'AADSTS50034: The assertion is not a delegated (user) token.');
+  }
+
+  const requested = splitScopes(params.scope);
+  const apis = apisInScopes(requested, APIS);
+  const unknown = requested.filter((s) => !OIDC_SCOPES.has(s) && !allScopesOf(apiOfScope(s, APIS) ?? '', APIS).includes(s));
+  if (apis.length !== 1 || unknown.length) {
+    throw oboError('invalid_scope', `AADSTS70011: The provided request must include exactly one API's scopes. Invalid: ${unknown.join(' ') || params.scope}`);
+  }
+  const api = apis[0] as string;
+  const scopes = expandDefault(requested.filter((s) => apiOfScope(s, APIS) === api), allScopesOf(api, APIS));
+  const offline = requested.includes('offline_access');
+
+  // A grant for (user, calling API): the dev OP treats the middle tier as pre-consented.
+  const grant = new provider.Grant({ accountId: user.oid, clientId: client.clientId });
+  grant.addResourceScope(api, allScopesOf(api, APIS).join(' '));
+  if (offline) grant.addOIDCScope('offline_access');
+  const grantId: string = await grant.save();
+  ctx.oidc.entity('Grant', grant);
+
+  const at = new provider.AccessToken({ accountId: user.oid, client, grantId, gty: OBO_GRANT, scope: scopes.join(' ') });
+  at.resourceServer = new provider.ResourceServer(api, resourceServerFor(api, rt));
+  ctx.oidc.entity('AccessToken', at);
+  const accessToken: string = await at.save();
+
+  let refreshToken: string | undefined;
+  if (offline && client.grantTypeAllowed('refresh_token')) {
+    const refresh = new provider.RefreshToken({
+      accountId: user.oid, client, grantId, gty: OBO_GRANT, rotations: 0, expiresWithSession: false,
+      scope: [...scopes, 'offline_access'].join(' '), resource: api,
+    });
+    refreshToken = await refresh.save();
+  }
+
+  ctx.body = {
+    token_type: 'Bearer',
+    scope: [...scopes, ...(refreshToken ? ['offline_access'] : [])].join(' '),
+    expires_in: at.expiration,
+    access_token: accessToken,
+    ...(refreshToken ? { refresh_token: refreshToken } : {}),
+  };
+}

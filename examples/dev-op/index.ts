@@ -1,0 +1,290 @@
+/**
+ * The development OpenID Provider: oidc-provider 9 speaking Entra ID's v2 dialect, served on
+ * plain `node:http` on loopback. See config.ts for what it allows.
+ */
+import { randomBytes } from 'node:crypto';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import Provider, { type KoaContextWithOIDC } from 'oidc-provider';
+import { browse } from './browser.js';
+import {
+  CLIENTS, DEFAULT_TTL, ROUTES, TENANT_ID, USERS, WEB_APP_DEFAULTS, providerConfiguration,
+  type ClientName, type DevOpUser, type RuntimeSettings,
+} from './config.js';
+import { OIDC_SCOPES, clientInfo, entraErrorFields, expandDefault, splitScopes } from './dialect.js';
+import { OBO_GRANT, registerGrants } from './grants.js';
+import { handleInteraction } from './interactions.js';
+import { generateSigningKey, selfSignedCertificate } from './keys.js';
+
+export type { DevOpUser } from './config.js';
+export { TENANT_ID, USERS, APIS, CLIENTS } from './config.js';
+
+/** Options of {@link startDevOp}. */
+export interface DevOpOptions {
+  /** TCP port; 0 (default) picks a free one. */
+  port?: number;
+  /** Interface to bind; default 127.0.0.1. */
+  host?: string;
+  /** Access token lifetime in seconds (default 3600). */
+  accessTokenTtl?: number;
+  /** Refresh token lifetime in seconds (default 14 days). */
+  refreshTokenTtl?: number;
+  /** Overrides for the `webApp` client. */
+  webApp?: { redirectUris?: string[]; postLogoutRedirectUris?: string[]; backchannelLogoutUri?: string };
+}
+
+/** A registered client as the caller needs it (credentials included). */
+export interface DevOpClient {
+  clientId: string;
+  clientSecret?: string;
+  redirectUris?: string[];
+  postLogoutRedirectUris?: string[];
+  /** PKCS#8 PEM private key (private_key_jwt clients). */
+  privateKey?: string;
+  /** X.509 PEM certificate matching `privateKey`. */
+  certificate?: string;
+  /** The API this client owns, if any (`api://orders`). */
+  apiUri?: string;
+}
+
+/** Options of {@link DevOp.signIn}. */
+export interface SignInOptions {
+  username: string;
+  password?: string;
+  /** Accept the consent page (default true); false cancels it (`error=access_denied`). */
+  consent?: boolean;
+  /** Share a cookie jar between calls (e.g. signIn then signOut in one browser session). */
+  jar?: Map<string, string>;
+}
+
+/** Faults injected in front of the token endpoint and the JWKS endpoint. */
+export interface DevOpFaults {
+  tokenEndpoint?: 'down' | 'slow' | 500 | 'garbage';
+  jwks?: 'down' | 'slow' | 500;
+  /** Delay for 'slow', ms (default 5000). */
+  slowMs?: number;
+}
+
+/** HTTP request counts. `token` is per grant_type (unparseable bodies count as `unknown`). */
+export interface DevOpStats {
+  token: Record<string, number>;
+  tokenRequests: number;
+  discovery: number;
+  jwks: number;
+  authorization: number;
+  endSession: number;
+}
+
+/** An error the provider reported (event name, OAuth error and description; never tokens). */
+export interface DevOpError { event: string; error: string; description?: string; at: string }
+
+/** A running dev OP. */
+export interface DevOp {
+  url: string;
+  issuer: string;
+  tenantId: string;
+  users: Record<'alice' | 'bob', DevOpUser>;
+  clients: Record<ClientName, DevOpClient>;
+  /** Drives login/consent (or a device verification_uri_complete) and resolves to the final URL. */
+  signIn(authUri: string, options: SignInOptions): Promise<string>;
+  /** Follows an end-session URL, confirms the logout form, resolves to the final URL. */
+  signOut(endSessionUri: string, options?: { jar?: Map<string, string> }): Promise<string>;
+  faults: { set(faults: DevOpFaults): void; clear(): void };
+  stats(): DevOpStats;
+  resetStats(): void;
+  /** Adds a new RS256 signing key used for new tokens; old keys stay in the JWKS. */
+  rotateKeys(): Promise<void>;
+  /** Last errors reported by the provider (most recent last, at most 50). */
+  lastErrors(): DevOpError[];
+  close(): Promise<void>;
+}
+
+const GRANT_TYPES = ['authorization_code', 'refresh_token', 'client_credentials', OBO_GRANT, 'urn:ietf:params:oauth:grant-type:device_code'];
+
+function emptyStats(): DevOpStats {
+  return { token: Object.fromEntries(GRANT_TYPES.map((g) => [g, 0])), tokenRequests: 0, discovery: 0, jwks: 0, authorization: 0, endSession: 0 };
+}
+
+async function readBody(req: IncomingMessage): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of req) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+const delay = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** Starts the dev OP. */
+export async function startDevOp(options: DevOpOptions = {}): Promise<DevOp> {
+  const host = options.host ?? '127.0.0.1';
+  const mountPath = `/${TENANT_ID}/v2.0`;
+  const cert = selfSignedCertificate('orders-api-cert');
+  const secret = (): string => randomBytes(24).toString('base64url');
+  const rt: RuntimeSettings = {
+    mountPath,
+    signingKeys: [generateSigningKey()],
+    cookieKeys: [secret()],
+    secrets: { webApp: secret(), orders: secret(), ordersCert: secret(), inventory: secret(), daemon: secret() },
+    ordersCertJwk: cert.publicJwk,
+    accessTokenTtl: options.accessTokenTtl ?? DEFAULT_TTL.accessToken,
+    refreshTokenTtl: options.refreshTokenTtl ?? DEFAULT_TTL.refreshToken,
+    webApp: {
+      redirectUris: options.webApp?.redirectUris ?? [...WEB_APP_DEFAULTS.redirectUris],
+      postLogoutRedirectUris: options.webApp?.postLogoutRedirectUris ?? [...WEB_APP_DEFAULTS.postLogoutRedirectUris],
+      backchannelLogoutUri: options.webApp?.backchannelLogoutUri,
+    },
+  };
+
+  let stats = emptyStats();
+  let faults: DevOpFaults = {};
+  const errorsSeen: DevOpError[] = [];
+  const clientInfoGrants = new Set<string>();
+  const recordError = (event: string, err: unknown): void => {
+    const e = err as { error?: string; error_description?: string; error_detail?: string; message?: string };
+    const description = [e.error_description, e.error_detail].filter(Boolean).join(' | ') || undefined;
+    errorsSeen.push({ event, error: e.error ?? e.message ?? String(err), ...(description ? { description } : {}), at: new Date().toISOString() });
+    if (errorsSeen.length > 50) errorsSeen.shift();
+  };
+
+  const server = createServer();
+  const sockets = new Set<Socket>();
+  server.on('connection', (s) => { sockets.add(s); s.on('close', () => sockets.delete(s)); });
+  await new Promise<void>((resolve, reject) => { server.once('error', reject); server.listen(options.port ?? 0, host, resolve); });
+  const { port } = server.address() as AddressInfo;
+  // Bound to every interface (a container), it is still reached as loopback by the browser and the app beside it.
+  const url = `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`;
+  const issuer = `${url}${mountPath}`;
+
+  const buildProvider = (): Provider => {
+    const provider = new Provider(issuer, providerConfiguration(rt));
+    registerGrants(provider, issuer, rt);
+    for (const event of ['grant.error', 'server_error', 'authorization.error', 'end_session.error', 'backchannel.error', 'jwks.error', 'discovery.error', 'introspection.error', 'revocation.error', 'userinfo.error']) {
+      provider.on(event, (...args: unknown[]) => recordError(event, args[1]));
+    }
+    provider.use(async (ctx: KoaContextWithOIDC, next) => {
+      const isToken = ctx.method === 'POST' && ctx.path === ROUTES.token;
+      try {
+        await next();
+      } finally {
+        const oidc = isToken ? ctx.oidc : undefined;
+        if (isToken) {
+          const gt = oidc?.body?.['grant_type'];
+          const key = typeof gt === 'string' ? gt : 'unknown';
+          stats.token[key] = (stats.token[key] ?? 0) + 1;
+        }
+        if (oidc) entraTokenResponse(ctx, oidc.body?.['client_info'] === '1');
+      }
+    });
+    return provider;
+  };
+
+  /** Reshapes token responses into Entra's (scope form, ext_expires_in, client_info, error fields). */
+  const entraTokenResponse = (ctx: KoaContextWithOIDC, askedClientInfo: boolean): void => {
+    const body = ctx.body as Record<string, unknown> | undefined;
+    if (!body || typeof body !== 'object') return;
+    if (ctx.status >= 400) {
+      if (typeof body['error'] === 'string' && !body['trace_id']) Object.assign(body, entraErrorFields(body['error_description']));
+      return;
+    }
+    if (typeof body['access_token'] !== 'string') return;
+    const e = ctx.oidc.entities;
+    const grant = e['Grant'];
+    const source = e['AuthorizationCode'] ?? e['DeviceCode'] ?? e['RefreshToken'];
+    if (typeof body['expires_in'] === 'number') body['ext_expires_in'] = body['expires_in'];
+    if (grant && source) {
+      const aud = e['AccessToken']?.aud ?? e['AccessToken']?.resourceServer?.audience;
+      const granted = typeof aud === 'string' ? splitScopes(grant.getResourceScope(aud)) : [];
+      const apiScopes = expandDefault(splitScopes(body['scope']).filter((s) => !OIDC_SCOPES.has(s)), granted);
+      const asked = splitScopes(ctx.oidc.params.scope ?? source.scope);
+      const oidcScopes = ['openid', 'profile', 'email'].filter((s) => asked.includes(s) && splitScopes(grant.getOIDCScope()).includes(s));
+      if (body['refresh_token']) oidcScopes.push('offline_access');
+      body['scope'] = [...apiScopes, ...oidcScopes].join(' ');
+    }
+    const accountId = e['Account']?.accountId ?? e['AccessToken']?.accountId;
+    const wantsClientInfo = askedClientInfo || (grant && clientInfoGrants.has(grant.jti));
+    if (askedClientInfo && grant) clientInfoGrants.add(grant.jti);
+    if (accountId && wantsClientInfo) body['client_info'] = clientInfo(accountId, TENANT_ID);
+  };
+
+  let provider = buildProvider();
+  let callback = provider.callback();
+
+  server.on('request', (req: IncomingMessage & { originalUrl?: string }, res: ServerResponse) => {
+    void (async () => {
+      const reqUrl = new URL(req.url ?? '/', url);
+      if (!reqUrl.pathname.startsWith(`${mountPath}/`)) {
+        res.writeHead(404, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ error: 'not_found', error_description: `the dev OP lives under ${issuer}` }));
+        return;
+      }
+      const rel = reqUrl.pathname.slice(mountPath.length);
+      if (rel === '/.well-known/openid-configuration' || rel === '/.well-known/oauth-authorization-server') stats.discovery += 1;
+      if (rel === ROUTES.authorization) stats.authorization += 1;
+      if (rel === ROUTES.end_session) stats.endSession += 1;
+      if (rel === ROUTES.jwks) {
+        stats.jwks += 1;
+        const fault = faults.jwks;
+        if (fault === 'slow') await delay(faults.slowMs ?? 5000);
+        else if (fault === 'down') { req.socket.destroy(); return; } else if (fault === 500) return jsonFault(res);
+      }
+      if (rel === ROUTES.token && req.method === 'POST') {
+        stats.tokenRequests += 1;
+        const fault = faults.tokenEndpoint;
+        if (fault === 'slow') await delay(faults.slowMs ?? 5000);
+        else if (fault) {
+          const gt = new URLSearchParams(await readBody(req)).get('grant_type') ?? 'unknown';
+          stats.token[gt] = (stats.token[gt] ?? 0) + 1;
+          if (fault === 'down') { req.socket.destroy(); return; }
+          if (fault === 500) return jsonFault(res);
+          res.writeHead(200, { 'content-type': 'text/html' });
+          res.end('<html><body>Service Unavailable (dev OP garbage fault)</body></html>');
+          return;
+        }
+      }
+      if (rel.startsWith('/interaction/')) {
+        await handleInteraction(provider, mountPath, rel, req, res, recordError, (grantId, params) => {
+          if (params['client_info'] === '1') clientInfoGrants.add(grantId);
+        });
+        return;
+      }
+      req.originalUrl = req.url;
+      req.url = rel + reqUrl.search;
+      callback(req, res);
+    })().catch((err: unknown) => {
+      recordError('http.error', err);
+      if (!res.headersSent) { res.writeHead(500); res.end(); }
+    });
+  });
+
+  const jsonFault = (res: ServerResponse): void => {
+    res.writeHead(500, { 'content-type': 'application/json' });
+    res.end(JSON.stringify({ error: 'server_error', error_description: 'AADSTS90000: dev OP injected fault (HTTP 500).', ...entraErrorFields('AADSTS90000') }));
+  };
+
+  const clients: Record<ClientName, DevOpClient> = {
+    webApp: { clientId: CLIENTS.webApp.clientId, clientSecret: rt.secrets.webApp, redirectUris: rt.webApp.redirectUris, postLogoutRedirectUris: rt.webApp.postLogoutRedirectUris },
+    orders: { clientId: CLIENTS.orders.clientId, clientSecret: rt.secrets.orders, apiUri: 'api://orders' },
+    ordersCert: { clientId: CLIENTS.ordersCert.clientId, privateKey: cert.privateKey, certificate: cert.certificate, apiUri: 'api://orders' },
+    inventory: { clientId: CLIENTS.inventory.clientId, clientSecret: rt.secrets.inventory, apiUri: 'api://inventory' },
+    daemon: { clientId: CLIENTS.daemon.clientId, clientSecret: rt.secrets.daemon },
+    cli: { clientId: CLIENTS.cli.clientId, redirectUris: ['http://127.0.0.1', 'http://localhost'] },
+  };
+
+  return {
+    url, issuer, tenantId: TENANT_ID, users: { alice: { ...USERS.alice }, bob: { ...USERS.bob } }, clients,
+    signIn: (authUri, opts) => browse(authUri, url, opts),
+    signOut: (endSessionUri, opts = {}) => browse(endSessionUri, url, { ...opts }),
+    faults: { set(f) { faults = { ...f }; }, clear() { faults = {}; } },
+    stats: () => structuredClone(stats),
+    resetStats() { stats = emptyStats(); },
+    async rotateKeys() {
+      rt.signingKeys.unshift(generateSigningKey());
+      provider = buildProvider(); // the memory adapter's storage is shared: sessions and tokens survive
+      callback = provider.callback();
+    },
+    lastErrors: () => [...errorsSeen],
+    close: () => new Promise<void>((resolve) => {
+      server.close(() => resolve());
+      for (const s of sockets) s.destroy();
+    }),
+  };
+}
