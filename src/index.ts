@@ -22,3 +22,6 @@ export type {
   AccessTokenEntity, AccountEntity, AppMetadataEntity, CacheEntities, CacheEntity, IdTokenEntity, RefreshTokenEntity,
 } from './cache/entities.js';
 export type { MsalCacheJson } from './cache/serialize.js';
+export { RedisTokenCacheStore } from './stores/redis.js';
+export type { RedisTokenCacheStoreOptions } from './stores/redis.js';
+export type { EncryptionKey } from './cache/crypto.js';

@@ -196,6 +196,10 @@ export function changesForTokenResponse(input: StoreTokensInput): { changes: Cac
     environment: scope.environment,
     ...(typeof response.foci === 'string' ? { family_id: response.foci } : {}),
   };
+  // Entities that come back unchanged (the account, the app metadata) are not written again.
+  for (const [key, entity] of Object.entries(changes.set)) {
+    if (existing[key] && JSON.stringify(existing[key]) === JSON.stringify(entity)) delete changes.set[key];
+  }
   const rtExpiresIn = Number((response as { refresh_token_expires_in?: unknown }).refresh_token_expires_in);
   const ttlSeconds = Number.isFinite(rtExpiresIn) && rtExpiresIn > 0 ? rtExpiresIn : undefined;
   return { changes, accessToken, ttlSeconds };

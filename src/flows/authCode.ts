@@ -3,7 +3,7 @@ import { AuthError, isOpErrorCode } from '../errors.js';
 import { accountFromIdToken, changesForTokenResponse, toTokenResult, type TokenResponseFields } from '../cache/tokenCache.js';
 import { normalizeScopes, withOidcScopes } from '../cache/scopes.js';
 import type { TokenResult } from '../results.js';
-import { writePartition, type FlowContext } from './context.js';
+import { readPartition, writePartition, type FlowContext } from './context.js';
 import { checkTenant } from './tenant.js';
 
 /**
@@ -142,15 +142,16 @@ export async function acquireTokenByAuthCodeFlow(
     authorityType: authority.type,
     fallbackRealm: authority.multiTenant ? '' : authority.tenant ?? '',
   });
+  const partition = options.partition ?? account.home_account_id;
   const { changes, accessToken, ttlSeconds } = changesForTokenResponse({
     response: response as unknown as TokenResponseFields,
     idTokenClaims,
     account,
     scope: { homeAccountId: account.home_account_id, environment: authority.environment, clientId, realm: account.realm },
     requestedScopes: flow.scopes,
-    existing: {},
+    existing: await readPartition(ctx, partition),
   });
-  await writePartition(ctx, options.partition ?? account.home_account_id, changes, ttlSeconds);
+  await writePartition(ctx, partition, changes, ttlSeconds);
   return toTokenResult(accessToken, account, { ...idTokenClaims }, false);
 }
 

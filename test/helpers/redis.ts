@@ -55,10 +55,14 @@ export interface RedisServer {
   stop(): Promise<void>;
 }
 
-/** Starts a throwaway `redis-server` (no persistence) on a free loopback port; stopped when this process exits. */
-export async function startRedisServer(port?: number): Promise<RedisServer> {
+/**
+ * Starts a throwaway `redis-server` (no persistence) on a free loopback port, with extra
+ * arguments if given; stopped when this process exits.
+ */
+export async function startRedisServer(port?: number, extraArgs: string[] = []): Promise<RedisServer> {
   const chosen = port ?? (await freePort());
-  const child = spawn('redis-server', ['--port', String(chosen), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
+  const args = ['--port', String(chosen), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', ...extraArgs];
+  const child = spawn('redis-server', args, { stdio: 'ignore' });
   const spawnError = new Promise<never>((_, reject) => child.once('error', (err: NodeJS.ErrnoException) => {
     reject(err.code === 'ENOENT'
       ? new Error('No Redis for the tests: set REDIS_URL, run one on 127.0.0.1:6379, or install redis-server (Debian: apt-get install -y redis-server)')

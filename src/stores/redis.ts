@@ -1,0 +1,197 @@
+import { randomUUID } from 'node:crypto';
+import type { Cluster, Redis } from 'ioredis';
+import type { CacheEntities, CacheEntity } from '../cache/entities.js';
+import { FieldCipher, type EncryptionKey } from '../cache/crypto.js';
+import { silentLogger, type Logger } from '../config.js';
+import { AuthError, configError } from '../errors.js';
+import type { CacheChanges, CacheWriteOptions, ReleaseLock, TokenCacheStore } from './types.js';
+
+export interface RedisTokenCacheStoreOptions {
+  /** An ioredis `Redis` or `Cluster` you built (and close). */
+  client: Redis | Cluster;
+  /** Prefix of every key. Default `authflow:tc:`. */
+  prefix?: string;
+  /** AES-256-GCM keys for values at rest; the first encrypts, all decrypt. Default: values stored as JSON. */
+  encryptionKeys?: readonly EncryptionKey[];
+  /** How long a refresh lock lives if its holder dies, ms. Default 15,000 (above the OP timeout). */
+  lockTtlMs?: number;
+  /** Longest wait for another instance's refresh lock, ms. Default `lockTtlMs` + 1,000. */
+  lockWaitMs?: number;
+  /** Partition lifetime when a write names none (the refresh token's usual life), s. Default 14 days. */
+  ttlSeconds?: number;
+  /** Longest a command may take before the call fails with `store_unavailable`, ms. Default 1,000. */
+  commandTimeoutMs?: number;
+  logger?: Logger;
+}
+
+/** Compare-and-delete: only the owner releases a lock (it may have expired and been taken since). */
+const RELEASE_SCRIPT = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end";
+
+/**
+ * Token caches in Redis: a partition is one HASH `<prefix>{<partition>}` (the braces are a hash
+ * tag, so a partition's keys share one cluster slot), one field per cache entity under its MSAL
+ * key. One `HGETALL` reads a partition; a write sends only what changed (`HDEL`/`HSET`) and the
+ * `EXPIRE` in one `MULTI`. Refreshes across instances are serialised by `SET NX PX` locks released
+ * by a compare-and-delete script. Works on a single Redis and on Redis Cluster.
+ *
+ * A Redis that is down or slow fails calls with `AuthError('store_unavailable')` (503) within
+ * `commandTimeoutMs`; commands are not queued while the client is disconnected, and the next call
+ * after Redis returns works again.
+ *
+ * @example
+ * ```ts
+ * const redis = new Redis(process.env.REDIS_URL!, { maxRetriesPerRequest: 1, connectTimeout: 2000 });
+ * const cacheStore = new RedisTokenCacheStore({ client: redis, encryptionKeys: [{ id: 'k1', key: process.env.CACHE_KEY! }] });
+ * const client = new ConfidentialClient({ clientId, authority, credential, cacheStore });
+ * ```
+ */
+export class RedisTokenCacheStore implements TokenCacheStore {
+  readonly #client: Redis | Cluster;
+  readonly #prefix: string;
+  readonly #cipher: FieldCipher | undefined;
+  readonly #lockTtlMs: number;
+  readonly #lockWaitMs: number;
+  readonly #ttlSeconds: number;
+  readonly #commandTimeoutMs: number;
+  readonly #logger: Logger;
+  readonly #reported = new Set<string>();
+
+  constructor(options: RedisTokenCacheStoreOptions) {
+    const client = options?.client as Partial<Redis> | undefined;
+    if (!client || typeof client.hgetall !== 'function' || typeof client.multi !== 'function') {
+      throw configError('client', 'must be an ioredis Redis or Cluster instance');
+    }
+    this.#client = options.client;
+    this.#prefix = options.prefix ?? 'authflow:tc:';
+    if (typeof this.#prefix !== 'string' || /[{}]/.test(this.#prefix)) throw configError('prefix', 'must be a string without braces');
+    this.#cipher = options.encryptionKeys === undefined ? undefined : new FieldCipher(options.encryptionKeys, 'encryptionKeys');
+    this.#lockTtlMs = positiveInteger('lockTtlMs', options.lockTtlMs, 15_000);
+    this.#lockWaitMs = positiveInteger('lockWaitMs', options.lockWaitMs, this.#lockTtlMs + 1_000);
+    this.#ttlSeconds = positiveInteger('ttlSeconds', options.ttlSeconds, 14 * 24 * 3600);
+    this.#commandTimeoutMs = positiveInteger('commandTimeoutMs', options.commandTimeoutMs, 1_000);
+    this.#logger = options.logger ?? silentLogger;
+  }
+
+  /** The Redis key of a partition's hash. */
+  keyOf(partition: string): string {
+    return `${this.#prefix}{${partition}}`;
+  }
+
+  async read(partition: string): Promise<CacheEntities> {
+    const fields = await this.#command('read', () => this.#client.hgetall(this.keyOf(partition)));
+    const entities: CacheEntities = {};
+    for (const [field, value] of Object.entries(fields)) {
+      const entity = this.#decode(partition, field, value);
+      if (entity) entities[field] = entity;
+    }
+    return entities;
+  }
+
+  async write(partition: string, changes: CacheChanges, options: CacheWriteOptions = {}): Promise<void> {
+    const fields = Object.entries(changes.set);
+    if (fields.length === 0 && changes.remove.length === 0) return;
+    const key = this.keyOf(partition);
+    const transaction = this.#client.multi();
+    if (changes.remove.length > 0) transaction.hdel(key, ...changes.remove);
+    if (fields.length > 0) {
+      transaction.hset(key, Object.fromEntries(fields.map(([field, entity]) => [field, this.#encode(partition, field, entity)])));
+      transaction.expire(key, Math.max(1, Math.ceil(options.ttlSeconds ?? this.#ttlSeconds)));
+    }
+    const results = await this.#command('write', () => transaction.exec());
+    const failed = results?.find(([err]) => err);
+    if (!results || failed) throw unavailable('write', failed?.[0] ?? new Error('transaction aborted'));
+  }
+
+  async clear(partition: string): Promise<void> {
+    await this.#command('clear', () => this.#client.del(this.keyOf(partition)));
+  }
+
+  /**
+   * Takes the partition's refresh lock, waiting (polling with jitter) while another instance holds
+   * it, for at most `lockWaitMs`; a lock whose holder died expires after `lockTtlMs`.
+   */
+  async lock(partition: string): Promise<ReleaseLock> {
+    const key = `${this.keyOf(partition)}:lock`;
+    const owner = randomUUID();
+    const deadline = Date.now() + this.#lockWaitMs;
+    for (let attempt = 0; ; attempt++) {
+      const taken = await this.#command('lock', () => this.#client.set(key, owner, 'PX', this.#lockTtlMs, 'NX'));
+      if (taken === 'OK') {
+        return async () => {
+          await this.#command('unlock', () => this.#client.eval(RELEASE_SCRIPT, 1, key, owner));
+        };
+      }
+      if (Date.now() >= deadline) {
+        throw new AuthError('store_unavailable', { description: `another instance held the refresh lock for longer than ${this.#lockWaitMs} ms` });
+      }
+      await sleep(Math.min(250, 10 * 2 ** Math.min(attempt, 4)) * (0.5 + Math.random()));
+    }
+  }
+
+  #encode(partition: string, field: string, entity: CacheEntity): string {
+    const json = JSON.stringify(entity);
+    return this.#cipher ? this.#cipher.encrypt(json, `${partition}\n${field}`) : json;
+  }
+
+  #decode(partition: string, field: string, value: string): CacheEntity | undefined {
+    let json = value;
+    if (this.#cipher) {
+      const result = this.#cipher.decrypt(value, `${partition}\n${field}`);
+      if ('problem' in result) {
+        this.#reportOnce(result.problem, result.keyId);
+        return undefined;
+      }
+      json = result.plaintext;
+    }
+    try {
+      const entity = JSON.parse(json) as unknown;
+      if (entity && typeof entity === 'object' && !Array.isArray(entity)) return entity as CacheEntity;
+    } catch {
+      // Falls through: an unreadable value is absent, never a crash.
+    }
+    this.#reportOnce('unreadable');
+    return undefined;
+  }
+
+  /** Logs each kind of unreadable value once per process: never the value, nor its key. */
+  #reportOnce(problem: string, keyId?: string): void {
+    const id = `${problem}:${keyId ?? ''}`;
+    if (this.#reported.has(id)) return;
+    this.#reported.add(id);
+    this.#logger.warn({ problem, ...(keyId ? { keyId } : {}) }, 'authflow: a cached value could not be read and is treated as absent');
+  }
+
+  /** Runs a command only on a connected client, and no longer than the command timeout. */
+  async #command<T>(operation: string, run: () => Promise<T>): Promise<T> {
+    const status = this.#client.status;
+    if (status !== 'ready' && status !== 'wait') {
+      throw unavailable(operation, new Error(`Redis connection is ${status}`));
+    }
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`no answer within ${this.#commandTimeoutMs} ms`)), this.#commandTimeoutMs);
+    });
+    try {
+      return await Promise.race([run(), timeout]);
+    } catch (err) {
+      throw err instanceof AuthError ? err : unavailable(operation, err);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+}
+
+function unavailable(operation: string, cause: unknown): AuthError {
+  return new AuthError('store_unavailable', {
+    description: `Redis ${operation} failed: ${(cause as Error)?.message ?? 'unknown error'}`,
+    cause,
+  });
+}
+
+function positiveInteger(name: string, value: unknown, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value <= 0) throw configError(name, 'must be a positive integer');
+  return value;
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));

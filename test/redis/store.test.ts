@@ -1,0 +1,173 @@
+/**
+ * RedisTokenCacheStore against a real Redis and the dev OP: one hash per partition, only changed
+ * fields written (seen with MONITOR), EXPIRE set, encryption at rest with key rotation, and one
+ * refresh across two app processes.
+ */
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
+import { createInterface } from 'node:readline';
+import type { Redis } from 'ioredis';
+import { AuthError, RedisTokenCacheStore, type ConfidentialClient, type Logger } from '../../src/index.js';
+import { clientFor, expireAccessTokens, signIn, startDevOp, tokenRequests, type DevOp } from '../helpers/op.js';
+import { connectRedis, deleteKeys, redisUrl, uniquePrefix } from '../helpers/redis.js';
+
+const ORDERS = ['api://orders/Orders.Read'];
+
+describe('RedisTokenCacheStore', () => {
+  let op: DevOp;
+  let redis: Redis;
+  const prefixes: string[] = [];
+
+  before(async () => {
+    op = await startDevOp();
+    redis = await connectRedis();
+  });
+  after(async () => {
+    for (const prefix of prefixes) await deleteKeys(redis, prefix);
+    redis.disconnect();
+    await op.close();
+  });
+
+  function storeAndClient(options: Partial<ConstructorParameters<typeof RedisTokenCacheStore>[0]> = {}, logger?: Logger) {
+    const prefix = options.prefix ?? uniquePrefix('store');
+    prefixes.push(prefix);
+    const store = new RedisTokenCacheStore({ client: redis, ...options, prefix, ...(logger ? { logger } : {}) });
+    const client = clientFor(op, 'webApp', { cacheStore: store });
+    return { store, client, prefix };
+  }
+
+  it('keeps a partition as one hash of MSAL-keyed fields, with an EXPIRE', async () => {
+    const { store, client } = storeAndClient();
+    const result = await signIn(op, client, { partition: 'session-1' });
+    const raw = await redis.hgetall(store.keyOf('session-1'));
+    const exported = JSON.parse(await client.exportCache('session-1')) as Record<string, Record<string, unknown>>;
+    const exportedKeys = Object.values(exported).flatMap((section) => Object.keys(section));
+    assert.deepEqual(Object.keys(raw).sort(), exportedKeys.sort());
+    assert.ok(Object.keys(raw).some((k) => k.includes('-accesstoken-')));
+    assert.equal(JSON.parse(Object.values(raw).find((v) => v.includes('"AccessToken"'))!).secret, result.accessToken);
+    const ttl = await redis.ttl(store.keyOf('session-1'));
+    assert.ok(ttl > 0 && ttl <= 14 * 24 * 3600, `ttl ${ttl}`);
+    assert.match(store.keyOf('session-1'), /\{session-1\}$/, 'the partition is a hash tag (one cluster slot)');
+  });
+
+  it('reads a partition with one HGETALL and writes only the fields a refresh changed', async () => {
+    const { store, client } = storeAndClient();
+    const { account } = await signIn(op, client, { partition: 'p' });
+    await expireAccessTokens(client, 'p');
+    const key = store.keyOf('p');
+    const before = await redis.hgetall(key);
+    const accountKey = Object.keys(before).find((k) => JSON.parse(before[k]!).authority_type)!;
+    const metadataKey = Object.keys(before).find((k) => k.startsWith('appmetadata-'))!;
+
+    const monitor = await redis.monitor();
+    const commands: string[][] = [];
+    monitor.on('monitor', (_time: string, args: string[]) => {
+      if (args.some((arg) => arg.startsWith(key))) commands.push(args);
+    });
+    try {
+      await client.acquireTokenSilent({ scopes: ORDERS, account: account!, partition: 'p' }); // refresh
+      await client.acquireTokenSilent({ scopes: ORDERS, account: account!, partition: 'p' }); // hit
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    } finally {
+      monitor.disconnect();
+    }
+    const names = commands.map((c) => c[0]!.toLowerCase());
+    assert.deepEqual(names.filter((n) => n === 'hgetall').length, 3, 'read, re-read under the lock, cache hit');
+    const hsets = commands.filter((c) => c[0]!.toLowerCase() === 'hset');
+    assert.equal(hsets.length, 1);
+    const written = hsets[0]!.slice(2).filter((_, i) => i % 2 === 0);
+    assert.ok(written.some((f) => f.includes('-accesstoken-')), 'the new access token');
+    assert.ok(written.some((f) => f.includes('-refreshtoken-')), 'the rotated refresh token');
+    assert.ok(!written.includes(accountKey), 'the unchanged account is not rewritten');
+    assert.ok(!written.includes(metadataKey), 'the unchanged app metadata is not rewritten');
+    assert.ok(names.includes('expire'));
+    assert.ok(names.includes('set'), 'refresh lock taken');
+    assert.ok(names.includes('eval'), 'refresh lock released');
+  });
+
+  it('encrypts values at rest; rotated keys still decrypt; a missing key means absent, not a crash', async () => {
+    const keyA = { id: 'A', key: randomBytes(32).toString('base64') };
+    const keyB = { id: 'B', key: randomBytes(32) };
+    const warnings: string[] = [];
+    const logger: Logger = { debug() {}, info() {}, warn: (obj, msg) => warnings.push(JSON.stringify({ obj, msg })), error() {} };
+    const { store, client, prefix } = storeAndClient({ encryptionKeys: [keyA] });
+    const { account, accessToken } = await signIn(op, client, { partition: 'enc' });
+
+    const raw = await redis.hgetall(store.keyOf('enc'));
+    for (const value of Object.values(raw)) {
+      assert.match(value, /^af1\.A\./);
+      assert.ok(!value.includes(accessToken.slice(0, 40)));
+      assert.throws(() => JSON.parse(value));
+    }
+
+    const rotated = storeAndClient({ prefix, encryptionKeys: [keyB, keyA] }).client;
+    const hit = await rotated.acquireTokenSilent({ scopes: ORDERS, account: account!, partition: 'enc' });
+    assert.equal(hit.accessToken, accessToken);
+    assert.equal(hit.fromCache, true);
+
+    const withoutA = storeAndClient({ prefix, encryptionKeys: [keyB] }, logger).client;
+    await assert.rejects(
+      withoutA.acquireTokenSilent({ scopes: ORDERS, account: account!, partition: 'enc' }),
+      (err: unknown) => err instanceof AuthError && err.code === 'interaction_required',
+    );
+    await assert.rejects(withoutA.acquireTokenSilent({ scopes: ORDERS, account: account!, partition: 'enc' }), { code: 'interaction_required' });
+    assert.equal(warnings.length, 1, 'logged once');
+    assert.match(warnings[0]!, /"keyId":"A"/);
+    for (const value of Object.values(raw)) assert.ok(!warnings[0]!.includes(value.slice(0, 30)), 'the value is not logged');
+  });
+
+  it('refuses a value moved to another field or partition (authenticated location)', async () => {
+    const keys = [{ id: 'k', key: randomBytes(32) }];
+    const { store, client } = storeAndClient({ encryptionKeys: keys });
+    await signIn(op, client, { partition: 'victim' });
+    await signIn(op, client, { username: 'bob', partition: 'attacker' });
+    const stolen = await redis.hgetall(store.keyOf('attacker'));
+    // Copy bob's encrypted entities into alice's partition under their own field names.
+    await redis.hset(store.keyOf('victim'), stolen);
+    const victimView = await store.read('victim');
+    for (const field of Object.keys(stolen)) assert.equal(victimView[field], undefined, 'moved values do not decrypt');
+  });
+
+  it('refuses bad options by name', () => {
+    assert.throws(() => new RedisTokenCacheStore({ client: {} as Redis }), /"client"/);
+    assert.throws(() => new RedisTokenCacheStore({ client: redis, encryptionKeys: [{ id: 'a', key: 'c2hvcnQ=' }] }), /"encryptionKeys\[0\]\.key"/);
+    assert.throws(() => new RedisTokenCacheStore({ client: redis, encryptionKeys: [{ id: 'a.b', key: randomBytes(32) }] }), /"encryptionKeys\[0\]\.id"/);
+    assert.throws(() => new RedisTokenCacheStore({ client: redis, lockTtlMs: 0 }), /"lockTtlMs"/);
+    assert.throws(() => new RedisTokenCacheStore({ client: redis, prefix: 'a{b}' }), /"prefix"/);
+  });
+
+  it('two processes, 50 concurrent silent calls each on one expired partition: one refresh, one rotated token', async () => {
+    const { client, prefix } = storeAndClient();
+    const { account } = await signIn(op, client, { partition: 'shared' });
+    await expireAccessTokens(client, 'shared');
+    const env = {
+      ...process.env,
+      REDIS_URL: await redisUrl(),
+      ISSUER: op.issuer,
+      CLIENT_ID: op.clients.webApp.clientId,
+      CLIENT_SECRET: op.clients.webApp.clientSecret!,
+      PREFIX: prefix,
+      PARTITION: 'shared',
+      SCOPE: ORDERS[0]!,
+      CALLS: '50',
+    };
+    const workers = [0, 1].map(() => spawn(process.execPath, ['--import', 'tsx', new URL('./refresh-worker.ts', import.meta.url).pathname], { env, stdio: ['pipe', 'pipe', 'inherit'] }));
+    const outputs = workers.map((worker) => createInterface({ input: worker.stdout! })[Symbol.asyncIterator]());
+    for (const output of outputs) assert.equal((await output.next()).value, 'ready');
+    op.resetStats();
+    for (const worker of workers) worker.stdin!.write('go\n');
+    const results = await Promise.all(outputs.map(async (output) => JSON.parse((await output.next()).value as string) as { tokens: string[]; errors: string[] }));
+    for (const worker of workers) worker.stdin!.end();
+
+    assert.deepEqual(results.map((r) => r.errors), [[], []]);
+    assert.equal(tokenRequests(op, 'refresh_token'), 1, 'exactly one refresh at the OP');
+    assert.equal(new Set(results.flatMap((r) => r.tokens)).size, 1, 'both processes got the same new token');
+    const cached = await client.acquireTokenSilent({ scopes: ORDERS, account: account!, partition: 'shared' });
+    assert.equal(createHash('sha256').update(cached.accessToken).digest('base64url'), results[0]!.tokens[0]);
+    // The rotated refresh token in Redis is the valid one: it redeems.
+    const refreshed = await client.acquireTokenSilent({ scopes: ORDERS, account: account!, partition: 'shared', forceRefresh: true });
+    assert.equal(refreshed.fromCache, false);
+  });
+});
