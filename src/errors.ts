@@ -54,7 +54,9 @@ export type LocalErrorCode =
   | 'discovery_failed'
   | 'store_unavailable'
   | 'cache_invalid'
-  | 'no_account';
+  | 'no_account'
+  | 'token_invalid'
+  | 'insufficient_scope';
 
 export type AuthErrorCode = OpErrorCode | LocalErrorCode;
 
@@ -82,7 +84,7 @@ const STATUS: Partial<Record<AuthErrorCode, number>> = {
   unauthorized_client: 500,
   unsupported_grant_type: 500,
   invalid_request: 400,
-  access_denied: 403,
+  access_denied: 401,
   interaction_required: 401,
   login_required: 401,
   consent_required: 401,
@@ -101,6 +103,8 @@ const STATUS: Partial<Record<AuthErrorCode, number>> = {
   discovery_failed: 502,
   store_unavailable: 503,
   cache_invalid: 400,
+  token_invalid: 401,
+  insufficient_scope: 403,
 };
 
 export interface AuthErrorOptions {

@@ -25,3 +25,7 @@ export type { MsalCacheJson } from './cache/serialize.js';
 export { RedisTokenCacheStore } from './stores/redis.js';
 export type { RedisTokenCacheStoreOptions } from './stores/redis.js';
 export type { EncryptionKey } from './cache/crypto.js';
+export { MemorySessionIndex, RedisSessionIndex } from './web/sessionIndex.js';
+export type { SessionIndex } from './web/sessionIndex.js';
+export type { WebAuthOptions } from './web/options.js';
+export type { AuthSessionOptions } from './web/sessionSettings.js';

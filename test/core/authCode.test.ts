@@ -105,7 +105,7 @@ describe('auth-code flow', () => {
     await assert.rejects(client.acquireTokenByAuthCodeFlow(flow, callback), (err: unknown) => {
       refusedWith('access_denied')(err);
       assert.ok((err as AuthError).description.length > 0);
-      assert.equal((err as AuthError).status, 403);
+      assert.equal((err as AuthError).status, 401);
       return true;
     });
   });

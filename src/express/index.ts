@@ -1,0 +1,182 @@
+/**
+ * authflow for Express 4 and 5: `auth()` mounts sign-in routes and gives every request
+ * `req.getToken`, `req.account` and `req.user`; `requireAuth()` guards pages; `authErrors()` turns
+ * "sign in again / consent" failures of `req.getToken` into a sign-in. All logic lives in
+ * `src/web`; this file only translates Express requests, sessions and responses.
+ *
+ * @example
+ * ```ts
+ * app.use(authSession({ baseUrl, secret: process.env.SESSION_SECRET, store: new RedisStore({ client: redis }) }));
+ * app.use(auth({ client, baseUrl, scopes: ['api://orders/Orders.Read'] }));
+ * app.get('/orders', requireAuth(), async (req, res) => res.json(await callOrders(await req.getToken(['api://orders/Orders.Read']))));
+ * app.use(authErrors());
+ * ```
+ */
+import express from 'express';
+import type { NextFunction, Request, RequestHandler, Response, ErrorRequestHandler } from 'express';
+import session from 'express-session';
+import type { Store } from 'express-session';
+import { AuthError } from '../errors.js';
+import type { AccountInfo } from '../results.js';
+import type { WebAuthOptions } from '../web/options.js';
+import { errorResult, type WebResult } from '../web/render.js';
+import { SESSION_KEY, type AuthSessionData, type SessionPort } from '../web/session.js';
+import { WebAuth, type GetTokenOptions, type WebRequest } from '../web/webAuth.js';
+import { sessionSettings, type AuthSessionOptions } from '../web/sessionSettings.js';
+
+declare global {
+  // Express's Request typing is extended by module augmentation, as express-session and passport do.
+  // eslint-disable-next-line @typescript-eslint/no-namespace
+  namespace Express {
+    /** The signed-in user's ID token claims (profile data). */
+    interface User {
+      [claim: string]: unknown;
+    }
+    interface Request {
+      /** An access token for `scopes`, from the session's token cache or by refreshing it. */
+      getToken(scopes: readonly string[], options?: GetTokenOptions): Promise<string>;
+      /** The signed-in account, or undefined. */
+      account?: AccountInfo | undefined;
+      /** The signed-in user's ID token claims, or undefined. */
+      user?: User | undefined;
+    }
+  }
+}
+
+export type { WebAuthOptions as AuthOptions, GetTokenOptions, AuthSessionOptions };
+
+const WEB = Symbol('authflow.web');
+type Decorated = Request & { [WEB]?: WebAuth };
+
+/** Mounts `GET /login`, `GET|POST /callback`, `GET|POST /logout` (and back-channel logout when configured). */
+export function auth(options: WebAuthOptions): express.Router {
+  const web = new WebAuth(options);
+  const { paths } = web.options;
+  const router = express.Router();
+  const form = express.urlencoded({ extended: false, limit: '16kb', parameterLimit: 50 });
+
+  router.use((req, _res, next) => {
+    decorate(req as Decorated, web);
+    next();
+  });
+  const page = (handler: (request: WebRequest, port: SessionPort, req: Request) => Promise<WebResult>): RequestHandler => (req, res, next) => {
+    handler(webRequest(req), sessionPort(req), req)
+      .then((result) => send(res, result))
+      .catch((err: unknown) => {
+        const result = web.errorResult(webRequest(req), undefined, err);
+        if (result) send(res, result);
+        else next(err);
+      });
+  };
+  router.get(paths.login, page((r, s) => web.login(r, s)));
+  router.get(paths.callback, page((r, s) => web.callback(r, s)));
+  router.post(paths.callback, form, page((r, s) => web.callback(r, s)));
+  router.get(paths.logout, page((r, s) => web.logout(r, s)));
+  router.post(paths.logout, page((r, s) => web.logout(r, s)));
+  if (paths.backchannelLogout) {
+    router.post(paths.backchannelLogout, form, page((r, _s, req) => web.backchannelLogout(r, (id) => destroyStored(req, id))));
+  }
+  // Bodies our routes refuse to parse (too large, malformed) get a plain 4xx, never a stack trace.
+  router.use(((err: { status?: unknown; type?: unknown }, req: Request, res: Response, next: NextFunction) => {
+    if (typeof err?.type !== 'string' || typeof err.status !== 'number' || err.status < 400 || err.status >= 500) return next(err);
+    send(res, errorResult(webRequest(req), new AuthError('invalid_request', { status: err.status, description: 'the request body was refused' })));
+  }) as ErrorRequestHandler);
+  return router;
+}
+
+/** Lets signed-in users through; others are sent to sign in (pages) or get a 401 naming the sign-in URL (API calls). */
+export function requireAuth(): RequestHandler {
+  return (req, res, next) => {
+    const web = (req as Decorated)[WEB];
+    if (!web) return next(new AuthError('invalid_config', { description: 'requireAuth() needs app.use(auth(...)) before it' }));
+    const result = web.requireUser(webRequest(req), sessionPort(req));
+    if (result) send(res, result);
+    else next();
+  };
+}
+
+/**
+ * The error handler for `req.getToken` failures: interaction needed (consent, claims challenge,
+ * expired or missing sign-in) becomes a sign-in that comes back to the same page, or a 401 for
+ * API calls; other authflow errors an error page with their status. Mount it after your routes.
+ */
+export function authErrors(): ErrorRequestHandler {
+  return (err: unknown, req: Request, res: Response, next: NextFunction) => {
+    const web = (req as Decorated)[WEB];
+    const result = web && !res.headersSent ? web.errorResult(webRequest(req), sessionPort(req), err) : undefined;
+    if (result) send(res, result);
+    else next(err);
+  };
+}
+
+/**
+ * express-session with authflow's cookie policy: `httpOnly`, `sameSite=lax`, `secure` unless the
+ * base URL is http://localhost or 127.0.0.1; refuses to build without a secret in production.
+ */
+export function authSession(options: AuthSessionOptions & { store?: Store }): RequestHandler {
+  const settings = sessionSettings(options);
+  return session({
+    name: settings.name,
+    secret: settings.secrets,
+    store: options.store,
+    resave: false,
+    saveUninitialized: false,
+    rolling: false,
+    cookie: { httpOnly: true, sameSite: 'lax', secure: settings.secure, path: '/', maxAge: settings.maxAgeMs },
+  });
+}
+
+function decorate(req: Decorated, web: WebAuth): void {
+  req[WEB] = web;
+  req.getToken = (scopes, options) => web.getToken(sessionPort(req), scopes, options);
+  Object.defineProperty(req, 'account', { configurable: true, enumerable: true, get: () => web.user(sessionPort(req))?.account });
+  Object.defineProperty(req, 'user', { configurable: true, enumerable: true, get: () => web.user(sessionPort(req))?.claims });
+}
+
+function webRequest(req: Request): WebRequest {
+  return {
+    method: req.method,
+    url: req.originalUrl,
+    headers: req.headers,
+    query: (req.query ?? {}) as Record<string, unknown>,
+    body: req.body && typeof req.body === 'object' ? (req.body as Record<string, unknown>) : undefined,
+  };
+}
+
+function sessionPort(req: Request): SessionPort {
+  const current = (): session.Session & Record<string, unknown> => {
+    if (!req.session) throw new AuthError('invalid_config', { description: 'authflow needs a session: app.use(authSession(...)) or express-session before auth()' });
+    return req.session as session.Session & Record<string, unknown>;
+  };
+  const settle = (operation: 'regenerate' | 'destroy') => new Promise<void>((resolve, reject) => {
+    current()[operation]((err?: unknown) => (err ? reject(sessionStoreError(operation, err)) : resolve()));
+  });
+  return {
+    read: () => ({ ...((current()[SESSION_KEY] as AuthSessionData | undefined) ?? {}) }),
+    write: (data) => {
+      current()[SESSION_KEY] = data;
+    },
+    regenerate: () => settle('regenerate'),
+    destroy: () => settle('destroy'),
+    id: () => req.sessionID,
+  };
+}
+
+function destroyStored(req: Request, sessionId: string): Promise<void> {
+  const store = req.sessionStore;
+  if (!store) return Promise.resolve();
+  return new Promise((resolve, reject) => store.destroy(sessionId, (err?: unknown) => (err ? reject(sessionStoreError('destroy', err)) : resolve())));
+}
+
+function sessionStoreError(operation: string, cause: unknown): AuthError {
+  return new AuthError('store_unavailable', { description: `the session store failed to ${operation}`, cause });
+}
+
+function send(res: Response, result: WebResult): void {
+  res.set('cache-control', 'no-store');
+  if (result.kind === 'redirect') {
+    res.redirect(302, result.location);
+    return;
+  }
+  res.status(result.status).set(result.headers).type(result.contentType).send(result.body);
+}

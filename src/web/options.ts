@@ -1,0 +1,120 @@
+import type { ConfidentialClient } from '../client.js';
+import { configError } from '../errors.js';
+import { normalizeScopes } from '../cache/scopes.js';
+import { MemorySessionIndex, type SessionIndex } from './sessionIndex.js';
+
+/** Options of the sign-in middleware (`auth()` in `authflow/express` and `authflow/koa`). */
+export interface WebAuthOptions {
+  /** The app's confidential client. */
+  client: ConfidentialClient;
+  /** The app's public URL, e.g. `https://app.example` (http only for localhost / 127.0.0.1). */
+  baseUrl: string;
+  /** Scopes asked at sign-in besides `openid profile offline_access`. Default none. */
+  scopes?: readonly string[];
+  /** Paths, relative to `baseUrl`. Defaults `/login`, `/callback`, `/logout`; back-channel logout off unless set. */
+  routes?: { login?: string; callback?: string; logout?: string; backchannelLogout?: string };
+  /**
+   * Also end the session at the OP on logout (RP-initiated logout). The browser is sent with
+   * `client_id`, `post_logout_redirect_uri` and `logout_hint`; `{ idTokenHint: true }` adds the ID
+   * token as `id_token_hint`, which some OPs need, at the cost of putting it in a browser URL.
+   */
+  idpLogout?: boolean | { idTokenHint?: boolean };
+  /** Where the browser lands after logout. Default `baseUrl` + `/`. */
+  postLogoutRedirectUri?: string;
+  /** Sign-ins in flight kept per session (tabs); the oldest is dropped beyond it. Default 3. */
+  maxSignIns?: number;
+  /** Which sessions belong to an OP session, for back-channel logout. Default: in memory (one process). */
+  sessionIndex?: SessionIndex;
+}
+
+export interface ResolvedWebOptions {
+  client: ConfidentialClient;
+  baseUrl: URL;
+  scopes: string[];
+  paths: { login: string; callback: string; logout: string; backchannelLogout: string | undefined };
+  /** The same paths as the browser sees them (with the base URL's path in front). */
+  publicPaths: { login: string };
+  redirectUri: string;
+  idpLogout: false | { idTokenHint: boolean };
+  postLogoutRedirectUri: string;
+  maxSignIns: number;
+  sessionIndex: SessionIndex;
+  /** Whether cookies must be `Secure`: everywhere but http://localhost and http://127.0.0.1. */
+  secureCookies: boolean;
+}
+
+const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
+
+/** Checks the middleware's options once, when it is built; each refusal names the option. */
+export function resolveWebOptions(options: WebAuthOptions): ResolvedWebOptions {
+  if (!options || typeof options !== 'object') throw configError('options', 'must be an object');
+  const { client } = options;
+  if (!client || typeof client.initiateAuthCodeFlow !== 'function') throw configError('client', 'must be a ConfidentialClient');
+  const baseUrl = parseBaseUrl(options.baseUrl);
+  const basePath = baseUrl.pathname.replace(/\/+$/, '');
+  const routes = options.routes ?? {};
+  const paths = {
+    login: routePath('routes.login', routes.login, '/login'),
+    callback: routePath('routes.callback', routes.callback, '/callback'),
+    logout: routePath('routes.logout', routes.logout, '/logout'),
+    backchannelLogout: routes.backchannelLogout === undefined ? undefined : routePath('routes.backchannelLogout', routes.backchannelLogout, ''),
+  };
+  let scopes: string[];
+  try {
+    scopes = normalizeScopes(options.scopes ?? []);
+  } catch {
+    throw configError('scopes', 'must be an array of scope strings without spaces');
+  }
+  const maxSignIns = options.maxSignIns ?? 3;
+  if (!Number.isInteger(maxSignIns) || maxSignIns < 1 || maxSignIns > 20) throw configError('maxSignIns', 'must be an integer from 1 to 20');
+  const idp = options.idpLogout;
+  if (idp !== undefined && typeof idp !== 'boolean' && (typeof idp !== 'object' || idp === null)) throw configError('idpLogout', 'must be a boolean or { idTokenHint }');
+  const sessionIndex = options.sessionIndex ?? new MemorySessionIndex();
+  if (typeof sessionIndex.add !== 'function' || typeof sessionIndex.take !== 'function') throw configError('sessionIndex', 'must implement add and take');
+  return {
+    client,
+    baseUrl,
+    scopes,
+    paths,
+    publicPaths: { login: `${basePath}${paths.login}` },
+    redirectUri: `${baseUrl.origin}${basePath}${paths.callback}`,
+    idpLogout: idp ? { idTokenHint: typeof idp === 'object' && idp.idTokenHint === true } : false,
+    postLogoutRedirectUri: parsePostLogout(options.postLogoutRedirectUri, `${baseUrl.origin}${basePath}/`),
+    maxSignIns,
+    sessionIndex,
+    secureCookies: !(baseUrl.protocol === 'http:' && LOOPBACK_HOSTS.has(baseUrl.hostname)),
+  };
+}
+
+function parseBaseUrl(value: unknown): URL {
+  if (typeof value !== 'string') throw configError('baseUrl', 'is required: the app\'s public URL, e.g. https://app.example');
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw configError('baseUrl', 'is not an absolute URL');
+  }
+  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && LOOPBACK_HOSTS.has(url.hostname))) {
+    throw configError('baseUrl', 'must be https:// (http:// only for localhost and 127.0.0.1)');
+  }
+  if (url.search || url.hash || url.username || url.password) throw configError('baseUrl', 'must not have a query, fragment or credentials');
+  return url;
+}
+
+function routePath(name: string, value: unknown, fallback: string): string {
+  const path = value ?? fallback;
+  if (typeof path !== 'string' || !/^\/[A-Za-z0-9._~\-/]*$/.test(path) || path.includes('//')) throw configError(name, 'must be a path like /login');
+  return path;
+}
+
+function parsePostLogout(value: unknown, fallback: string): string {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'string') throw configError('postLogoutRedirectUri', 'must be a URL string');
+  try {
+    const url = new URL(value);
+    if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new Error('scheme');
+    return url.href;
+  } catch {
+    throw configError('postLogoutRedirectUri', 'must be an absolute http(s) URL');
+  }
+}

@@ -1,0 +1,58 @@
+import type { AuthCodeFlow } from '../flows/authCode.js';
+import type { AccountInfo } from '../results.js';
+
+/** A sign-in waiting for its callback: the flow (with its PKCE verifier) and where to go after. */
+export interface PendingSignIn {
+  flow: AuthCodeFlow;
+  returnTo: string;
+}
+
+/** Who is signed in to this session: ids and profile claims, never a token. */
+export interface SignedInUser {
+  /** The token cache partition holding this session's tokens. */
+  partition: string;
+  account: AccountInfo;
+  /** The ID token's claims (profile data; the ID token itself stays in the token cache). */
+  claims: Record<string, unknown>;
+}
+
+/** What authflow keeps in the server-side session, under the key `authflow`. */
+export interface AuthSessionData {
+  /** Sign-ins in flight, by state: several tabs may sign in at once (a few at most). */
+  signIns?: Record<string, PendingSignIn>;
+  user?: SignedInUser;
+  /** What the next sign-in must ask for, after a token request needed consent or a claims challenge. */
+  consent?: { scopes: string[]; claims?: string };
+}
+
+/**
+ * The session operations the web layer needs; each adapter implements them over its framework's
+ * session (express-session, koa-session).
+ */
+export interface SessionPort {
+  /** authflow's part of the session (an empty object when there is none). */
+  read(): AuthSessionData;
+  write(data: AuthSessionData): void;
+  /** A new session id with no data (session fixation defence at sign-in). */
+  regenerate(): Promise<void>;
+  destroy(): Promise<void>;
+  /** The session's id in its store, after `regenerate`, for back-channel logout. */
+  id(): string | undefined;
+}
+
+export const SESSION_KEY = 'authflow';
+
+/** Claims not worth keeping in the session (one-time values and hashes). */
+const TRANSIENT_CLAIMS = new Set(['nonce', 'at_hash', 'c_hash', 's_hash', 'aio', 'uti', 'rh']);
+
+export function profileClaims(claims: Record<string, unknown> | undefined): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(claims ?? {}).filter(([name]) => !TRANSIENT_CLAIMS.has(name)));
+}
+
+/** Adds a pending sign-in, dropping the oldest beyond `max`. */
+export function withSignIn(data: AuthSessionData, pending: PendingSignIn, max: number): AuthSessionData {
+  const signIns = { ...data.signIns, [pending.flow.state]: pending };
+  const states = Object.keys(signIns).sort((a, b) => signIns[a]!.flow.createdAt - signIns[b]!.flow.createdAt);
+  for (const state of states.slice(0, Math.max(0, states.length - max))) delete signIns[state];
+  return { ...data, signIns };
+}

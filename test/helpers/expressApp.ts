@@ -1,0 +1,49 @@
+/**
+ * A small Express app wired like the README says, for the web-layer tests: authSession, auth,
+ * requireAuth, routes that call req.getToken, authErrors. Redis for sessions and token caches
+ * when a client is given, in-memory stores otherwise.
+ */
+import express, { type Express } from 'express';
+import { RedisStore } from 'connect-redis';
+import type { Redis } from 'ioredis';
+import { decodeJwt } from 'jose';
+import { RedisTokenCacheStore, RedisSessionIndex, type ConfidentialClient } from '../../src/index.js';
+import { auth, authErrors, authSession, requireAuth } from '../../src/express/index.js';
+import { clientFor, type DevOp } from './op.js';
+
+export const BASE_URL = 'http://localhost:3000';
+export const ORDERS = ['api://orders/Orders.Read'];
+export const INVENTORY = ['api://inventory/Inventory.Read'];
+
+export interface TestApp {
+  app: Express;
+  client: ConfidentialClient;
+  tokenStore: RedisTokenCacheStore | undefined;
+}
+
+export function buildExpressApp(op: DevOp, options: { redis?: Redis; prefix?: string; baseUrl?: string; idpLogout?: boolean } = {}): TestApp {
+  const { redis, prefix = 'authflow-test:' } = options;
+  const tokenStore = redis ? new RedisTokenCacheStore({ client: redis, prefix: `${prefix}tc:` }) : undefined;
+  const client = clientFor(op, 'webApp', tokenStore ? { cacheStore: tokenStore } : {});
+  const baseUrl = options.baseUrl ?? BASE_URL;
+  const app = express();
+  app.use(authSession({ baseUrl, ...(redis ? { store: new RedisStore({ client: redis, prefix: `${prefix}sess:` }) } : {}) }));
+  app.use(auth({
+    client,
+    baseUrl,
+    scopes: ORDERS,
+    routes: { backchannelLogout: '/backchannel-logout' },
+    ...(options.idpLogout ? { idpLogout: true } : {}),
+    ...(redis ? { sessionIndex: new RedisSessionIndex({ client: redis, prefix: `${prefix}sx:` }) } : {}),
+  }));
+  app.get('/', (req, res) => res.json({ signedIn: Boolean(req.account) }));
+  app.get('/profile', requireAuth(), (req, res) => res.json({ name: req.user?.name, username: req.account?.username }));
+  app.get('/orders', requireAuth(), async (req, res) => {
+    res.json({ aud: decodeJwt(await req.getToken(ORDERS)).aud });
+  });
+  app.get('/inventory', requireAuth(), async (req, res) => {
+    res.json({ aud: decodeJwt(await req.getToken(INVENTORY)).aud });
+  });
+  app.use(authErrors());
+  return { app, client, tokenStore };
+}

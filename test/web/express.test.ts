@@ -1,0 +1,245 @@
+/**
+ * authflow/express over real HTTP (supertest) against the dev OP, with Redis for sessions and
+ * token caches: sign-in, each refused callback, session fixation, open redirects, incremental
+ * consent, a flushed cache, logout. Every response is scanned for tokens, codes and verifiers.
+ */
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import request from 'supertest';
+import type { Redis } from 'ioredis';
+import { buildExpressApp, INVENTORY, type TestApp } from '../helpers/expressApp.js';
+import { startDevOp, type DevOp } from '../helpers/op.js';
+import { connectRedis, deleteKeys, uniquePrefix } from '../helpers/redis.js';
+
+type Agent = ReturnType<typeof request.agent>;
+interface Seen { status: number; headers: Record<string, unknown>; body: string }
+
+describe('authflow/express', () => {
+  let op: DevOp;
+  let redis: Redis;
+  let prefix: string;
+  let t: TestApp;
+  /** Every response the tests saw, and every secret they came across, for the leak scan at the end. */
+  const seen: Seen[] = [];
+  const secrets = new Set<string>();
+
+  before(async () => {
+    op = await startDevOp();
+    redis = await connectRedis();
+    prefix = uniquePrefix('express');
+    t = buildExpressApp(op, { redis, prefix });
+  });
+  after(async () => {
+    await deleteKeys(redis, prefix);
+    redis.disconnect();
+    await op.close();
+  });
+
+  const record = (response: request.Response): request.Response => {
+    seen.push({ status: response.status, headers: response.headers, body: response.text ?? '' });
+    return response;
+  };
+  const sessionCookie = (response: request.Response): string | undefined =>
+    ([] as string[]).concat(response.headers['set-cookie'] ?? []).find((c) => c.startsWith('authflow.sid='))?.split(';')[0];
+
+  /** Starts a sign-in in `agent`'s session and lets `username` through the OP; resolves to the callback path. */
+  async function throughOp(agent: Agent, loginPath: string, options: { username?: string; consent?: boolean } = {}): Promise<string> {
+    const login = record(await agent.get(loginPath));
+    assert.equal(login.status, 302, login.text);
+    const callback = new URL(await op.signIn(login.headers.location!, { username: options.username ?? 'alice', ...(options.consent === false ? { consent: false } : {}) }));
+    const code = callback.searchParams.get('code');
+    if (code) secrets.add(code);
+    return `${callback.pathname}${callback.search}`;
+  }
+
+  async function signedInAgent(returnTo = '/profile'): Promise<Agent> {
+    const agent = request.agent(t.app);
+    const done = record(await agent.get(await throughOp(agent, `/login?returnTo=${encodeURIComponent(returnTo)}`)));
+    assert.equal(done.status, 302, done.text);
+    return agent;
+  }
+
+  /** Every secret of the token caches under our prefix, and the PKCE verifiers in stored sessions. */
+  async function collectSecrets(): Promise<void> {
+    let cursor = '0';
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 500);
+      cursor = next;
+      for (const key of keys) {
+        const type = await redis.type(key);
+        const values = type === 'hash' ? Object.values(await redis.hgetall(key)) : type === 'string' ? [(await redis.get(key))!] : [];
+        for (const value of values) for (const m of value.matchAll(/"(?:secret|codeVerifier)":"([^"]+)"/g)) secrets.add(m[1]!);
+      }
+    } while (cursor !== '0');
+  }
+
+  it('signs alice in end to end and brings her back to the page she asked for', async () => {
+    const agent = request.agent(t.app);
+    const anonymous = record(await agent.get('/profile'));
+    assert.equal(anonymous.status, 302);
+    assert.equal(anonymous.headers.location, '/login?returnTo=%2Fprofile');
+    const done = record(await agent.get(await throughOp(agent, anonymous.headers.location!)));
+    assert.equal(done.status, 302);
+    assert.equal(done.headers.location, '/profile');
+    const profile = record(await agent.get('/profile'));
+    assert.equal(profile.status, 200);
+    assert.deepEqual(profile.body, { name: op.users.alice.name, username: op.users.alice.username });
+    const orders = record(await agent.get('/orders'));
+    assert.deepEqual(orders.body, { aud: 'api://orders' });
+  });
+
+  it('sets an httpOnly, SameSite=Lax session cookie and regenerates the session id at sign-in', async () => {
+    const agent = request.agent(t.app);
+    const login = record(await agent.get('/login'));
+    const before = sessionCookie(login);
+    const rawCookie = ([] as string[]).concat(login.headers['set-cookie'] ?? []).find((c) => c.startsWith('authflow.sid='))!;
+    assert.match(rawCookie, /HttpOnly/i);
+    assert.match(rawCookie, /SameSite=Lax/i);
+    assert.doesNotMatch(rawCookie, /Secure/i, 'not Secure on http://localhost');
+    const callback = new URL(await op.signIn(login.headers.location!, { username: 'alice' }));
+    const done = record(await agent.get(`${callback.pathname}${callback.search}`));
+    const afterSignIn = sessionCookie(done);
+    assert.ok(before && afterSignIn && before !== afterSignIn, 'a new session id after sign-in');
+    const oldSession = before.split('=')[1]!.split('.')[0]!.replace(/^s%3A/, '');
+    assert.equal(await redis.exists(`${prefix}sess:${decodeURIComponent(oldSession)}`), 0, 'the pre-sign-in session is gone');
+  });
+
+  const refusals: Array<[string, (path: string) => string, number, string]> = [
+    ['state mismatch', (path) => path.replace(/state=[^&]+/, 'state=forged-state-value'), 400, 'state_mismatch'],
+    ['tampered iss', (path) => path.replace(/iss=[^&]+/, `iss=${encodeURIComponent('https://evil.example')}`), 400, 'issuer_mismatch'],
+  ];
+  for (const [name, tamper, status, code] of refusals) {
+    it(`refuses a callback with a ${name}: ${status} ${code}, no session, no token`, async () => {
+      const agent = request.agent(t.app);
+      const path = await throughOp(agent, '/login');
+      const refused = record(await agent.get(tamper(path)).set('accept', 'application/json'));
+      assert.equal(refused.status, status);
+      assert.equal(refused.body.error, code);
+      assert.equal(record(await agent.get('/profile')).status, 302, 'not signed in');
+    });
+  }
+
+  it('refuses a replayed callback, keeping the signed-in session as it was', async () => {
+    const agent = request.agent(t.app);
+    const path = await throughOp(agent, '/login');
+    assert.equal(record(await agent.get(path)).status, 302);
+    const replay = record(await agent.get(path));
+    assert.equal(replay.status, 400);
+    assert.match(replay.text, /flow_missing/);
+    assert.match(replay.headers['content-type']!, /text\/html/);
+    assert.equal(record(await agent.get('/profile')).status, 200, 'still signed in');
+    const stranger = record(await request(t.app).get(path).set('accept', 'application/json'));
+    assert.equal(stranger.status, 400);
+    assert.equal(stranger.body.error, 'flow_missing');
+  });
+
+  it('shows the OP\'s access_denied as a 401 page and creates no session', async () => {
+    const agent = request.agent(t.app);
+    const path = await throughOp(agent, '/login', { username: 'bob', consent: false });
+    const denied = record(await agent.get(path).set('accept', 'application/json'));
+    assert.equal(denied.status, 401);
+    assert.equal(denied.body.error, 'access_denied');
+    assert.equal(record(await agent.get('/profile')).status, 302);
+  });
+
+  it('escapes an error_description forged into the callback URL', async () => {
+    const agent = request.agent(t.app);
+    const path = await throughOp(agent, '/login');
+    const state = new URLSearchParams(path.split('?')[1]).get('state')!;
+    const forged = record(await agent.get(`/callback?state=${state}&error=access_denied&error_description=${encodeURIComponent('<script>alert(1)</script>')}`));
+    assert.equal(forged.status, 401);
+    assert.ok(!forged.text.includes('<script>'));
+    assert.match(forged.text, /&#60;script&#62;/);
+  });
+
+  it('never redirects off-site after sign-in, whatever returnTo says', async () => {
+    const attempts = [
+      'https://evil.example/', '//evil.example', '/\\evil.example', '\\\\evil.example', 'javascript:alert(1)',
+      '/%2F%2Fevil.example', '/%5Cevil.example', '%2F%2Fevil.example', '/\t/evil.example', 'http:/evil.example',
+      '///evil.example', ' //evil.example', 'data:text/html,hi',
+    ];
+    for (const returnTo of attempts) {
+      const agent = request.agent(t.app);
+      const done = record(await agent.get(await throughOp(agent, `/login?returnTo=${encodeURIComponent(returnTo)}`)));
+      assert.equal(done.status, 302);
+      assert.equal(done.headers.location, '/', `returnTo ${JSON.stringify(returnTo)}`);
+    }
+    const agent = request.agent(t.app);
+    const done = record(await agent.get(await throughOp(agent, `/login?returnTo=${encodeURIComponent('/orders?page=2#top')}`)));
+    assert.equal(done.headers.location, '/orders?page=2#top', 'a local path is kept');
+  });
+
+  it('turns a token request needing consent into a sign-in for the missing scopes, back to the same page', async () => {
+    const agent = await signedInAgent();
+    const api = record(await agent.get('/inventory').set('accept', 'application/json'));
+    assert.equal(api.status, 401);
+    assert.equal(api.body.login_uri, '/login?returnTo=%2Finventory');
+    assert.match(String(api.headers['www-authenticate']), /login_uri="\/login\?returnTo=%2Finventory"/);
+
+    const page = record(await agent.get('/inventory'));
+    assert.equal(page.status, 302);
+    assert.equal(page.headers.location, '/login?returnTo=%2Finventory');
+    const login = record(await agent.get(page.headers.location!));
+    const scopes = new URL(login.headers.location!).searchParams.get('scope')!.split(' ');
+    assert.ok(scopes.includes(INVENTORY[0]!), `asks for ${INVENTORY[0]}: ${scopes.join(' ')}`);
+    const callback = new URL(await op.signIn(login.headers.location!, { username: 'alice' }));
+    const done = record(await agent.get(`${callback.pathname}${callback.search}`));
+    assert.equal(done.headers.location, '/inventory');
+    const inventory = record(await agent.get('/inventory'));
+    assert.equal(inventory.status, 200);
+    assert.deepEqual(inventory.body, { aud: 'api://inventory' });
+  });
+
+  it('sends a user whose token cache was flushed to sign in again, not to a 500', async () => {
+    const agent = await signedInAgent();
+    assert.equal(record(await agent.get('/orders')).status, 200);
+    await collectSecrets();
+    await deleteKeys(redis, `${prefix}tc:`);
+    const page = record(await agent.get('/orders'));
+    assert.equal(page.status, 302);
+    assert.equal(page.headers.location, '/login?returnTo=%2Forders');
+    const api = record(await agent.get('/orders').set('accept', 'application/json'));
+    assert.equal(api.status, 401);
+    assert.equal(api.body.error, 'interaction_required');
+  });
+
+  it('logs out: the cache partition and the session are gone', async () => {
+    const agent = request.agent(t.app);
+    const signedIn = record(await agent.get(await throughOp(agent, '/login')));
+    const sessionId = decodeURIComponent(sessionCookie(signedIn)!.split('=')[1]!).replace(/^s:/, '').split('.')[0]!;
+    assert.equal(await redis.exists(`${prefix}sess:${sessionId}`), 1);
+    await collectSecrets();
+    const partitions = await redis.keys(`${prefix}tc:*`);
+    const before = new Set(partitions);
+    const out = record(await agent.get('/logout'));
+    assert.equal(out.status, 302);
+    assert.equal(out.headers.location, 'http://localhost:3000/');
+    const afterKeys = new Set(await redis.keys(`${prefix}tc:*`));
+    assert.equal([...before].filter((k) => !afterKeys.has(k)).length, 1, 'one partition cleared');
+    assert.equal(await redis.exists(`${prefix}sess:${sessionId}`), 0, 'the session is destroyed');
+    assert.equal(record(await agent.get('/profile')).status, 302);
+  });
+
+  it('logs out at the OP too when idpLogout is on, without putting the ID token in the URL', async () => {
+    const withIdp = buildExpressApp(op, { redis, prefix, idpLogout: true });
+    const agent = request.agent(withIdp.app);
+    const path = await throughOp(agent, '/login');
+    record(await agent.get(path));
+    const out = record(await agent.post('/logout'));
+    const location = new URL(out.headers.location!);
+    assert.equal(location.origin + location.pathname, (await withIdp.client.discover()).endSessionEndpoint);
+    assert.equal(location.searchParams.get('client_id'), op.clients.webApp.clientId);
+    assert.equal(location.searchParams.get('post_logout_redirect_uri'), 'http://localhost:3000/');
+    assert.equal(location.searchParams.get('id_token_hint'), null);
+  });
+
+  it('leaks no token, code or verifier in any response', async () => {
+    await collectSecrets();
+    assert.ok(secrets.size > 10, `collected ${secrets.size} secrets to look for`);
+    assert.ok(seen.length > 30);
+    for (const response of seen) {
+      const text = `${JSON.stringify(response.headers)}\n${response.body}`;
+      for (const secret of secrets) assert.ok(!text.includes(secret), `a ${response.status} response contains a secret`);
+    }
+  });
+});
