@@ -29,3 +29,5 @@ export { MemorySessionIndex, RedisSessionIndex } from './web/sessionIndex.js';
 export type { SessionIndex } from './web/sessionIndex.js';
 export type { WebAuthOptions } from './web/options.js';
 export type { AuthSessionOptions } from './web/sessionSettings.js';
+export { validateBearer, createBearerValidator, MAX_BEARER_TOKEN_LENGTH } from './bearer.js';
+export type { BearerOptions, BearerClaims, BearerFailureReason, BearerFetch } from './bearer.js';

@@ -1,0 +1,231 @@
+/**
+ * Validation of incoming OAuth 2.0 access tokens for web APIs: JWTs (RFC 7519) sent as Bearer
+ * tokens (RFC 6750), in Entra's v1/v2 form or RFC 9068's, verified with jose against the OP's JWKS.
+ */
+import { errors as joseErrors, jwtVerify, type JWTPayload } from 'jose';
+import { AuthError } from './errors.js';
+import { createIssuerKeys, v1Issuer, type IssuerKeys } from './bearer/keys.js';
+import { resolveBearerOptions, type BearerOptions, type ResolvedBearerOptions } from './bearer/options.js';
+
+export type { BearerOptions, BearerFetch } from './bearer/options.js';
+
+/** The verified claims of an access token. Entra's are typed; any other claim is `unknown`. */
+export type BearerClaims = JWTPayload & { scp?: string; roles?: string[]; tid?: string; oid?: string };
+
+/**
+ * Why a token was refused. `AuthError.description` starts with it, followed by `: ` and prose:
+ * `token_invalid` (401) for all but `missing_scope` / `missing_role` (`insufficient_scope`, 403).
+ */
+export type BearerFailureReason =
+  | 'malformed' | 'too_large' | 'algorithm_not_allowed' | 'wrong_type' | 'unknown_key' | 'signature_invalid'
+  | 'expired' | 'not_yet_valid' | 'wrong_audience' | 'wrong_issuer' | 'tenant_not_allowed' | 'missing_claim'
+  | 'claim_invalid' | 'missing_scope' | 'missing_role';
+
+/** Tokens longer than this are refused before any parsing (Entra's are 1-4 KB). */
+export const MAX_BEARER_TOKEN_LENGTH = 16 * 1024;
+const ACCEPTED_TYP = new Set(['jwt', 'at+jwt', 'application/at+jwt']);
+const B64URL = /^[A-Za-z0-9_-]+$/;
+
+/**
+ * Builds a validator for the access tokens a web API receives. Options are checked here, once
+ * (`invalid_config` naming the option); discovery and the JWKS download happen on the first call
+ * and are cached (see {@link BearerOptions.jwksCooldownSeconds} for how unknown `kid`s are rate-limited).
+ *
+ * Checks, in order: size and shape (3 base64url segments, before jose is called); header `alg`
+ * in `algorithms` (never `none`, never `HS*`); header `typ`, when present, is `JWT` or `at+jwt`
+ * (RFC 9068 §2.1; Entra sends `JWT`; ID tokens of other types are refused); signature with the
+ * OP's key for `kid` (a token without `kid` needs a JWKS with exactly one matching key); `exp`,
+ * `iss`, `aud` present; `exp`/`nbf` with `clockToleranceSeconds`; `aud` one of `audience`;
+ * `iss` the discovered issuer (Entra multi-tenant: the `{tenantid}` template filled with the
+ * token's `tid`; `https://sts.windows.net/<tid>/` too with `acceptV1Issuer`); `tid` in
+ * `allowedTenants` when given; then `scopes` / `roles` (all of the scopes OR all of the roles when both
+ * are given). Scope and role values compare case-sensitively.
+ *
+ * Failures are `AuthError`s: `token_invalid` (401) or `insufficient_scope` (403, `scopes` set to the
+ * required ones), whose `description` starts with a {@link BearerFailureReason} and never contains
+ * the token or its claims; an OP that cannot be reached gives `op_unreachable` (502) /
+ * `op_timeout` (504), a bad OP answer `discovery_failed`, `issuer_mismatch` or `op_bad_response` (502).
+ * Answer 401/403 with `WWW-Authenticate: Bearer error="invalid_token"` / `"insufficient_scope"` (RFC 6750 §3).
+ *
+ * @see https://www.rfc-editor.org/rfc/rfc9068 JWT profile for OAuth 2.0 access tokens
+ * @see https://www.rfc-editor.org/rfc/rfc6750#section-3.1 Bearer error codes
+ * @see https://www.rfc-editor.org/rfc/rfc7519#section-7.2 Validating a JWT
+ * @example
+ * ```ts
+ * const validate = createBearerValidator({
+ *   authority: 'https://login.microsoftonline.com/contoso.onmicrosoft.com/v2.0',
+ *   audience: ['api://orders', '6e4f...client-id'],
+ *   scopes: ['Orders.Read'],
+ *   roles: ['Orders.Read.All'],
+ * });
+ * const claims = await validate(bearerTokenFromAuthorizationHeader); // throws AuthError
+ * console.log(claims.oid, claims.scp ?? claims.roles);
+ * ```
+ */
+export function createBearerValidator(options: BearerOptions): (token: string) => Promise<BearerClaims> {
+  const resolved = resolveBearerOptions(options);
+  const issuerKeys = createIssuerKeys(resolved);
+  return async (token: string) => {
+    try {
+      precheck(token, resolved);
+      const keys = await issuerKeys();
+      return checkClaims(await verify(token, keys, resolved), keys, resolved);
+    } catch (err) {
+      if (err instanceof AuthError && (err.code === 'token_invalid' || err.code === 'insufficient_scope')) {
+        resolved.logger.debug({ code: err.code, reason: err.description.split(':', 1)[0] }, 'authflow: bearer token refused');
+      }
+      throw err;
+    }
+  };
+}
+
+const validators = new Map<string, (token: string) => Promise<BearerClaims>>();
+const MAX_CACHED_VALIDATORS = 64;
+const objectIds = new WeakMap<object, number>();
+let nextObjectId = 0;
+const idOf = (value: unknown): number | undefined => {
+  if (typeof value !== 'function' && (typeof value !== 'object' || value === null)) return undefined;
+  let id = objectIds.get(value);
+  if (id === undefined) objectIds.set(value, (id = ++nextObjectId));
+  return id;
+};
+
+/**
+ * Validates one access token (see {@link createBearerValidator} for every check and error). The
+ * validator for a given set of options is built once and kept (up to 64 sets), so discovery and
+ * the JWKS are not fetched again per call; prefer `createBearerValidator` in long-lived code.
+ *
+ * @see https://www.rfc-editor.org/rfc/rfc9068#section-4 Validating JWT access tokens
+ * @example
+ * ```ts
+ * const claims = await validateBearer(token, { authority: 'https://op.example.com', audience: 'api://orders', scopes: ['Orders.Read'] });
+ * ```
+ */
+export async function validateBearer(token: string, options: BearerOptions): Promise<BearerClaims> {
+  if (options === null || typeof options !== 'object') return createBearerValidator(options)(token);
+  const o = options;
+  const key = JSON.stringify([
+    o.authority, o.audience, o.scopes, o.roles, o.allowedTenants, o.acceptV1Issuer, o.algorithms, o.clockToleranceSeconds,
+    o.allowInsecureRequests, o.timeoutMs, o.jwksCooldownSeconds, o.jwksCacheMaxAgeSeconds, idOf(o.fetch), idOf(o.logger),
+  ]);
+  let validator = validators.get(key);
+  if (!validator) {
+    validator = createBearerValidator(options);
+    if (validators.size >= MAX_CACHED_VALIDATORS) validators.delete(validators.keys().next().value ?? '');
+    validators.set(key, validator);
+  }
+  return validator(token);
+}
+
+function refuse(reason: BearerFailureReason, detail: string): AuthError {
+  return new AuthError('token_invalid', { description: `${reason}: ${detail}` });
+}
+
+/** Size, shape and header checks that need neither the network nor jose. */
+function precheck(token: unknown, options: ResolvedBearerOptions): void {
+  if (typeof token !== 'string' || token === '') throw refuse('malformed', 'no token');
+  if (token.length > MAX_BEARER_TOKEN_LENGTH) throw refuse('too_large', `the token is longer than ${MAX_BEARER_TOKEN_LENGTH} characters`);
+  const parts = token.split('.');
+  const [h, p, s] = parts;
+  if (parts.length !== 3 || h === undefined || p === undefined || s === undefined) throw refuse('malformed', 'a JWT has three dot-separated segments');
+  if (!B64URL.test(h) || !B64URL.test(p) || !(s === '' || B64URL.test(s))) throw refuse('malformed', 'the token\'s segments are not base64url');
+  let header: unknown;
+  try {
+    header = JSON.parse(Buffer.from(h, 'base64url').toString('utf8'));
+  } catch {
+    throw refuse('malformed', 'the token\'s header is not JSON');
+  }
+  if (header === null || typeof header !== 'object' || Array.isArray(header)) throw refuse('malformed', 'the token\'s header is not a JSON object');
+  const { alg, typ } = header as Record<string, unknown>;
+  if (typeof alg !== 'string' || !options.algorithms.includes(alg)) throw refuse('algorithm_not_allowed', 'the token\'s signing algorithm is not accepted');
+  if (typ !== undefined && (typeof typ !== 'string' || !ACCEPTED_TYP.has(typ.toLowerCase()))) {
+    throw refuse('wrong_type', 'the token\'s "typ" is not JWT or at+jwt (not an access token)');
+  }
+  if (s === '') throw refuse('signature_invalid', 'the token has no signature');
+}
+
+/** jose's signature and time/audience checks, its errors turned into reasons. */
+async function verify(token: string, keys: IssuerKeys, options: ResolvedBearerOptions): Promise<BearerClaims> {
+  try {
+    const { payload } = await jwtVerify<BearerClaims>(token, keys.getKey, {
+      algorithms: options.algorithms,
+      audience: options.audiences,
+      clockTolerance: options.clockToleranceSeconds,
+      requiredClaims: ['exp', 'iss', 'aud'],
+    });
+    return payload;
+  } catch (err) {
+    throw fromJose(err);
+  }
+}
+
+/** Maps jose's errors. Never keeps jose's error as `cause`: claim errors carry the payload. */
+function fromJose(err: unknown): AuthError {
+  if (err instanceof AuthError) return err;
+  if (err instanceof joseErrors.JWTExpired) return refuse('expired', 'the token has expired');
+  if (err instanceof joseErrors.JWTClaimValidationFailed) {
+    if (err.reason === 'missing') return refuse('missing_claim', `the token has no "${err.claim}" claim`);
+    if (err.claim === 'nbf') return refuse('not_yet_valid', 'the token is not valid yet ("nbf" is in the future)');
+    if (err.claim === 'aud') return refuse('wrong_audience', 'the token is not meant for this API ("aud")');
+    return refuse('claim_invalid', `the token's "${err.claim}" claim is invalid`);
+  }
+  if (err instanceof joseErrors.JWSSignatureVerificationFailed) return refuse('signature_invalid', 'the signature does not verify');
+  if (err instanceof joseErrors.JWKSNoMatchingKey) return refuse('unknown_key', 'the OP\'s key set has no key for this token ("kid")');
+  if (err instanceof joseErrors.JWKSMultipleMatchingKeys) return refuse('unknown_key', 'the token has no "kid" and the OP has several keys');
+  if (err instanceof joseErrors.JOSEAlgNotAllowed) return refuse('algorithm_not_allowed', 'the token\'s signing algorithm is not accepted');
+  if (err instanceof joseErrors.JWKSTimeout) return new AuthError('op_timeout', { description: 'the OP\'s JWKS did not arrive in time' });
+  if (err instanceof joseErrors.JWKSInvalid) return new AuthError('op_bad_response', { description: 'the OP\'s JWKS is not a valid key set' });
+  if (err instanceof joseErrors.JWSInvalid || err instanceof joseErrors.JWTInvalid) return refuse('malformed', 'the token is not a well-formed JWT');
+  if (err instanceof joseErrors.JOSENotSupported) return refuse('algorithm_not_allowed', 'the token\'s algorithm or key type is not supported');
+  if (err instanceof joseErrors.JOSEError && err.code === 'ERR_JOSE_GENERIC') {
+    return new AuthError('op_bad_response', { description: 'the OP\'s JWKS could not be read' });
+  }
+  if (err instanceof TypeError) return refuse('signature_invalid', 'the token\'s key is not usable with its algorithm');
+  throw err;
+}
+
+/** Issuer and tenant, then scopes and roles, on a token whose signature verified. */
+function checkClaims(claims: BearerClaims, keys: IssuerKeys, options: ResolvedBearerOptions): BearerClaims {
+  const tid = typeof claims.tid === 'string' && claims.tid !== '' ? claims.tid : undefined;
+  const host = options.authority.issuer.host;
+  let issuerOk: boolean;
+  if (keys.multiTenant) {
+    if (!tid) throw refuse('missing_claim', 'the token has no "tid" claim (multi-tenant authority)');
+    issuerOk = claims.iss === keys.issuer.replace('{tenantid}', tid) || (options.acceptV1Issuer && claims.iss === v1Issuer(host, tid));
+  } else {
+    const tenantOfIssuer = /\/([0-9a-f-]{36})\/v2\.0$/i.exec(keys.issuer)?.[1];
+    issuerOk = claims.iss === keys.issuer || (options.acceptV1Issuer && !!tenantOfIssuer && claims.iss === v1Issuer(host, tenantOfIssuer));
+  }
+  if (!issuerOk) throw refuse('wrong_issuer', 'the token was not issued by the configured authority ("iss")');
+  if (options.allowedTenants && (!tid || !options.allowedTenants.has(tid.toLowerCase()))) {
+    throw refuse('tenant_not_allowed', 'the token\'s tenant ("tid") is not one this API accepts');
+  }
+  checkPermissions(claims, options);
+  return claims;
+}
+
+function checkPermissions(claims: BearerClaims, options: ResolvedBearerOptions): void {
+  const { scopes, roles } = options;
+  if (!scopes && !roles) return;
+  const granted = new Set(valuesOf(claims.scp ?? claims['scope']));
+  const assigned = new Set(valuesOf(claims.roles));
+  const missingScopes = (scopes ?? []).filter((s) => !granted.has(s));
+  const missingRoles = (roles ?? []).filter((r) => !assigned.has(r));
+  const scopesOk = scopes !== undefined && missingScopes.length === 0;
+  const rolesOk = roles !== undefined && missingRoles.length === 0;
+  if (scopesOk || rolesOk) return;
+  const quote = (list: readonly string[]): string => list.map((v) => `"${v}"`).join(', ');
+  const description = scopes && roles
+    ? `missing_scope: the token has neither the scopes ${quote(scopes)} nor the app roles ${quote(roles)}`
+    : scopes
+      ? `missing_scope: required scope${missingScopes.length > 1 ? 's' : ''} ${quote(missingScopes)} missing`
+      : `missing_role: required app role${missingRoles.length > 1 ? 's' : ''} ${quote(missingRoles)} missing`;
+  throw new AuthError('insufficient_scope', { description, ...(scopes ? { scopes } : {}) });
+}
+
+/** `scp` / `scope` / `roles`: a space-separated string (Entra `scp`, RFC 9068 `scope`) or an array (Okta, Entra `roles`). */
+function valuesOf(value: unknown): string[] {
+  if (typeof value === 'string') return value.split(' ').filter(Boolean);
+  if (Array.isArray(value)) return value.filter((v): v is string => typeof v === 'string');
+  return [];
+}

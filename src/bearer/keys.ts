@@ -1,0 +1,151 @@
+import { createRemoteJWKSet, customFetch, type JWTVerifyGetKey } from 'jose';
+import { AuthError } from '../errors.js';
+import type { BearerFetch, ResolvedBearerOptions } from './options.js';
+
+/** What discovery established: the issuer tokens must carry, and where the keys are. */
+export interface IssuerKeys {
+  /** The exact `iss` (single tenant), or Entra's template with `{tenantid}` (multi-tenant). */
+  issuer: string;
+  multiTenant: boolean;
+  /** Resolves the verification key of a token (jose's cached remote JWKS behind a guarded fetch). */
+  getKey: JWTVerifyGetKey;
+}
+
+/** After a failed discovery or JWKS request, the next one waits this long (failures are answered from memory). */
+const FAILURE_BACKOFF_MS = 2_000;
+const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/**
+ * Discovery once, then jose's remote JWKS: downloaded on first use, again after
+ * `jwksCacheMaxAgeSeconds`, and on an unknown `kid` at most once per `jwksCooldownSeconds`
+ * (concurrent misses share one download). A failed request is not repeated for 2 s, so an OP
+ * outage does not turn every incoming token into an outgoing request.
+ */
+export function createIssuerKeys(options: ResolvedBearerOptions): () => Promise<IssuerKeys> {
+  let pending: Promise<IssuerKeys> | undefined;
+  let failure: { at: number; error: unknown } | undefined;
+  return () => {
+    if (pending) return pending;
+    if (failure && Date.now() - failure.at < FAILURE_BACKOFF_MS) return Promise.reject(failure.error);
+    pending = discover(options).catch((error: unknown) => {
+      pending = undefined;
+      failure = { at: Date.now(), error };
+      throw error;
+    });
+    return pending;
+  };
+}
+
+async function discover(options: ResolvedBearerOptions): Promise<IssuerKeys> {
+  const { authority, logger } = options;
+  const configured = trimSlash(authority.issuer.href);
+  const request = timedFetch(options);
+  const response = await request(`${configured}/.well-known/openid-configuration`, { method: 'GET', headers: { accept: 'application/json' } });
+  if (response.status !== 200) throw discoveryFailed(configured, `the OP answered HTTP ${response.status}`);
+  let doc: unknown;
+  try {
+    doc = await response.json();
+  } catch {
+    throw discoveryFailed(configured, 'the discovery document is not JSON');
+  }
+  const { issuer, jwks_uri: jwksUri } = (doc ?? {}) as { issuer?: unknown; jwks_uri?: unknown };
+  if (typeof issuer !== 'string' || typeof jwksUri !== 'string') throw discoveryFailed(configured, 'the discovery document lacks "issuer" or "jwks_uri"');
+
+  const multiTenant = authority.multiTenant;
+  if (!issuerMatches(issuer, configured, options)) {
+    throw new AuthError('issuer_mismatch', {
+      description: `discovery document's issuer "${issuer.slice(0, 200)}" is not the configured authority "${configured}"`,
+      status: 502,
+    });
+  }
+  let url: URL;
+  try {
+    url = new URL(jwksUri);
+  } catch {
+    throw discoveryFailed(configured, '"jwks_uri" is not a URL');
+  }
+  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && options.allowInsecureRequests)) {
+    throw discoveryFailed(configured, '"jwks_uri" is not https:// (allowInsecureRequests is off)');
+  }
+  logger.info({ issuer, jwksUri: url.href }, 'authflow: bearer metadata discovered');
+  const getKey = createRemoteJWKSet(url, {
+    cooldownDuration: options.jwksCooldownSeconds * 1000,
+    cacheMaxAge: options.jwksCacheMaxAgeSeconds * 1000,
+    timeoutDuration: options.timeoutMs,
+    [customFetch]: guardedJwksFetch(request),
+  });
+  return { issuer, multiTenant, getKey };
+}
+
+/**
+ * The discovery document's issuer must be the configured authority (a trailing slash aside).
+ * Entra quirks: `/common` and `/organizations` publish the template
+ * `https://login.microsoftonline.com/{tenantid}/v2.0`; a tenant given by domain name publishes its GUID.
+ */
+function issuerMatches(found: string, configured: string, options: ResolvedBearerOptions): boolean {
+  const { authority } = options;
+  if (authority.multiTenant) return found === configured.replace(`/${authority.tenant}/v2.0`, '/{tenantid}/v2.0');
+  if (trimSlash(found) === configured) return true;
+  if (authority.type !== 'entra' || !authority.tenant || GUID.test(authority.tenant)) return false;
+  const match = /^(https:\/\/[^/]+)\/([^/]+)\/v2\.0$/.exec(found);
+  return !!match && match[1] === authority.issuer.origin && GUID.test(match[2] ?? '');
+}
+
+/** The expected v1 issuer for a tenant (Entra's v1 tokens), by cloud. */
+export function v1Issuer(authorityHost: string, tenantId: string): string {
+  const sts = /chinacloudapi\.cn$|microsoftonline\.cn$/.test(authorityHost) ? 'sts.chinacloudapi.cn' : 'sts.windows.net';
+  return `https://${sts}/${tenantId}/`;
+}
+
+/** fetch with the timeout, one log line per request, and network failures as `op_unreachable` / `op_timeout`. */
+function timedFetch(options: ResolvedBearerOptions): BearerFetch {
+  const { logger, timeoutMs } = options;
+  return async (url, init) => {
+    const endpoint = new URL(url).pathname;
+    const timeout = AbortSignal.timeout(timeoutMs);
+    const signal = init.signal ? AbortSignal.any([init.signal, timeout]) : timeout;
+    const started = performance.now();
+    let response: Response;
+    try {
+      response = await options.fetch(url, { ...init, signal });
+    } catch (err) {
+      const code = signal.aborted ? 'op_timeout' : 'op_unreachable';
+      const durationMs = Math.round(performance.now() - started);
+      logger.warn({ endpoint, durationMs, code }, 'authflow: bearer metadata request failed');
+      throw new AuthError(code, {
+        description: code === 'op_timeout' ? `${endpoint}: no answer within ${timeoutMs} ms` : `${endpoint}: could not connect to the OP`,
+        cause: err,
+      });
+    }
+    const durationMs = Math.round(performance.now() - started);
+    logger[response.status === 200 ? 'debug' : 'warn']({ endpoint, status: response.status, durationMs }, 'authflow: bearer metadata request');
+    return response;
+  };
+}
+
+/** Remembers a failed JWKS request for {@link FAILURE_BACKOFF_MS} and answers with it meanwhile. */
+function guardedJwksFetch(request: BearerFetch): BearerFetch {
+  let failure: { at: number; error: AuthError } | undefined;
+  return async (url, init) => {
+    if (failure && Date.now() - failure.at < FAILURE_BACKOFF_MS) throw failure.error;
+    try {
+      const response = await request(url, init);
+      if (response.status !== 200) {
+        failure = {
+          at: Date.now(),
+          error: new AuthError('op_bad_response', { description: `${new URL(url).pathname}: the OP answered HTTP ${response.status} for its JWKS` }),
+        };
+      }
+      return response;
+    } catch (err) {
+      failure = { at: Date.now(), error: err instanceof AuthError ? err : new AuthError('op_unreachable', { description: 'could not fetch the JWKS', cause: err }) };
+      throw failure.error;
+    }
+  };
+}
+
+function discoveryFailed(issuer: string, problem: string): AuthError {
+  return new AuthError('discovery_failed', { description: `could not read the OP's metadata at ${issuer}: ${problem}` });
+}
+
+const trimSlash = (value: string): string => value.replace(/\/+$/, '');

@@ -1,0 +1,168 @@
+import { parseAuthority, type Authority } from '../authority.js';
+import { silentLogger, type Logger } from '../config.js';
+import { configError } from '../errors.js';
+
+/**
+ * The `fetch` used for discovery and the JWKS (same shape as the global one, which is the default).
+ * Swap it to route, record or proxy those two requests; it never sees a token.
+ */
+export type BearerFetch = (url: string, init: RequestInit) => Promise<Response>;
+
+/** Options of `validateBearer` and `createBearerValidator`. */
+export interface BearerOptions {
+  /**
+   * Issuer URL of the OP, or `https://login.microsoftonline.com/<tenant|common|organizations>/v2.0`
+   * (same rules as `ConfidentialClient`). Discovery reads `<authority>/.well-known/openid-configuration`.
+   */
+  authority: string;
+  /** The API's identifiers (`api://orders` and/or its client id): the token's `aud` must contain one. */
+  audience: string | readonly string[];
+  /**
+   * Delegated scopes the token must ALL carry in `scp` (Entra; space-separated or an array) or
+   * `scope` (RFC 9068), as they appear there: `Orders.Read`, not `api://orders/Orders.Read`.
+   */
+  scopes?: readonly string[];
+  /**
+   * App roles the token must ALL carry in `roles`. With both `scopes` and `roles`, a token passes
+   * when it has all the scopes (a user's delegated token) OR all the roles (an application's
+   * token; app roles assigned to a user count too, as in Entra).
+   */
+  roles?: readonly string[];
+  /** Tenant ids (`tid`) accepted. Required for Entra `/common` and `/organizations`; narrows any other authority. */
+  allowedTenants?: readonly string[];
+  /** Entra only: also accept v1 tokens, issued by `https://sts.windows.net/<tid>/`. Default false. */
+  acceptV1Issuer?: boolean;
+  /** Signature algorithms accepted. Default `['RS256', 'PS256', 'ES256']`; `none` and `HS*` are refused. */
+  algorithms?: readonly string[];
+  /** Clock skew tolerated on `exp` and `nbf`, in seconds. Default 60. */
+  clockToleranceSeconds?: number;
+  /** Allow an `http://` OP (development OPs only). Never a default. */
+  allowInsecureRequests?: boolean;
+  /** Timeout of the discovery and JWKS requests, in milliseconds. Default 10,000. */
+  timeoutMs?: number;
+  /**
+   * After a JWKS download, an unknown `kid` does not trigger another one for this many seconds
+   * (jose's `cooldownDuration`): a flood of forged `kid`s costs at most one download per period.
+   * Default 30, minimum 1.
+   */
+  jwksCooldownSeconds?: number;
+  /** The JWKS is downloaded again after this many seconds (jose's `cacheMaxAge`). Default 600. */
+  jwksCacheMaxAgeSeconds?: number;
+  /** Replaces the global `fetch` for discovery and JWKS requests. */
+  fetch?: BearerFetch;
+  logger?: Logger;
+}
+
+/** The validated form of {@link BearerOptions}. */
+export interface ResolvedBearerOptions {
+  authority: Authority;
+  audiences: string[];
+  scopes: readonly string[] | undefined;
+  roles: readonly string[] | undefined;
+  allowedTenants: ReadonlySet<string> | undefined;
+  acceptV1Issuer: boolean;
+  algorithms: string[];
+  clockToleranceSeconds: number;
+  allowInsecureRequests: boolean;
+  timeoutMs: number;
+  jwksCooldownSeconds: number;
+  jwksCacheMaxAgeSeconds: number;
+  fetch: BearerFetch;
+  logger: Logger;
+}
+
+/** Asymmetric JWS algorithms jose verifies with a public key from a JWKS. */
+const ASYMMETRIC = new Set(['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA', 'Ed25519']);
+const DEFAULT_ALGORITHMS = ['RS256', 'PS256', 'ES256'];
+
+/** Checks bearer options once; each refusal is `invalid_config` naming the option. */
+export function resolveBearerOptions(options: BearerOptions): ResolvedBearerOptions {
+  if (options === null || typeof options !== 'object') throw configError('options', 'must be an object');
+  const allowInsecureRequests = flag('allowInsecureRequests', options.allowInsecureRequests);
+  const authority = parseAuthority(options.authority, { allowInsecureRequests });
+  const audiences = typeof options.audience === 'string' ? [options.audience] : options.audience;
+  if (!nonEmptyStrings(audiences)) {
+    throw configError('audience', 'is required: the API\'s identifier (e.g. "api://orders") and/or its client id');
+  }
+  const acceptV1Issuer = flag('acceptV1Issuer', options.acceptV1Issuer);
+  if (acceptV1Issuer && authority.type !== 'entra') throw configError('acceptV1Issuer', 'applies to Microsoft Entra authorities only');
+  const cooldown = number('jwksCooldownSeconds', options.jwksCooldownSeconds, 30, 1);
+  return {
+    authority,
+    audiences: [...audiences],
+    scopes: permissionList('scopes', options.scopes),
+    roles: permissionList('roles', options.roles),
+    allowedTenants: tenants(options.allowedTenants, authority),
+    acceptV1Issuer,
+    algorithms: algorithms(options.algorithms),
+    clockToleranceSeconds: number('clockToleranceSeconds', options.clockToleranceSeconds, 60, 0),
+    allowInsecureRequests,
+    timeoutMs: Math.ceil(number('timeoutMs', options.timeoutMs, 10_000, 1)),
+    jwksCooldownSeconds: cooldown,
+    jwksCacheMaxAgeSeconds: number('jwksCacheMaxAgeSeconds', options.jwksCacheMaxAgeSeconds, Math.max(600, cooldown), cooldown),
+    fetch: fetchOption(options.fetch),
+    logger: logger(options.logger),
+  };
+}
+
+function nonEmptyStrings(value: unknown): value is readonly string[] {
+  return Array.isArray(value) && value.length > 0 && value.every((v) => typeof v === 'string' && v.trim() !== '');
+}
+
+function flag(name: string, value: unknown): boolean {
+  if (value === undefined) return false;
+  if (typeof value !== 'boolean') throw configError(name, 'must be a boolean');
+  return value;
+}
+
+function number(name: string, value: unknown, fallback: number, min: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < min) throw configError(name, `must be a number >= ${min}`);
+  return value;
+}
+
+function permissionList(name: 'scopes' | 'roles', value: unknown): readonly string[] | undefined {
+  if (value === undefined) return undefined;
+  // An empty list would make "scopes OR roles" pass every token: refuse it rather than guess.
+  if (!nonEmptyStrings(value) || value.some((v) => /\s/.test(v))) {
+    throw configError(name, 'must be a non-empty array of single values (no spaces); omit it to require none');
+  }
+  return [...value];
+}
+
+function tenants(value: unknown, authority: Authority): ReadonlySet<string> | undefined {
+  if (value === undefined) {
+    if (authority.multiTenant) {
+      throw configError('allowedTenants', `is required with the multi-tenant authority "${authority.tenant}": list the tenant ids you accept`);
+    }
+    return undefined;
+  }
+  if (!nonEmptyStrings(value)) throw configError('allowedTenants', 'must be a non-empty array of tenant ids');
+  return new Set(value.map((t) => t.toLowerCase()));
+}
+
+function algorithms(value: unknown): string[] {
+  if (value === undefined) return [...DEFAULT_ALGORITHMS];
+  if (!nonEmptyStrings(value)) throw configError('algorithms', 'must be a non-empty array of JWS algorithms');
+  for (const alg of value) {
+    if (alg.toLowerCase() === 'none') throw configError('algorithms', 'must not contain "none" (unsigned tokens)');
+    if (/^HS/i.test(alg)) throw configError('algorithms', `must not contain "${alg}": an API verifies with public keys, never a shared secret`);
+    if (!ASYMMETRIC.has(alg)) throw configError('algorithms', `contains "${alg}", which is not an asymmetric JWS algorithm (${[...ASYMMETRIC].join(', ')})`);
+  }
+  return [...new Set(value)];
+}
+
+function fetchOption(value: unknown): BearerFetch {
+  if (value === undefined) return (url, init) => fetch(url, init);
+  if (typeof value !== 'function') throw configError('fetch', 'must be a function like the global fetch');
+  return value as BearerFetch;
+}
+
+function logger(value: unknown): Logger {
+  if (value === undefined) return silentLogger;
+  const l = value as Partial<Logger> | null;
+  if (!l || (['debug', 'info', 'warn', 'error'] as const).some((level) => typeof l[level] !== 'function')) {
+    throw configError('logger', 'must have debug, info, warn and error methods (pino-style)');
+  }
+  return l as Logger;
+}
