@@ -1,25 +1,33 @@
 /**
- * `npm start`: the dev OP on a fixed port and the example app beside it, in-memory stores.
- * Ports: DEV_OP_PORT (default 4000), PORT (default 3000); HOST to bind (default 127.0.0.1).
+ * `npm start`: the dev OP, the example web app, and the orders and inventory APIs, in-memory
+ * stores (Redis with REDIS_URL). Ports: PORT (3000), ORDERS_PORT (3001), INVENTORY_PORT (3002),
+ * DEV_OP_PORT (4000); HOST to bind (127.0.0.1).
  */
-import { startDevOp } from './dev-op/index.js';
-import { createExampleApp } from './express-app/app.js';
+import { startStack } from './stack.js';
 
-const opPort = Number(process.env.DEV_OP_PORT ?? 4000);
-const appPort = Number(process.env.PORT ?? 3000);
-const host = process.env.HOST ?? '127.0.0.1';
-
-const op = await startDevOp({ port: opPort, host });
-const app = createExampleApp({ issuer: op.issuer });
-const server = app.listen(appPort, host, () => {
-  console.log(`dev OP:      ${op.issuer}`);
-  console.log(`example app: http://localhost:${appPort}/`);
-  console.log(`demo users:  ${Object.values(op.users).map((u) => `${u.username} / ${u.password}`).join(', ')}`);
+const stack = await startStack({
+  host: process.env.HOST ?? '127.0.0.1',
+  ports: {
+    app: Number(process.env.PORT ?? 3000),
+    orders: Number(process.env.ORDERS_PORT ?? 3001),
+    inventory: Number(process.env.INVENTORY_PORT ?? 3002),
+    op: Number(process.env.DEV_OP_PORT ?? 4000),
+  },
+  ...(process.env.REDIS_URL ? { redisUrl: process.env.REDIS_URL } : {}),
+  ...(process.env.SESSION_SECRET ? { sessionSecret: process.env.SESSION_SECRET } : {}),
 });
 
-const shutdown = () => {
-  server.close();
-  void op.close().then(() => process.exit(0));
+console.log([
+  `example app:   ${stack.appUrl}/`,
+  `orders API:    ${stack.ordersUrl}/orders`,
+  `inventory API: ${stack.inventoryUrl}/inventory`,
+  `dev OP:        ${stack.op.issuer}`,
+  `stores:        ${process.env.REDIS_URL ? `Redis at ${new URL(process.env.REDIS_URL).host}` : 'in memory (set REDIS_URL for Redis)'}`,
+  `demo users:    ${Object.values(stack.op.users).map((u) => `${u.username} / ${u.password}`).join(', ')}`,
+].join('\n'));
+
+const shutdown = (): void => {
+  void stack.close().then(() => process.exit(0));
 };
 process.once('SIGINT', shutdown);
 process.once('SIGTERM', shutdown);

@@ -18,7 +18,11 @@ export const OBO_GRANT = 'urn:ietf:params:oauth:grant-type:jwt-bearer';
 const oboError = (error: string, description: string): Error => new errors.CustomOIDCProviderError(error, description);
 
 /** Registers the OBO grant and the refresh_token wrapper on `provider`. */
-export function registerGrants(provider: Provider, issuer: string, rt: RuntimeSettings): void {
+/**
+ * Registers the refresh wrapper and the OBO grant. `oboClaimsChallenge` returns the claims
+ * challenge Conditional Access currently demands for On-Behalf-Of (a fault switch), if any.
+ */
+export function registerGrants(provider: Provider, issuer: string, rt: RuntimeSettings, oboClaimsChallenge: () => string | undefined = () => undefined): void {
   const helpers = Object.fromEntries(
     Object.entries(grantHelpers).map(([name, fn]) => [name, (fn as (...a: unknown[]) => unknown).bind(undefined, provider)]),
   );
@@ -28,7 +32,7 @@ export function registerGrants(provider: Provider, issuer: string, rt: RuntimeSe
     await refreshTokenHandler(provider, helpers, ctx);
   }, [...refreshParameters, 'resource', 'client_info'], ['resource']);
 
-  provider.registerGrantType(OBO_GRANT, (ctx) => onBehalfOf(provider, issuer, rt, ctx),
+  provider.registerGrantType(OBO_GRANT, (ctx) => onBehalfOf(provider, issuer, rt, ctx, oboClaimsChallenge()),
     ['assertion', 'requested_token_use', 'scope', 'client_info']);
 }
 
@@ -80,7 +84,7 @@ async function refuseOrWidenRefresh(provider: Provider, ctx: KoaContextWithOIDC)
   return false;
 }
 
-async function onBehalfOf(provider: Provider, issuer: string, rt: RuntimeSettings, ctx: KoaContextWithOIDC): Promise<void> {
+async function onBehalfOf(provider: Provider, issuer: string, rt: RuntimeSettings, ctx: KoaContextWithOIDC, claimsChallenge: string | undefined): Promise<void> {
   const { params, client } = ctx.oidc;
   if (params.requested_token_use !== 'on_behalf_of') {
     throw oboError('invalid_request', "AADSTS70003: requested_token_use must be 'on_behalf_of'.");
@@ -107,6 +111,15 @@ async function onBehalfOf(provider: Provider, issuer: string, rt: RuntimeSetting
   const user = Object.values(USERS).find((u) => u.oid === oid);
   if (!user || typeof claims['scp'] !== 'string') {
     throw oboError('invalid_grant', 'AADSTS50034: The assertion is not a delegated (user) token.');
+  }
+
+  if (claimsChallenge) {
+    // Entra's answer when Conditional Access wants the user back (e.g. for MFA): the caller must
+    // pass the claims up to the app, which signs the user in again with them.
+    const description = 'AADSTS50076: Due to a configuration change made by your administrator, or because you moved to a new location, you must use multi-factor authentication to access the resource.';
+    ctx.status = 400;
+    ctx.body = { error: 'interaction_required', error_description: description, suberror: 'basic_action', claims: claimsChallenge, ...entraErrorFields(description) };
+    return;
   }
 
   const requested = splitScopes(params.scope);

@@ -63,6 +63,8 @@ export interface DevOpFaults {
   jwks?: 'down' | 'slow' | 500;
   /** Delay for 'slow', ms (default 5000). */
   slowMs?: number;
+  /** Conditional Access: answer every On-Behalf-Of request with interaction_required and this claims challenge (JSON). */
+  oboClaimsChallenge?: string;
 }
 
 /** HTTP request counts. `token` is per grant_type (unparseable bodies count as `unknown`). */
@@ -156,7 +158,7 @@ export async function startDevOp(options: DevOpOptions = {}): Promise<DevOp> {
 
   const buildProvider = (): Provider => {
     const provider = new Provider(issuer, providerConfiguration(rt));
-    registerGrants(provider, issuer, rt);
+    registerGrants(provider, issuer, rt, () => faults.oboClaimsChallenge);
     for (const event of ['grant.error', 'server_error', 'authorization.error', 'end_session.error', 'backchannel.error', 'jwks.error', 'discovery.error', 'introspection.error', 'revocation.error', 'userinfo.error']) {
       provider.on(event, (...args: unknown[]) => recordError(event, args[1]));
     }

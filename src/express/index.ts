@@ -23,6 +23,8 @@ import { errorResult, type WebResult } from '../web/render.js';
 import { SESSION_KEY, type AuthSessionData, type SessionPort } from '../web/session.js';
 import { WebAuth, type GetTokenOptions, type WebRequest } from '../web/webAuth.js';
 import { sessionSettings, type AuthSessionOptions } from '../web/sessionSettings.js';
+import { BearerGuard, type BearerGuardOptions } from '../web/bearerGuard.js';
+import type { BearerClaims } from '../bearer.js';
 
 declare global {
   // Express's Request typing is extended by module augmentation, as express-session and passport do.
@@ -39,14 +41,19 @@ declare global {
       account?: AccountInfo | undefined;
       /** The signed-in user's ID token claims, or undefined. */
       user?: User | undefined;
+      /** Behind `requireBearer()`: the caller's validated access token claims. */
+      auth?: BearerClaims | undefined;
+      /** Behind `requireBearer()`: an app token (client credentials) for a downstream API. */
+      getAppToken(scopes: readonly string[]): Promise<string>;
     }
   }
 }
 
-export type { WebAuthOptions as AuthOptions, GetTokenOptions, AuthSessionOptions };
+export type { WebAuthOptions as AuthOptions, GetTokenOptions, AuthSessionOptions, BearerGuardOptions as BearerOptions };
 
 const WEB = Symbol('authflow.web');
-type Decorated = Request & { [WEB]?: WebAuth };
+const GUARD = Symbol('authflow.bearer');
+type Decorated = Request & { [WEB]?: WebAuth; [GUARD]?: BearerGuard };
 
 /** Mounts `GET /login`, `GET|POST /callback`, `GET|POST /logout` (and back-channel logout when configured). */
 export function auth(options: WebAuthOptions): express.Router {
@@ -102,10 +109,45 @@ export function requireAuth(): RequestHandler {
  */
 export function authErrors(): ErrorRequestHandler {
   return (err: unknown, req: Request, res: Response, next: NextFunction) => {
-    const web = (req as Decorated)[WEB];
-    const result = web && !res.headersSent ? web.errorResult(webRequest(req), sessionPort(req), err) : undefined;
+    const { [WEB]: web, [GUARD]: guard } = req as Decorated;
+    let result: WebResult | undefined;
+    if (!res.headersSent) {
+      if (guard) result = guard.errorResult(webRequest(req), err);
+      else if (web) result = web.errorResult(webRequest(req), sessionPort(req), err);
+    }
     if (result) send(res, result);
     else next(err);
+  };
+}
+
+/**
+ * For web APIs: validates the caller's `Authorization: Bearer` token (issuer and keys from the
+ * client's authority; see `createBearerValidator` for every check) and answers 401/403 the RFC 6750
+ * way. Behind it, `req.auth` holds the claims, `req.getToken(scopes)` does On-Behalf-Of with the
+ * caller's token and `req.getAppToken(scopes)` client credentials, through `client`.
+ *
+ * @example
+ * ```ts
+ * api.get('/orders', requireBearer({ client: ordersClient, audience: 'api://orders', scopes: ['Orders.Read'] }),
+ *   async (req, res) => res.json(await callInventory(await req.getToken(['api://inventory/Inventory.Read']))));
+ * api.use(authErrors());
+ * ```
+ */
+export function requireBearer(options: BearerGuardOptions): RequestHandler {
+  const guard = new BearerGuard(options);
+  return (req, res, next) => {
+    guard.authenticate(req.headers.authorization).then(({ token, claims }) => {
+      const decorated = req as Decorated;
+      decorated[GUARD] = guard;
+      req.auth = claims;
+      req.getToken = (scopes) => guard.onBehalfOf(token, scopes);
+      req.getAppToken = (scopes) => guard.appToken(scopes);
+      next();
+    }, (err: unknown) => {
+      const result = guard.errorResult(webRequest(req), err);
+      if (result) send(res, result);
+      else next(err);
+    });
   };
 }
 

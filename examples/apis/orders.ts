@@ -1,0 +1,34 @@
+/**
+ * The `orders` web API: accepts the web app's tokens for api://orders (scope Orders.Read) and
+ * calls the inventory API as the same user, with a token from On-Behalf-Of (`req.getToken`).
+ */
+import express, { type Express } from 'express';
+import type { ConfidentialClient } from '../../src/index.js';
+import { authErrors, requireBearer } from '../../src/express/index.js';
+
+export interface OrdersApiOptions {
+  /** The orders API's own confidential client (it authenticates the OBO exchange). */
+  client: ConfidentialClient;
+  /** Base URL of the inventory API. */
+  inventoryUrl: string;
+}
+
+export function createOrdersApi(options: OrdersApiOptions): Express {
+  const api = express();
+  api.disable('x-powered-by');
+  api.get('/orders', requireBearer({ client: options.client, audience: 'api://orders', scopes: ['Orders.Read'] }), async (req, res) => {
+    const token = await req.getToken(['api://inventory/Inventory.Read']);
+    const inventory = await fetch(`${options.inventoryUrl}/inventory`, { headers: { authorization: `Bearer ${token}` } });
+    if (!inventory.ok) {
+      res.status(502).json({ error: 'inventory_failed', status: inventory.status });
+      return;
+    }
+    res.json({
+      orders: [{ id: 1001, sku: 'tea-001', quantity: 2 }, { id: 1002, sku: 'mug-002', quantity: 1 }],
+      user: req.auth?.oid,
+      inventory: await inventory.json(),
+    });
+  });
+  api.use(authErrors());
+  return api;
+}

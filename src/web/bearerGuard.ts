@@ -1,0 +1,105 @@
+import type { ConfidentialClient } from '../client.js';
+import { createBearerValidator, type BearerClaims, type BearerOptions } from '../bearer.js';
+import { AuthError, configError } from '../errors.js';
+import { errorResult, type RequestShape, type WebResult } from './render.js';
+
+/** Options of `requireBearer()` (Express and Koa). */
+export interface BearerGuardOptions extends Partial<Omit<BearerOptions, 'audience'>> {
+  /**
+   * The API's own confidential client: its authority (and `allowInsecureRequests`,
+   * `allowedTenants`) is where tokens come from, and `req.getToken` does On-Behalf-Of through it.
+   * Without a client, give `authority`; `req.getToken` is then unavailable.
+   */
+  client?: ConfidentialClient;
+  /** The API's identifiers (`api://orders` and/or its client id). */
+  audience: string | readonly string[];
+}
+
+/** RFC 6750 §2.1: `Bearer` and one token68 value, nothing else. */
+const BEARER = /^Bearer +([A-Za-z0-9\-._~+/]+=*)$/i;
+
+/**
+ * Web-API request logic, shared by the adapters: reads the `Authorization: Bearer` header,
+ * validates the token (see `createBearerValidator`), and answers failures the RFC 6750 way
+ * (401 `invalid_token`, 403 `insufficient_scope`, and a 401 carrying the claims challenge when a
+ * downstream On-Behalf-Of needs the user to sign in again, as Microsoft.Identity.Web does).
+ */
+export class BearerGuard {
+  readonly client: ConfidentialClient | undefined;
+  readonly #validate: (token: string) => Promise<BearerClaims>;
+
+  constructor(options: BearerGuardOptions) {
+    if (!options || typeof options !== 'object') throw configError('options', 'must be an object');
+    const { client, ...rest } = options;
+    if (client !== undefined && typeof client?.acquireTokenOnBehalfOf !== 'function') throw configError('client', 'must be a ConfidentialClient');
+    const authority = rest.authority ?? client?.config.authority.issuer.href;
+    if (!authority) throw configError('authority', 'is required when no client is given');
+    const allowedTenants = rest.allowedTenants ?? (client?.config.allowedTenants ? [...client.config.allowedTenants] : undefined);
+    this.client = client;
+    this.#validate = createBearerValidator({
+      ...rest,
+      authority,
+      allowInsecureRequests: rest.allowInsecureRequests ?? client?.config.allowInsecureRequests ?? false,
+      ...(allowedTenants ? { allowedTenants } : {}),
+      ...(client && !rest.logger ? { logger: client.config.logger } : {}),
+    });
+  }
+
+  /** The caller's validated token and claims, from the `Authorization` header. */
+  async authenticate(authorization: unknown): Promise<{ token: string; claims: BearerClaims }> {
+    if (authorization === undefined || authorization === '') {
+      throw new AuthError('token_invalid', { description: 'missing: send Authorization: Bearer <token>', status: 401 });
+    }
+    const match = typeof authorization === 'string' ? BEARER.exec(authorization) : null;
+    if (!match) throw new AuthError('token_invalid', { description: 'malformed: the Authorization header must be "Bearer <token>"' });
+    const token = match[1]!;
+    return { token, claims: await this.#validate(token) };
+  }
+
+  /** On-Behalf-Of: a token for a downstream API, as the caller's user. */
+  async onBehalfOf(token: string, scopes: readonly string[]): Promise<string> {
+    return (await this.#requireClient().acquireTokenOnBehalfOf({ userAssertion: token, scopes })).accessToken;
+  }
+
+  /** Client credentials: a token for a downstream API, as this API itself. */
+  async appToken(scopes: readonly string[]): Promise<string> {
+    return (await this.#requireClient().acquireTokenForClient({ scopes })).accessToken;
+  }
+
+  /**
+   * The answer to a failure: 401 with `WWW-Authenticate: Bearer error="invalid_token"` for a bad
+   * or missing token (no error attribute when there was no token at all, RFC 6750 §3.1), 403
+   * `insufficient_scope` naming the scopes, 401 with the claims challenge when the OP wants the
+   * user back (consent, Conditional Access); other authflow errors their own status. Undefined for
+   * errors that are not authflow's.
+   */
+  errorResult(request: RequestShape, error: unknown): WebResult | undefined {
+    if (!(error instanceof AuthError)) return undefined;
+    const attributes: string[] = [];
+    let status = error.status;
+    if (error.code === 'token_invalid') {
+      if (!error.description.startsWith('missing')) attributes.push('error="invalid_token"', `error_description="${quote(error.description)}"`);
+    } else if (error.code === 'insufficient_scope') {
+      attributes.push('error="insufficient_scope"', `error_description="${quote(error.description)}"`);
+      if (error.scopes?.length) attributes.push(`scope="${quote(error.scopes.join(' '))}"`);
+    } else if (error.interactionRequired) {
+      status = 401;
+      attributes.push(error.claims ? 'error="insufficient_claims"' : 'error="interaction_required"');
+      if (error.claims) attributes.push(`claims="${Buffer.from(error.claims, 'utf8').toString('base64')}"`);
+      if (this.client) attributes.push(`client_id="${quote(this.client.clientId)}"`);
+    } else {
+      return errorResult(request, error);
+    }
+    const challenge = ['Bearer realm="api"', ...attributes].join(', ');
+    const answered = new AuthError(error.code, { description: error.description, status, ...(error.correlationId ? { correlationId: error.correlationId } : {}) });
+    return errorResult({ ...request, headers: { accept: 'application/json' } }, answered, { headers: { 'www-authenticate': challenge } });
+  }
+
+  #requireClient(): ConfidentialClient {
+    if (!this.client) throw new AuthError('invalid_config', { description: 'requireBearer() needs a client for getToken / getAppToken' });
+    return this.client;
+  }
+}
+
+/** A value safe inside a quoted-string of a WWW-Authenticate header. */
+const quote = (value: string): string => value.replace(/["\\\r\n]/g, ' ').slice(0, 200);
