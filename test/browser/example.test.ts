@@ -1,0 +1,78 @@
+/**
+ * A real browser (Debian's chromium, driven by playwright-core) through the example: open the app,
+ * sign in as alice on the dev OP's pages, see her name on the profile page, call the orders API
+ * (which calls inventory on her behalf), sign out at the app and the OP. Screenshots go to
+ * test-output/browser/. `.ci/run` installs chromium; without it this test fails and says so.
+ */
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, mkdirSync } from 'node:fs';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { startStack, type Stack } from '../../examples/stack.js';
+
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const OUTPUT = new URL('../../test-output/browser/', import.meta.url).pathname;
+
+describe('the example app in a real browser', () => {
+  let stack: Stack;
+  let browser: Browser;
+  let page: Page;
+
+  before(async () => {
+    assert.ok(existsSync(CHROMIUM), `no browser at ${CHROMIUM}: apt-get install -y chromium (or set CHROMIUM_PATH)`);
+    mkdirSync(OUTPUT, { recursive: true });
+    stack = await startStack({ ports: { app: 0, op: 0, orders: 0, inventory: 0 } });
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      headless: true,
+      // The flags keep chromium off the network: this machine reaches only its package registries.
+      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    });
+    page = await browser.newPage();
+    page.setDefaultTimeout(15_000);
+  });
+  after(async () => {
+    await browser?.close();
+    await stack?.close();
+  });
+
+  it('signs alice in, shows her profile, calls the API chain, and signs her out', async () => {
+    await page.goto(`${stack.appUrl}/`);
+    assert.match(await page.textContent('body') ?? '', /not signed in/);
+    await page.click('#sign-in');
+
+    await page.waitForSelector('form#login');
+    await page.fill('input[name=username]', 'alice');
+    await page.fill('input[name=password]', 'password');
+    await page.click('form#login button[type=submit]');
+    await page.waitForSelector('form#consent');
+    await page.click('button[value=allow]');
+
+    await page.waitForURL(`${stack.appUrl}/profile`);
+    assert.equal(await page.textContent('#user-name'), stack.op.users.alice.name);
+    assert.match(await page.textContent('#claims') ?? '', new RegExp(stack.op.users.alice.oid));
+    await page.screenshot({ path: `${OUTPUT}profile.png`, fullPage: true });
+
+    await page.click('#call-api');
+    await page.waitForSelector('#api-result');
+    const result = JSON.parse(await page.textContent('#api-result') ?? '{}') as { user?: string; inventory?: { onBehalfOf?: string; calledBy?: string } };
+    assert.equal(result.user, stack.op.users.alice.oid);
+    assert.equal(result.inventory?.onBehalfOf, stack.op.users.alice.oid);
+    assert.equal(result.inventory?.calledBy, stack.op.clients.orders.clientId);
+    await page.screenshot({ path: `${OUTPUT}api-result.png`, fullPage: true });
+
+    const cookies = await page.context().cookies(stack.appUrl);
+    const sessionCookie = cookies.find((c) => c.name === 'authflow.sid');
+    assert.ok(sessionCookie?.httpOnly, 'the session cookie is httpOnly');
+    assert.equal(sessionCookie?.sameSite, 'Lax');
+
+    await page.goto(`${stack.appUrl}/profile`);
+    await page.click('#sign-out');
+    // RP-initiated logout at the OP asks for confirmation, then comes back to the app.
+    await page.waitForSelector('button[value=yes]');
+    await page.click('button[value=yes]');
+    await page.waitForURL(`${stack.appUrl}/`);
+    assert.match(await page.textContent('body') ?? '', /not signed in/);
+    await page.screenshot({ path: `${OUTPUT}signed-out.png`, fullPage: true });
+  });
+});
