@@ -102,13 +102,15 @@ export class WebAuth {
   }
 
   /**
-   * `POST <routes.backchannelLogout>`: verifies the OP's logout token and ends every session it
-   * names (their token caches too). `destroySession` removes a session from the session store.
+   * `POST <routes.backchannelLogout>`: verifies the OP's logout token and ends the sessions it
+   * names, with their token caches: those of its `sid`, or all of the user's (`sub`) when it names
+   * no OP session. `destroySession` removes a session from the session store.
    */
   async backchannelLogout(request: WebRequest, destroySession: (sessionId: string) => Promise<void>): Promise<WebResult> {
     const subject = await this.#verifyLogoutToken(request.body?.logout_token);
-    const entries = new Set<string>();
-    for (const key of logoutKeys(subject)) for (const entry of await this.options.sessionIndex.take(key)) entries.add(entry);
+    // A token naming an OP session ends that session only; without a sid, every session of the user (§2.4).
+    const [key] = logoutKeys(subject.sid ? { iss: subject.iss, sid: subject.sid } : { iss: subject.iss, sub: subject.sub });
+    const entries = new Set<string>(key ? await this.options.sessionIndex.take(key) : []);
     for (const entry of entries) {
       const [sessionId, partition] = entry.split('\n');
       if (sessionId) await destroySession(sessionId);
