@@ -13,6 +13,9 @@ import { responseCorrelationIds, toAuthError } from './opErrors.js';
 export class OpClient {
   readonly #config: ClientConfig;
   #configuration: Promise<oidc.Configuration> | undefined;
+  /** The OP's keys as the last protocol step saw them (oauth4webapi's JWKS cache), for the next step. */
+  #jwks: oidc.ExportedJWKSCache | undefined;
+  #clientAuth: Promise<oidc.ClientAuth> | undefined;
 
   constructor(config: ClientConfig) {
     this.#config = config;
@@ -29,31 +32,65 @@ export class OpClient {
 
   /** Runs one protocol step, turning any failure into an `AuthError`. */
   async call<T>(step: (configuration: oidc.Configuration) => Promise<T>): Promise<T> {
-    const configuration = await this.configuration();
+    const metadata = JSON.stringify((await this.configuration()).serverMetadata());
+    const started = epochSeconds();
+    let configuration: oidc.Configuration | undefined;
     try {
+      configuration = await this.#stepConfiguration(metadata);
       return await step(configuration);
     } catch (err) {
       throw toAuthError(err);
+    } finally {
+      // Keep the keys when this step fetched them (their real fetch time, not the seed's).
+      const seen = configuration && oidc.getJwksCache(configuration);
+      if (seen && seen.uat >= started) this.#jwks = structuredClone(seen);
     }
   }
 
   async #discover(): Promise<oidc.Configuration> {
-    const { authority, clientId, allowInsecureRequests, clockToleranceSeconds } = this.#config;
-    const execute = [oidc.enableNonRepudiationChecks];
-    if (allowInsecureRequests) execute.push(oidc.allowInsecureRequests);
     try {
-      const configuration = await oidc.discovery(
-        authority.issuer,
-        clientId,
-        { [oidc.clockTolerance]: clockToleranceSeconds },
-        await clientAuthentication(this.#config.credential),
-        { execute, [oidc.customFetch]: this.#fetch, timeout: Math.ceil(this.#config.timeoutMs / 1000) },
-      );
+      const configuration = await this.#build(this.#fetch);
       this.#config.logger.info({ issuer: configuration.serverMetadata().issuer }, 'authflow: OP metadata discovered');
       return configuration;
     } catch (err) {
-      throw discoveryError(err, authority.issuer.href);
+      throw discoveryError(err, this.#config.authority.issuer.href);
     }
+  }
+
+  /**
+   * A Configuration for one protocol step: the discovered metadata replayed (no request), and a
+   * JWKS cache of its own seeded with the keys last seen. oauth4webapi refetches the JWKS for an
+   * unknown `kid` only once its cache is 60 s old (and keeps it per Configuration), so an OP that
+   * rotates its signing key within a minute of a fetch would have every ID token refused until
+   * then. The seed is marked that old: a known key costs no request, an unknown `kid` exactly one
+   * refetch (OIDC Core §10.1.1), and keys older than oauth4webapi's 5 minutes are fetched again.
+   */
+  async #stepConfiguration(metadata: string): Promise<oidc.Configuration> {
+    const replay: oidc.CustomFetch = (url, options) => (new URL(url).pathname.includes('/.well-known/')
+      ? Promise.resolve(new Response(metadata, { headers: { 'content-type': 'application/json' } }))
+      : this.#fetch(url, options));
+    const configuration = await this.#build(replay);
+    if (this.#jwks) {
+      const refetchAllowedAt = epochSeconds() - 60;
+      oidc.setJwksCache(configuration, { jwks: this.#jwks.jwks, uat: Math.min(this.#jwks.uat, refetchAllowedAt) });
+    }
+    return configuration;
+  }
+
+  async #build(fetch: oidc.CustomFetch): Promise<oidc.Configuration> {
+    const { authority, clientId, allowInsecureRequests, clockToleranceSeconds } = this.#config;
+    const execute = [oidc.enableNonRepudiationChecks];
+    if (allowInsecureRequests) execute.push(oidc.allowInsecureRequests);
+    return oidc.discovery(
+      authority.issuer,
+      clientId,
+      { [oidc.clockTolerance]: clockToleranceSeconds },
+      await (this.#clientAuth ??= clientAuthentication(this.#config.credential).catch((err: unknown) => {
+        this.#clientAuth = undefined;
+        throw err;
+      })),
+      { execute, [oidc.customFetch]: fetch, timeout: Math.ceil(this.#config.timeoutMs / 1000) },
+    );
   }
 
   readonly #fetch: oidc.CustomFetch = async (url, options) => {
@@ -87,6 +124,8 @@ export class OpClient {
     return response;
   };
 }
+
+const epochSeconds = (): number => Math.floor(Date.now() / 1000);
 
 async function clientAuthentication(credential: ResolvedCredential): Promise<oidc.ClientAuth> {
   if (credential.kind === 'secret') {
