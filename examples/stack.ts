@@ -33,7 +33,9 @@ export interface Stack {
 export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const host = options.host ?? '127.0.0.1';
   const ports = { op: 0, app: 0, orders: 0, inventory: 0, ...options.ports };
-  const redis = options.redisUrl ? new Redis(options.redisUrl, { maxRetriesPerRequest: 1, connectTimeout: 2000 }) : undefined;
+  // Bounded: no offline queue (fail at once while Redis is away), one retry per command.
+  const redis = options.redisUrl ? new Redis(options.redisUrl, { enableOfflineQueue: false, maxRetriesPerRequest: 1, connectTimeout: 2000 }) : undefined;
+  if (redis) await new Promise<void>((resolve, reject) => redis.once('ready', resolve).once('error', reject));
   // The web app's port must be known before the OP registers its redirect URI.
   const appServer = await listen(undefined, host, ports.app);
   const appUrl = `http://localhost:${(appServer.address() as AddressInfo).port}`;

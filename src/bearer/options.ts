@@ -42,8 +42,8 @@ export interface BearerOptions {
   timeoutMs?: number;
   /**
    * After a JWKS download, an unknown `kid` does not trigger another one for this many seconds
-   * (jose's `cooldownDuration`): a flood of forged `kid`s costs at most one download per period.
-   * Default 30, minimum 1.
+   * (jose's `cooldownDuration`): a flood of forged `kid`s costs at most one download per period,
+   * and a key the OP starts using is picked up within it. Default 5, minimum 1.
    */
   jwksCooldownSeconds?: number;
   /** The JWKS is downloaded again after this many seconds (jose's `cacheMaxAge`). Default 600. */
@@ -86,7 +86,7 @@ export function resolveBearerOptions(options: BearerOptions): ResolvedBearerOpti
   }
   const acceptV1Issuer = flag('acceptV1Issuer', options.acceptV1Issuer);
   if (acceptV1Issuer && authority.type !== 'entra') throw configError('acceptV1Issuer', 'applies to Microsoft Entra authorities only');
-  const cooldown = number('jwksCooldownSeconds', options.jwksCooldownSeconds, 30, 1);
+  const cooldown = number('jwksCooldownSeconds', options.jwksCooldownSeconds, 5, 1);
   return {
     authority,
     audiences: [...audiences],

@@ -113,7 +113,9 @@ export function authErrors(): ErrorRequestHandler {
     let result: WebResult | undefined;
     if (!res.headersSent) {
       if (guard) result = guard.errorResult(webRequest(req), err);
-      else if (web) result = web.errorResult(webRequest(req), sessionPort(req), err);
+      else if (web && req.session) result = web.errorResult(webRequest(req), sessionPort(req), err);
+      // Failed before auth() ran (the session store is down): still a plain authflow answer.
+      else if (err instanceof AuthError) result = errorResult(webRequest(req), err);
     }
     if (result) send(res, result);
     else next(err);
@@ -154,18 +156,52 @@ export function requireBearer(options: BearerGuardOptions): RequestHandler {
 /**
  * express-session with authflow's cookie policy: `httpOnly`, `sameSite=lax`, `secure` unless the
  * base URL is http://localhost or 127.0.0.1; refuses to build without a secret in production.
+ * A session store that fails or does not answer within `storeTimeoutMs` (default 1,000) makes the
+ * request fail with `store_unavailable` (503, rendered by `authErrors()`), never hang or 500.
  */
-export function authSession(options: AuthSessionOptions & { store?: Store }): RequestHandler {
+export function authSession(options: AuthSessionOptions & { store?: Store; storeTimeoutMs?: number }): RequestHandler {
   const settings = sessionSettings(options);
+  const timeoutMs = options.storeTimeoutMs ?? 1_000;
+  if (!Number.isInteger(timeoutMs) || timeoutMs <= 0) throw new AuthError('invalid_config', { description: 'option "storeTimeoutMs" must be a positive integer' });
   return session({
     name: settings.name,
     secret: settings.secrets,
-    store: options.store,
+    ...(options.store ? { store: guardedStore(options.store, timeoutMs) } : {}),
     resave: false,
     saveUninitialized: false,
     rolling: false,
     cookie: { httpOnly: true, sameSite: 'lax', secure: settings.secure, path: '/', maxAge: settings.maxAgeMs },
   });
+}
+
+/**
+ * The session store seen through a guard: each call answers within `timeoutMs`, and its failures
+ * become `store_unavailable`. The store itself is left untouched (the guard inherits from it).
+ */
+function guardedStore(store: Store, timeoutMs: number): Store {
+  const guarded = Object.create(store) as Store & Record<string, unknown>;
+  for (const method of ['get', 'set', 'destroy', 'touch'] as const) {
+    const original = store[method] as ((...args: unknown[]) => unknown) | undefined;
+    if (typeof original !== 'function') continue;
+    guarded[method] = (...args: unknown[]) => {
+      const callback = typeof args[args.length - 1] === 'function' ? (args.pop() as (err?: unknown, value?: unknown) => void) : () => {};
+      let settled = false;
+      const finish = (err?: unknown, value?: unknown): void => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        callback(err ? sessionStoreError(method, err) : null, value);
+      };
+      const timer = setTimeout(() => finish(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
+      try {
+        const result = original.call(store, ...args, finish) as unknown;
+        if (result instanceof Promise) result.catch(finish);
+      } catch (err) {
+        finish(err);
+      }
+    };
+  }
+  return guarded;
 }
 
 function decorate(req: Decorated, web: WebAuth): void {
