@@ -2,11 +2,12 @@ import { createHash } from 'node:crypto';
 import * as oidc from 'openid-client';
 import { decodeJwt } from 'jose';
 import { AuthError } from '../errors.js';
-import { changesForTokenResponse, findAccessToken, findRefreshToken, nowSeconds, toTokenResult, type CacheScope, type TokenResponseFields } from '../cache/tokenCache.js';
+import { findRefreshToken, nowSeconds, type CacheScope, type TokenResponseFields } from '../cache/tokenCache.js';
 import type { CacheEntities } from '../cache/entities.js';
 import { normalizeScopes } from '../cache/scopes.js';
 import type { TokenResult } from '../results.js';
-import { oboPartition, readPartition, withPartitionLock, writePartition, type FlowContext } from './context.js';
+import { oboPartition, type FlowContext } from './context.js';
+import { cachedToken } from './cachedToken.js';
 
 export interface OnBehalfOfRequest {
   /** The access token your API received (validate it first, e.g. with `validateBearer`). */
@@ -31,33 +32,16 @@ export async function acquireTokenOnBehalfOf(ctx: FlowContext, request: OnBehalf
   const scopes = normalizeScopes(request.scopes);
   if (scopes.length === 0) throw new AuthError('invalid_argument', { description: 'scopes must name at least one scope' });
   const assertionHash = createHash('sha256').update(assertion).digest('base64url');
-  const partition = oboPartition(assertionHash);
   const scope = oboCacheScope(ctx, assertion, assertionHash);
-  const offset = ctx.config.tokenRenewalOffsetSeconds;
-
-  const cached = findAccessToken(await readPartition(ctx, partition), scope, scopes, offset);
-  if (cached) return toTokenResult(cached.entity, undefined, undefined, true);
-
-  const flightKey = [partition, [...scopes].map((s) => s.toLowerCase()).sort().join(' ')].join('\n');
-  return ctx.flight.run(flightKey, () => withPartitionLock(ctx, partition, async () => {
-    const entities = await readPartition(ctx, partition);
-    const fresh = findAccessToken(entities, scope, scopes, offset);
-    if (fresh) return toTokenResult(fresh.entity, undefined, undefined, true);
-    const response = await redeemRefreshToken(ctx, entities, scope, scopes)
-      ?? await ctx.op.call((configuration) => oidc.genericGrantRequest(configuration, JWT_BEARER_GRANT, oboParameters(ctx, assertion, scopes)));
-    const { changes, accessToken } = changesForTokenResponse({
-      response: response as unknown as TokenResponseFields,
-      idTokenClaims: undefined,
-      account: undefined,
-      scope,
-      requestedScopes: scopes,
-      existing: entities,
-    });
-    // The partition is worth keeping while the assertion can come back, and while its token lives.
-    const keepUntil = Math.max(scope.assertionExpiresAt, Number(accessToken.expires_on));
-    await writePartition(ctx, partition, changes, Math.max(60, keepUntil - nowSeconds()));
-    return toTokenResult(accessToken, undefined, undefined, false);
-  }));
+  return cachedToken(ctx, {
+    partition: oboPartition(assertionHash),
+    scope,
+    scopes,
+    request: async (entities) => (await redeemRefreshToken(ctx, entities, scope, scopes)
+      ?? await ctx.op.call((configuration) => oidc.genericGrantRequest(configuration, JWT_BEARER_GRANT, oboParameters(ctx, assertion, scopes)))) as unknown as TokenResponseFields,
+    // Worth keeping while the assertion can come back, and while its token lives.
+    ttlSeconds: (accessToken) => Math.max(scope.assertionExpiresAt, Number(accessToken.expires_on)) - nowSeconds(),
+  });
 }
 
 /** The OBO refresh token, if one is cached; `undefined` when there is none or the OP refused it (the assertion is tried instead). */
