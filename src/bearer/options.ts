@@ -1,5 +1,5 @@
 import { parseAuthority, type Authority } from '../authority.js';
-import { silentLogger, type Logger } from '../config.js';
+import { silentLogger, type Logger } from '../logger.js';
 import { configError } from '../errors.js';
 
 /**

@@ -124,3 +124,9 @@ export const isAccessToken = (e: CacheEntity): e is AccessTokenEntity => 'creden
 export const isRefreshToken = (e: CacheEntity): e is RefreshTokenEntity => 'credential_type' in e && e.credential_type === 'RefreshToken';
 export const isIdToken = (e: CacheEntity): e is IdTokenEntity => 'credential_type' in e && e.credential_type === 'IdToken';
 export const isAccount = (e: CacheEntity): e is AccountEntity => sectionOf(e) === 'Account';
+
+/** What one write changes in a partition: entities to put (by MSAL key) and keys to delete. */
+export interface CacheChanges {
+  set: Record<string, CacheEntity>;
+  remove: string[];
+}

@@ -1,10 +1,9 @@
 import { createHash } from 'node:crypto';
 import { decodeJwt } from 'jose';
 import type { AccountInfo, TokenResult } from '../results.js';
-import type { CacheChanges } from '../stores/types.js';
 import {
   accessTokenKey, accountKey, appMetadataKey, idTokenKey, isAccessToken, isAccount, isIdToken, isRefreshToken, refreshTokenKey,
-  type AccessTokenEntity, type AccountEntity, type CacheEntities, type IdTokenEntity, type RefreshTokenEntity,
+  type AccessTokenEntity, type AccountEntity, type CacheChanges, type CacheEntities, type IdTokenEntity, type RefreshTokenEntity,
 } from './entities.js';
 import { intersects, isSuperset, resourceScopeSet, splitTarget } from './scopes.js';
 

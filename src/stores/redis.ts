@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Cluster, Redis } from 'ioredis';
 import type { CacheEntities, CacheEntity } from '../cache/entities.js';
 import { FieldCipher, type EncryptionKey } from '../cache/crypto.js';
-import { silentLogger, type Logger } from '../config.js';
+import { silentLogger, type Logger } from '../logger.js';
 import { AuthError, configError } from '../errors.js';
 import type { CacheChanges, CacheWriteOptions, ReleaseLock, TokenCacheStore } from './types.js';
 

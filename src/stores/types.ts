@@ -1,10 +1,7 @@
-import type { CacheEntities, CacheEntity } from '../cache/entities.js';
+import type { CacheChanges, CacheEntities } from '../cache/entities.js';
 
-/** What one write changes in a partition: entities to put (by MSAL key) and keys to delete. */
-export interface CacheChanges {
-  set: Record<string, CacheEntity>;
-  remove: string[];
-}
+export type { CacheChanges } from '../cache/entities.js';
+
 
 export interface CacheWriteOptions {
   /**

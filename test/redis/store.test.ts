@@ -53,38 +53,47 @@ describe('RedisTokenCacheStore', () => {
   });
 
   it('reads a partition with one HGETALL and writes only the fields a refresh changed', async () => {
-    const { store, client } = storeAndClient();
-    const { account } = await signIn(op, client, { partition: 'p' });
-    await expireAccessTokens(client, 'p');
-    const key = store.keyOf('p');
-    const before = await redis.hgetall(key);
-    const accountKey = Object.keys(before).find((k) => JSON.parse(before[k]!).authority_type)!;
-    const metadataKey = Object.keys(before).find((k) => k.startsWith('appmetadata-'))!;
-
-    const monitor = await redis.monitor();
-    const commands: string[][] = [];
-    monitor.on('monitor', (_time: string, args: string[]) => {
-      if (args.some((arg) => arg.startsWith(key))) commands.push(args);
-    });
+    // A client of its own, whose every command (MULTI's included) is recorded on its way out.
+    const counted = await connectRedis();
+    const commands: Array<{ name: string; args: string[] }> = [];
+    const send = counted.sendCommand.bind(counted);
+    counted.sendCommand = ((command: { name: string; args: unknown[] }, ...rest: unknown[]) => {
+      commands.push({ name: command.name.toLowerCase(), args: command.args.map(String) });
+      return (send as (...a: unknown[]) => unknown)(command, ...rest);
+    }) as typeof counted.sendCommand;
     try {
+      const prefix = uniquePrefix('store');
+      prefixes.push(prefix);
+      const store = new RedisTokenCacheStore({ client: counted, prefix });
+      const client = clientFor(op, 'webApp', { cacheStore: store });
+      const { account } = await signIn(op, client, { partition: 'p' });
+      await expireAccessTokens(client, 'p');
+      const key = store.keyOf('p');
+      const before = await redis.hgetall(key);
+      const accountKey = Object.keys(before).find((k) => JSON.parse(before[k]!).authority_type)!;
+      const metadataKey = Object.keys(before).find((k) => k.startsWith('appmetadata-'))!;
+
+      commands.length = 0;
       await client.acquireTokenSilent({ scopes: ORDERS, account: account!, partition: 'p' }); // refresh
+      const refreshCommands = commands.splice(0);
       await client.acquireTokenSilent({ scopes: ORDERS, account: account!, partition: 'p' }); // hit
-      await new Promise((resolve) => setTimeout(resolve, 100));
+      assert.deepEqual(commands.map((c) => c.name), ['hgetall'], 'a cache hit is one HGETALL');
+
+      const names = refreshCommands.map((c) => c.name);
+      assert.equal(names.filter((n) => n === 'hgetall').length, 2, 'read, and re-read under the lock');
+      const hsets = refreshCommands.filter((c) => c.name === 'hset');
+      assert.equal(hsets.length, 1);
+      const written = hsets[0]!.args.slice(1).filter((_, i) => i % 2 === 0);
+      assert.ok(written.some((f) => f.includes('-accesstoken-')), 'the new access token');
+      assert.ok(written.some((f) => f.includes('-refreshtoken-')), 'the rotated refresh token');
+      assert.ok(!written.includes(accountKey), 'the unchanged account is not rewritten');
+      assert.ok(!written.includes(metadataKey), 'the unchanged app metadata is not rewritten');
+      assert.deepEqual(names.filter((n) => ['multi', 'exec', 'expire'].includes(n)), ['multi', 'expire', 'exec']);
+      assert.ok(names.includes('set'), 'refresh lock taken');
+      assert.ok(names.includes('eval'), 'refresh lock released');
     } finally {
-      monitor.disconnect();
+      counted.disconnect();
     }
-    const names = commands.map((c) => c[0]!.toLowerCase());
-    assert.deepEqual(names.filter((n) => n === 'hgetall').length, 3, 'read, re-read under the lock, cache hit');
-    const hsets = commands.filter((c) => c[0]!.toLowerCase() === 'hset');
-    assert.equal(hsets.length, 1);
-    const written = hsets[0]!.slice(2).filter((_, i) => i % 2 === 0);
-    assert.ok(written.some((f) => f.includes('-accesstoken-')), 'the new access token');
-    assert.ok(written.some((f) => f.includes('-refreshtoken-')), 'the rotated refresh token');
-    assert.ok(!written.includes(accountKey), 'the unchanged account is not rewritten');
-    assert.ok(!written.includes(metadataKey), 'the unchanged app metadata is not rewritten');
-    assert.ok(names.includes('expire'));
-    assert.ok(names.includes('set'), 'refresh lock taken');
-    assert.ok(names.includes('eval'), 'refresh lock released');
   });
 
   it('encrypts values at rest; rotated keys still decrypt; a missing key means absent, not a crash', async () => {
