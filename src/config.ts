@@ -26,12 +26,12 @@ export interface CertificateCredential {
 
 export type ClientCredential = SecretCredential | CertificateCredential;
 
-export interface ConfidentialClientOptions {
+/** Options shared by confidential and public clients. */
+export interface ClientOptionsBase {
   /** The application (client) id registered at the OP. */
   clientId: string;
   /** Issuer URL, or `https://login.microsoftonline.com/<tenant>/v2.0`. */
   authority: string;
-  credential: ClientCredential;
   /** Where token caches live. Default: a bounded in-memory store (one process only). */
   cacheStore?: TokenCacheStore;
   /** Tenant ids accepted in ID tokens. Required for Entra `/common` and `/organizations`. */
@@ -51,6 +51,22 @@ export interface ConfidentialClientOptions {
   clockToleranceSeconds?: number;
 }
 
+export interface ConfidentialClientOptions extends ClientOptionsBase {
+  credential: ClientCredential;
+}
+
+/**
+ * Options of a public client (a CLI, a desktop app): no credential — a public client cannot keep
+ * a secret (RFC 6749 §2.1), so it authenticates with its client id only.
+ */
+export interface PublicClientOptions extends ClientOptionsBase {
+  /**
+   * The cache partition every user token of this client goes to. Default `'default'`: one
+   * MSAL-format cache per app, as a CLI's file cache wants.
+   */
+  partition?: string;
+}
+
 /** The validated, normalised form every other module reads. */
 export interface ClientConfig {
   clientId: string;
@@ -67,6 +83,7 @@ export interface ClientConfig {
 }
 
 export type ResolvedCredential =
+  | { kind: 'none' }
   | { kind: 'secret'; secret: string; authMethod: 'client_secret_post' | 'client_secret_basic' }
   | { kind: 'certificate'; privateKey: KeyObject; x5tS256: string; algorithm: 'RS256' | 'PS256' };
 
@@ -76,6 +93,22 @@ export type ResolvedCredential =
  */
 export function resolveClientConfig(options: ConfidentialClientOptions): ClientConfig {
   if (options === null || typeof options !== 'object') throw configError('options', 'must be an object');
+  return resolveCommon(options, () => resolveCredential(options.credential));
+}
+
+/**
+ * Checks public-client options (the same names and rules as a confidential client's, without a
+ * credential: one given is refused, naming it). Throws `AuthError('invalid_config')`.
+ */
+export function resolvePublicClientConfig(options: PublicClientOptions): ClientConfig {
+  if (options === null || typeof options !== 'object') throw configError('options', 'must be an object');
+  if ((options as { credential?: unknown }).credential !== undefined) {
+    throw configError('credential', 'is not allowed on a PublicClient (a public client keeps no secret): use ConfidentialClient');
+  }
+  return resolveCommon(options, () => ({ kind: 'none' }));
+}
+
+function resolveCommon(options: ClientOptionsBase, credential: () => ResolvedCredential): ClientConfig {
   const { clientId } = options;
   if (typeof clientId !== 'string' || clientId.trim() === '') throw configError('clientId', 'is required (the application id registered at the OP)');
   const allowInsecureRequests = options.allowInsecureRequests === true;
@@ -87,7 +120,7 @@ export function resolveClientConfig(options: ConfidentialClientOptions): ClientC
   return {
     clientId,
     authority,
-    credential: resolveCredential(options.credential),
+    credential: credential(),
     cacheStore: resolveStore(options.cacheStore),
     allowedTenants,
     allowInsecureRequests,

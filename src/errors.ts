@@ -56,7 +56,9 @@ export type LocalErrorCode =
   | 'cache_invalid'
   | 'no_account'
   | 'token_invalid'
-  | 'insufficient_scope';
+  | 'insufficient_scope'
+  | 'flow_cancelled'
+  | 'flow_timeout';
 
 export type AuthErrorCode = OpErrorCode | LocalErrorCode;
 
@@ -105,6 +107,8 @@ const STATUS: Partial<Record<AuthErrorCode, number>> = {
   cache_invalid: 400,
   token_invalid: 401,
   insufficient_scope: 403,
+  flow_cancelled: 400,
+  flow_timeout: 408,
 };
 
 export interface AuthErrorOptions {

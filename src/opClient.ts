@@ -30,13 +30,16 @@ export class OpClient {
     return this.#configuration;
   }
 
-  /** Runs one protocol step, turning any failure into an `AuthError`. */
-  async call<T>(step: (configuration: oidc.Configuration) => Promise<T>): Promise<T> {
+  /**
+   * Runs one protocol step, turning any failure into an `AuthError`. `signal` aborts the step's
+   * requests (the caller then reports why: a cancelled flow, not an unreachable OP).
+   */
+  async call<T>(step: (configuration: oidc.Configuration) => Promise<T>, options: { signal?: AbortSignal } = {}): Promise<T> {
     const metadata = JSON.stringify((await this.configuration()).serverMetadata());
     const started = epochSeconds();
     let configuration: oidc.Configuration | undefined;
     try {
-      configuration = await this.#stepConfiguration(metadata);
+      configuration = await this.#stepConfiguration(metadata, options.signal);
       return await step(configuration);
     } catch (err) {
       throw toAuthError(err);
@@ -65,10 +68,10 @@ export class OpClient {
    * then. The seed is marked that old: a known key costs no request, an unknown `kid` exactly one
    * refetch (OIDC Core §10.1.1), and keys older than oauth4webapi's 5 minutes are fetched again.
    */
-  async #stepConfiguration(metadata: string): Promise<oidc.Configuration> {
+  async #stepConfiguration(metadata: string, signal: AbortSignal | undefined): Promise<oidc.Configuration> {
     const replay: oidc.CustomFetch = (url, options) => (new URL(url).pathname.includes('/.well-known/')
       ? Promise.resolve(new Response(metadata, { headers: { 'content-type': 'application/json' } }))
-      : this.#fetch(url, options));
+      : this.#fetch(url, signal ? { ...options, signal: options.signal ? AbortSignal.any([options.signal, signal]) : signal } : options));
     const configuration = await this.#build(replay);
     if (this.#jwks) {
       const refetchAllowedAt = epochSeconds() - 60;
@@ -128,6 +131,7 @@ export class OpClient {
 const epochSeconds = (): number => Math.floor(Date.now() / 1000);
 
 async function clientAuthentication(credential: ResolvedCredential): Promise<oidc.ClientAuth> {
+  if (credential.kind === 'none') return oidc.None();
   if (credential.kind === 'secret') {
     return credential.authMethod === 'client_secret_basic' ? oidc.ClientSecretBasic(credential.secret) : oidc.ClientSecretPost(credential.secret);
   }

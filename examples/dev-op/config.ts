@@ -60,7 +60,7 @@ export const CLIENTS: Readonly<Record<ClientName, { clientId: string; appOid: st
   ordersCert: { clientId: 'orders-api-cert', appOid: '0b0e0003-0000-4000-8000-000000000003', description: 'same role as orders, authenticates with private_key_jwt (certificate)' },
   inventory: { clientId: 'inventory-api', appOid: '0b0e0004-0000-4000-8000-000000000004', description: 'downstream web API owning api://inventory (secret)' },
   daemon: { clientId: 'daemon', appOid: '0b0e0005-0000-4000-8000-000000000005', description: 'client_credentials only: api://inventory/.default -> roles' },
-  cli: { clientId: 'cli', appOid: '0b0e0006-0000-4000-8000-000000000006', description: 'public client: device code, auth code on http://127.0.0.1:<any port>, refresh' },
+  cli: { clientId: 'cli', appOid: '0b0e0006-0000-4000-8000-000000000006', description: 'public client: device code, auth code on http://127.0.0.1:<any port>, refresh, password (ROPC, for tests)' },
 };
 
 /** The API a client owns (OBO assertions must be addressed to it). */
@@ -80,6 +80,13 @@ export function clientNameOf(clientId: string): ClientName | undefined {
 
 /** Default lifetimes, seconds. */
 export const DEFAULT_TTL = { accessToken: 3600, refreshToken: 14 * 24 * 3600, idToken: 3600, code: 60, deviceCode: 600, interaction: 3600, session: 14 * 24 * 3600 } as const;
+
+/**
+ * Seconds a device-code client must wait between polls: sent as `interval` in the device
+ * authorization response and enforced with `slow_down` (Entra says 5; the dev OP is quicker so
+ * demos and tests do not wait).
+ */
+export const DEVICE_POLL_INTERVAL = 1;
 
 /** Default web app URIs (overridable through `startDevOp({ webApp })`). */
 export const WEB_APP_DEFAULTS = {
@@ -112,6 +119,8 @@ export interface RuntimeSettings {
   ordersCertJwk: Record<string, string | string[]>;
   accessTokenTtl: number;
   refreshTokenTtl: number;
+  /** Device code lifetime in seconds (default {@link DEFAULT_TTL}.deviceCode). */
+  deviceCodeTtl?: number;
   webApp: { redirectUris: string[]; postLogoutRedirectUris: string[]; backchannelLogoutUri?: string | undefined };
 }
 
@@ -146,7 +155,8 @@ export function clientMetadata(rt: RuntimeSettings): Record<string, unknown>[] {
     },
     {
       client_id: CLIENTS.cli.clientId, token_endpoint_auth_method: 'none', application_type: 'native',
-      grant_types: ['urn:ietf:params:oauth:grant-type:device_code', 'authorization_code', 'refresh_token'], response_types: ['code'],
+      // password: ROPC (RFC 6749 §4.3), registered in grants.ts for authflow's tests; not recommended in real apps
+      grant_types: ['urn:ietf:params:oauth:grant-type:device_code', 'authorization_code', 'refresh_token', 'password'], response_types: ['code'],
       redirect_uris: ['http://127.0.0.1/', 'http://localhost/'], // RFC 8252: any port
     },
   ];
@@ -246,7 +256,7 @@ export function providerConfiguration(rt: RuntimeSettings): Configuration {
       RefreshToken: rt.refreshTokenTtl,
       IdToken: DEFAULT_TTL.idToken,
       AuthorizationCode: DEFAULT_TTL.code,
-      DeviceCode: DEFAULT_TTL.deviceCode,
+      DeviceCode: rt.deviceCodeTtl ?? DEFAULT_TTL.deviceCode,
       Interaction: DEFAULT_TTL.interaction,
       Session: DEFAULT_TTL.session,
       Grant: rt.refreshTokenTtl,

@@ -3,17 +3,29 @@
  * - the Entra On-Behalf-Of grant (`urn:ietf:params:oauth:grant-type:jwt-bearer`);
  * - a `refresh_token` wrapper that implements Entra multi-resource refresh tokens and refuses
  *   never-consented scopes with AADSTS65001 / `consent_required` BEFORE oidc-provider's own
- *   handler runs (which would consume a rotating refresh token first).
+ *   handler runs (which would consume a rotating refresh token first);
+ * - a `device_code` wrapper that enforces the polling interval with `slow_down` (RFC 8628 §3.5;
+ *   oidc-provider never sends it), the interval being advertised in the device authorization response;
+ * - the resource owner password grant (`password`, RFC 6749 §4.3) for the public `cli` client,
+ *   so that authflow's ROPC support can be tested. Not recommended for real apps.
  */
 import { createLocalJWKSet, jwtVerify, type JWTPayload } from 'jose';
 import { errors, type KoaContextWithOIDC, type Provider } from 'oidc-provider';
 import { handler as refreshTokenHandler, parameters as refreshParameters } from 'oidc-provider/lib/actions/grants/refresh_token.js';
 import * as grantHelpers from 'oidc-provider/lib/helpers/grants.js';
-import { APIS, ownApiOf, resourceServerFor, type RuntimeSettings, USERS } from './config.js';
+import { APIS, DEVICE_POLL_INTERVAL, ROUTES, TENANT_ID, ownApiOf, resourceServerFor, type DevOpUser, type RuntimeSettings, USERS } from './config.js';
 import { OIDC_SCOPES, allScopesOf, apiOfScope, apisInScopes, entraErrorFields, expandDefault, splitScopes } from './dialect.js';
 
 /** The OBO grant type. */
 export const OBO_GRANT = 'urn:ietf:params:oauth:grant-type:jwt-bearer';
+/** The device-code grant type. */
+export const DEVICE_GRANT = 'urn:ietf:params:oauth:grant-type:device_code';
+/** The resource owner password credentials grant type. */
+export const PASSWORD_GRANT = 'password';
+
+/** oidc-provider's own device-code handler (no type declarations ship for it: loaded by a non-literal specifier). */
+const DEVICE_CODE_MODULE: string = 'oidc-provider/lib/actions/grants/device_code.js';
+type GrantHandler = (provider: Provider, helpers: Record<string, unknown>, ctx: KoaContextWithOIDC) => Promise<void>;
 
 const oboError = (error: string, description: string): Error => new errors.CustomOIDCProviderError(error, description);
 
@@ -34,6 +46,112 @@ export function registerGrants(provider: Provider, issuer: string, rt: RuntimeSe
 
   provider.registerGrantType(OBO_GRANT, (ctx) => onBehalfOf(provider, issuer, rt, ctx, oboClaimsChallenge()),
     ['assertion', 'requested_token_use', 'scope', 'client_info']);
+
+  registerDevicePolling(provider, helpers);
+
+  provider.registerGrantType(PASSWORD_GRANT, (ctx) => resourceOwnerPassword(provider, rt, ctx),
+    ['username', 'password', 'scope', 'client_info']);
+}
+
+/**
+ * Device-code polling as RFC 8628 §3.5 describes it: the device authorization response names
+ * `interval`, and a poll for the same device code sooner than that after the previous one is
+ * answered `slow_down` (the client must then add 5 s to its interval). Then oidc-provider's own
+ * handler (pending, expired, denied, tokens).
+ */
+function registerDevicePolling(provider: Provider, helpers: Record<string, unknown>): void {
+  const lastPoll = new Map<string, number>();
+  const deviceHandler = import(DEVICE_CODE_MODULE).then((m: { handler: GrantHandler }) => m.handler);
+  provider.use(async (ctx, next) => {
+    await next();
+    const body = ctx.body as Record<string, unknown> | undefined;
+    if (ctx.path === ROUTES.device_authorization && ctx.status === 200 && typeof body?.['device_code'] === 'string') {
+      body['interval'] = DEVICE_POLL_INTERVAL;
+    }
+  });
+  provider.registerGrantType(DEVICE_GRANT, async (ctx) => {
+    const code = ctx.oidc.params.device_code;
+    if (typeof code === 'string' && code !== '') {
+      const now = Date.now();
+      const previous = lastPoll.get(code);
+      lastPoll.delete(code);
+      lastPoll.set(code, now);
+      while (lastPoll.size > 1000) lastPoll.delete(lastPoll.keys().next().value as string);
+      // 10% leeway for timers; a client polling at the advertised interval never sees slow_down.
+      if (previous !== undefined && now - previous < DEVICE_POLL_INTERVAL * 900) {
+        throw oboError('slow_down', `AADSTS70000: polling too quickly; wait at least ${DEVICE_POLL_INTERVAL} s between requests, and 5 s more after each slow_down.`);
+      }
+    }
+    await (await deviceHandler)(provider, helpers, ctx);
+  }, ['device_code', 'client_info']);
+}
+
+/**
+ * ROPC for the dev OP's users (RFC 6749 §4.3): checks the password, then issues what a sign-in
+ * would — an access token for the API the scopes name (pre-consented, as the consent page would
+ * grant), an ID token, and a refresh token when `offline_access` is asked. A wrong username or
+ * password is `invalid_grant` (Entra's AADSTS50126).
+ */
+async function resourceOwnerPassword(provider: Provider, rt: RuntimeSettings, ctx: KoaContextWithOIDC): Promise<void> {
+  const { params, client } = ctx.oidc;
+  const users: readonly DevOpUser[] = Object.values(USERS);
+  const user = users.find((u) => u.username === params.username);
+  if (!user || typeof params.password !== 'string' || user.password !== params.password) {
+    throw oboError('invalid_grant', 'AADSTS50126: Error validating credentials due to invalid username or password.');
+  }
+  const requested = splitScopes(params.scope);
+  const apis = apisInScopes(requested, APIS);
+  const unknown = requested.filter((s) => !OIDC_SCOPES.has(s) && s !== 'email' && !allScopesOf(apiOfScope(s, APIS) ?? '', APIS).includes(s));
+  if (apis.length > 1 || unknown.length) {
+    throw oboError('invalid_scope', `AADSTS70011: The provided request must include at most one API's scopes. Invalid: ${unknown.join(' ') || params.scope}`);
+  }
+  const api = apis[0];
+  const oidcScopes = requested.filter((s) => OIDC_SCOPES.has(s) || s === 'email');
+  const apiScopes = api ? expandDefault(requested.filter((s) => apiOfScope(s, APIS) === api), allScopesOf(api, APIS)) : [];
+  const offline = oidcScopes.includes('offline_access') && client.grantTypeAllowed('refresh_token');
+
+  const grant = new provider.Grant({ accountId: user.oid, clientId: client.clientId });
+  if (oidcScopes.length) grant.addOIDCScope(oidcScopes.join(' '));
+  if (api) grant.addResourceScope(api, allScopesOf(api, APIS).join(' '));
+  const grantId: string = await grant.save();
+  ctx.oidc.entity('Grant', grant);
+
+  const at = new provider.AccessToken({
+    accountId: user.oid, client, grantId, gty: PASSWORD_GRANT,
+    scope: (api ? apiScopes : oidcScopes.filter((s) => s !== 'offline_access')).join(' '),
+  });
+  if (api) at.resourceServer = new provider.ResourceServer(api, resourceServerFor(api, rt));
+  ctx.oidc.entity('AccessToken', at);
+  const accessToken: string = await at.save();
+
+  let refreshToken: string | undefined;
+  if (offline) {
+    const refresh = new provider.RefreshToken({
+      accountId: user.oid, client, grantId, gty: PASSWORD_GRANT, rotations: 0, expiresWithSession: false,
+      authTime: Math.floor(Date.now() / 1000), scope: [...oidcScopes, ...apiScopes].join(' '), ...(api ? { resource: api } : {}),
+    });
+    refreshToken = await refresh.save();
+  }
+
+  let idToken: string | undefined;
+  if (oidcScopes.includes('openid')) {
+    const { IdToken } = provider as unknown as { IdToken: new (claims: Record<string, unknown>, options: { ctx: KoaContextWithOIDC }) => { scope: string; issue(o: { use: string }): Promise<string> } };
+    const token = new IdToken({
+      sub: user.oid, oid: user.oid, tid: TENANT_ID, name: user.name, preferred_username: user.username, email: user.email,
+      auth_time: Math.floor(Date.now() / 1000),
+    }, { ctx });
+    token.scope = oidcScopes.join(' ');
+    idToken = await token.issue({ use: 'idtoken' });
+  }
+
+  ctx.body = {
+    token_type: 'Bearer',
+    scope: [...apiScopes, ...oidcScopes.filter((s) => s !== 'offline_access'), ...(refreshToken ? ['offline_access'] : [])].join(' '),
+    expires_in: at.expiration,
+    access_token: accessToken,
+    ...(idToken ? { id_token: idToken } : {}),
+    ...(refreshToken ? { refresh_token: refreshToken } : {}),
+  };
 }
 
 /**

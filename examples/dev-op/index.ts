@@ -29,6 +29,8 @@ export interface DevOpOptions {
   accessTokenTtl?: number;
   /** Refresh token lifetime in seconds (default 14 days). */
   refreshTokenTtl?: number;
+  /** Device code lifetime in seconds (default 600). */
+  deviceCodeTtl?: number;
   /** Overrides for the `webApp` client. */
   webApp?: { redirectUris?: string[]; postLogoutRedirectUris?: string[]; backchannelLogoutUri?: string };
 }
@@ -129,6 +131,7 @@ export async function startDevOp(options: DevOpOptions = {}): Promise<DevOp> {
     ordersCertJwk: cert.publicJwk,
     accessTokenTtl: options.accessTokenTtl ?? DEFAULT_TTL.accessToken,
     refreshTokenTtl: options.refreshTokenTtl ?? DEFAULT_TTL.refreshToken,
+    deviceCodeTtl: options.deviceCodeTtl ?? DEFAULT_TTL.deviceCode,
     webApp: {
       redirectUris: options.webApp?.redirectUris ?? [...WEB_APP_DEFAULTS.redirectUris],
       postLogoutRedirectUris: options.webApp?.postLogoutRedirectUris ?? [...WEB_APP_DEFAULTS.postLogoutRedirectUris],

@@ -1,0 +1,77 @@
+/**
+ * What `ConfidentialClient` and `PublicClient` share: the flow context they are built on and the
+ * cache-side operations (accounts, removal, export/import, discovery). Plain functions over a
+ * `FlowContext`, so neither class inherits from the other.
+ */
+import type { ClientConfig } from './config.js';
+import { AuthError } from './errors.js';
+import { OpClient } from './opClient.js';
+import type { AccountInfo, TokenResult } from './results.js';
+import { findAccount, keysOfAccount, listAccounts, toAccountInfo } from './cache/tokenCache.js';
+import { fromMsalJson, toMsalJson, type MsalCacheJson } from './cache/serialize.js';
+import { KeyedMutex, SingleFlight } from './util/concurrency.js';
+import { clearPartition, readPartition, writePartition, type FlowContext } from './flows/context.js';
+
+/** What {@link discover} reports about the OP. */
+export interface DiscoveredOp {
+  issuer: string;
+  endSessionEndpoint: string | undefined;
+  jwksUri: string | undefined;
+}
+
+/** The flow context of a client built from validated options. */
+export function createFlowContext(config: ClientConfig): FlowContext {
+  return { config, op: new OpClient(config), flight: new SingleFlight<TokenResult>(), partitionMutex: new KeyedMutex() };
+}
+
+/** Reads the OP's metadata (once per client) and reports the parts apps use. */
+export async function discover(ctx: FlowContext): Promise<DiscoveredOp> {
+  const metadata = (await ctx.op.configuration()).serverMetadata();
+  return { issuer: metadata.issuer, endSessionEndpoint: metadata.end_session_endpoint, jwksUri: metadata.jwks_uri };
+}
+
+/** Accounts of a partition at this client's authority, optionally only the one with this username (case-insensitive). */
+export async function getAccounts(ctx: FlowContext, partition: string, username: string | undefined): Promise<AccountInfo[]> {
+  const entities = await readPartition(ctx, requirePartition(partition));
+  const wanted = username?.toLowerCase();
+  return listAccounts(entities)
+    .filter((account) => account.environment === ctx.config.authority.environment)
+    .filter((account) => wanted === undefined || account.username.toLowerCase() === wanted)
+    .map(toAccountInfo);
+}
+
+/** The home account id of an account argument, refused with `invalid_argument` when it is not one. */
+export function homeAccountIdOf(account: AccountInfo): string {
+  const homeAccountId = account?.homeAccountId;
+  if (typeof homeAccountId !== 'string' || homeAccountId === '') throw new AuthError('invalid_argument', { description: 'account must be an account from getAccounts()' });
+  return homeAccountId;
+}
+
+/** Removes the account and everything cached for it from the partition. */
+export async function removeAccount(ctx: FlowContext, homeAccountId: string, partition: string): Promise<void> {
+  const entities = await readPartition(ctx, partition);
+  if (!findAccount(entities, homeAccountId)) return;
+  await writePartition(ctx, partition, { set: {}, remove: keysOfAccount(entities, homeAccountId) });
+}
+
+export async function clearCache(ctx: FlowContext, partition: string): Promise<void> {
+  await clearPartition(ctx, requirePartition(partition));
+}
+
+/** The partition in MSAL's JSON shape. */
+export async function exportCache(ctx: FlowContext, partition: string): Promise<string> {
+  return JSON.stringify(toMsalJson(await readPartition(ctx, requirePartition(partition))));
+}
+
+/** Replaces the partition with a cache in MSAL's JSON shape (a string or a parsed object). */
+export async function importCache(ctx: FlowContext, partition: string, msalJson: string | MsalCacheJson | object): Promise<void> {
+  const key = requirePartition(partition);
+  const entities = fromMsalJson(msalJson);
+  const existing = await readPartition(ctx, key);
+  await writePartition(ctx, key, { set: entities, remove: Object.keys(existing).filter((k) => !(k in entities)) });
+}
+
+export function requirePartition(partition: unknown): string {
+  if (typeof partition !== 'string' || partition === '') throw new AuthError('invalid_argument', { description: 'partition must be a non-empty string' });
+  return partition;
+}

@@ -1,0 +1,156 @@
+import { randomBytes } from 'node:crypto';
+import { mkdir, open, readFile, rename, unlink } from 'node:fs/promises';
+import { basename, dirname, join, resolve } from 'node:path';
+import type { CacheEntities } from '../cache/entities.js';
+import { fromMsalJson, toMsalJson } from '../cache/serialize.js';
+import { AuthError, configError } from '../errors.js';
+import type { Logger } from '../logger.js';
+import type { CacheChanges, CacheWriteOptions, TokenCacheStore } from './types.js';
+
+export interface FileTokenCacheStoreOptions {
+  /** Where a corrupt cache file is reported (`warn`). Default: a Node process warning. */
+  logger?: Logger;
+}
+
+/** Reports through `process.emitWarning`, so a CLI user sees it on stderr. */
+const processWarnings: Logger = {
+  debug: () => {},
+  info: () => {},
+  warn: (obj, msg) => process.emitWarning(`${msg ?? 'authflow'} ${JSON.stringify(obj)}`, { code: 'AUTHFLOW_CACHE' }),
+  error: (obj, msg) => process.emitWarning(`${msg ?? 'authflow'} ${JSON.stringify(obj)}`, { code: 'AUTHFLOW_CACHE' }),
+};
+
+/**
+ * A token cache in one file, in MSAL's JSON format (what MSAL Python's `SerializableTokenCache`
+ * and msal-node's persistence write), for public clients: a CLI or desktop app keeps its users
+ * signed in between runs.
+ *
+ * - One cache per file, for ONE partition: the store takes the partition name of its first use
+ *   and refuses any other with `invalid_argument` (a `PublicClient` always uses one partition,
+ *   `'default'` unless set). Several client ids may share the file: MSAL keys name the client.
+ * - Writes are atomic: a temporary file in the same directory (mode 0600), fsync, rename. A crash
+ *   leaves the old file or the new one, never half of one. The file's mode is 0600; a missing
+ *   parent directory is created with mode 0700.
+ * - Writes within the process are serialised (each applies its changes to the file's latest
+ *   content). Two processes writing at once: the last rename wins (no cross-process lock).
+ * - A file that is not a readable MSAL cache reads as empty, with a warning; the next write replaces it.
+ * - `ttlSeconds` is ignored: the refresh token's own expiry decides.
+ *
+ * The file holds refresh tokens: keep it in the user's home directory, never in a shared place.
+ *
+ * @example
+ * ```ts
+ * const cli = new PublicClient({
+ *   clientId, authority,
+ *   cacheStore: new FileTokenCacheStore(join(homedir(), '.my-cli', 'cache.json')),
+ * });
+ * ```
+ */
+export class FileTokenCacheStore implements TokenCacheStore {
+  readonly path: string;
+  readonly #logger: Logger;
+  #partition: string | undefined;
+  /** The tail of the write queue: every write and clear runs after the previous one. */
+  #queue: Promise<unknown> = Promise.resolve();
+
+  constructor(path: string, options: FileTokenCacheStoreOptions = {}) {
+    if (typeof path !== 'string' || path === '') throw configError('path', 'must be the path of the cache file');
+    this.path = resolve(path);
+    this.#logger = options.logger ?? processWarnings;
+  }
+
+  async read(partition: string): Promise<CacheEntities> {
+    this.#checkPartition(partition);
+    await this.#queue.catch(() => {});
+    return this.#load();
+  }
+
+  async write(partition: string, changes: CacheChanges, _options: CacheWriteOptions = {}): Promise<void> {
+    this.#checkPartition(partition);
+    await this.#serialised(async () => {
+      const entities = await this.#load();
+      for (const key of changes.remove) delete entities[key];
+      Object.assign(entities, changes.set);
+      await this.#save(entities);
+    });
+  }
+
+  async clear(partition: string): Promise<void> {
+    this.#checkPartition(partition);
+    await this.#serialised(async () => {
+      await unlink(this.path).catch((err: NodeJS.ErrnoException) => {
+        if (err.code !== 'ENOENT') throw err;
+      });
+    });
+  }
+
+  #checkPartition(partition: string): void {
+    this.#partition ??= partition;
+    if (partition !== this.#partition) {
+      throw new AuthError('invalid_argument', {
+        description: `FileTokenCacheStore holds one partition ("${this.#partition.slice(0, 40)}"); use another file for "${String(partition).slice(0, 40)}"`,
+      });
+    }
+  }
+
+  #serialised(work: () => Promise<void>): Promise<void> {
+    const run = this.#queue.catch(() => {}).then(work);
+    this.#queue = run;
+    return run;
+  }
+
+  async #load(): Promise<CacheEntities> {
+    let text: string;
+    try {
+      text = await readFile(this.path, 'utf8');
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return {};
+      throw err;
+    }
+    if (text.trim() === '') return {};
+    try {
+      return fromMsalJson(text);
+    } catch (err) {
+      this.#logger.warn(
+        { path: this.path, problem: err instanceof AuthError ? err.description : (err as Error)?.message },
+        'authflow: the token cache file is not a readable MSAL cache; it reads as empty and the next sign-in replaces it',
+      );
+      return {};
+    }
+  }
+
+  async #save(entities: CacheEntities): Promise<void> {
+    const dir = dirname(this.path);
+    await mkdir(dir, { recursive: true, mode: 0o700 });
+    const temp = join(dir, `.${basename(this.path)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
+    const handle = await open(temp, 'wx', 0o600);
+    try {
+      try {
+        await handle.writeFile(`${JSON.stringify(toMsalJson(entities), null, 2)}\n`, 'utf8');
+        await handle.chmod(0o600); // whatever the umask did
+        await handle.sync();
+      } finally {
+        await handle.close();
+      }
+      await rename(temp, this.path);
+    } catch (err) {
+      await unlink(temp).catch(() => {});
+      throw err;
+    }
+    await syncDirectory(dir);
+  }
+}
+
+/** Makes the rename durable (POSIX); platforms that cannot open a directory skip it. */
+async function syncDirectory(dir: string): Promise<void> {
+  try {
+    const handle = await open(dir, 'r');
+    try {
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+  } catch {
+    // Windows cannot fsync a directory: the rename is still atomic.
+  }
+}
