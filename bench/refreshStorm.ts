@@ -1,0 +1,98 @@
+/**
+ * (5) Refresh storm: 200 concurrent `getToken` (the core `acquireTokenSilent`) on one partition
+ * whose access tokens have expired, from 4 processes x 50 (bench/workers/stormWorker.ts), sharing
+ * one RedisTokenCacheStore partition. Counts refresh_token requests at the dev OP (target: exactly
+ * one) and the time until all 200 are answered, against the time of one refresh by one call in one
+ * process (the baseline).
+ */
+import { RedisTokenCacheStore, type ConfidentialClient } from '../src/index.js';
+import {
+  ORDERS, clientFor, fmt, median, nextJson, signIn, startWorker, within,
+  type BenchContext, type MeasurementResult, type MsalJson, type Worker,
+} from './common.js';
+
+const PROCESSES = 4;
+const CALLS_PER_PROCESS = 50;
+const ROUNDS = 3;
+
+/** Makes every access token of the partition look expired, as time would (refresh token untouched). */
+async function expireAccessTokens(client: ConfidentialClient, partition: string): Promise<void> {
+  const cache = JSON.parse(await client.exportCache(partition)) as MsalJson;
+  const past = String(Math.floor(Date.now() / 1000) - 10);
+  for (const at of Object.values(cache.AccessToken)) {
+    at.expires_on = past;
+    at.extended_expires_on = past;
+  }
+  await client.importCache(partition, cache);
+}
+
+interface StormResult { ms: number; fromCache: number; errors: string[]; tokenHashes: string[] }
+
+export async function refreshStorm(ctx: BenchContext): Promise<MeasurementResult> {
+  const { op, redis } = ctx;
+  const prefix = `${ctx.prefix}storm:tc:`;
+  const client = clientFor(op, 'webApp', { cacheStore: new RedisTokenCacheStore({ client: redis, prefix }) });
+  const partition = 's.storm';
+  const { account } = await signIn(op, client, partition);
+  const refreshes = (): number => op.stats().token.refresh_token ?? 0;
+
+  // Baseline: one call, one process, one refresh.
+  const single: number[] = [];
+  for (let i = 0; i < ROUNDS; i++) {
+    await expireAccessTokens(client, partition);
+    const t = performance.now();
+    const r = await client.acquireTokenSilent({ scopes: ORDERS, account: account!, partition });
+    single.push(performance.now() - t);
+    if (r.fromCache) throw new Error('the baseline call was served from the cache');
+  }
+
+  const workers: Worker[] = [];
+  try {
+    for (let i = 0; i < PROCESSES; i++) {
+      workers.push(startWorker(ctx, 'stormWorker.ts', {
+        ISSUER: op.issuer, CLIENT_ID: op.clients.webApp.clientId, CLIENT_SECRET: op.clients.webApp.clientSecret!,
+        PREFIX: prefix, PARTITION: partition, SCOPE: ORDERS[0]!, CALLS: String(CALLS_PER_PROCESS),
+      }, `storm${i}`));
+    }
+    for (const w of workers) {
+      for (;;) if ((await within(30_000, 'storm worker start', w.next())) === 'ready') break;
+    }
+    const rounds: Array<{ refreshes: number; wallMs: number; results: StormResult[] }> = [];
+    for (let round = 0; round < ROUNDS; round++) {
+      await expireAccessTokens(client, partition);
+      const before = refreshes();
+      const t = performance.now();
+      for (const w of workers) w.send('go');
+      const results = await within(30_000, 'storm round', Promise.all(workers.map((w) => nextJson<StormResult>(w))));
+      rounds.push({ refreshes: refreshes() - before, wallMs: performance.now() - t, results });
+    }
+    const errors = rounds.flatMap((r) => r.results.flatMap((x) => x.errors));
+    const distinct = rounds.map((r) => new Set(r.results.flatMap((x) => x.tokenHashes)).size);
+    const counts = rounds.map((r) => r.refreshes);
+    const wall = median(rounds.map((r) => r.wallMs));
+    const base = median(single);
+    const allOne = counts.every((c) => c === 1) && errors.length === 0 && distinct.every((d) => d === 1);
+    return {
+      rows: [
+        {
+          measurement: `5a. Refresh storm, ${PROCESSES * CALLS_PER_PROCESS} concurrent getToken / ${PROCESSES} processes: token-endpoint calls`,
+          authflow: counts.join(', '), baseline: '1 (one call, one process)', ratio: '—', target: 'exactly 1', met: allOne ? 'yes' : 'no',
+        },
+        {
+          measurement: '5b. Refresh storm: time to serve all 200 (ms)', authflow: fmt(wall, 0), baseline: `one refresh, one call: ${fmt(base, 0)}`,
+          ratio: `${(wall / base).toFixed(2)}x`, target: '(reported)', met: 'n/a',
+        },
+      ],
+      details: [
+        `(5) ${ROUNDS} rounds; each: access tokens expired by export/import, then "go" to ${PROCESSES} ready processes x ${CALLS_PER_PROCESS} concurrent acquireTokenSilent on one Redis partition.`,
+        `    refresh_token requests per round [${counts.join(', ')}]; wall ms per round [${rounds.map((r) => fmt(r.wallMs, 0)).join(', ')}]; `
+          + `per-process ms [${rounds.map((r) => r.results.map((x) => fmt(x.ms, 0)).join('/')).join(', ')}]; distinct tokens served per round [${distinct.join(', ')}]; errors ${errors.length}${errors[0] ? ` (${errors[0]})` : ''}`,
+        `    answers marked fromCache per round [${rounds.map((r) => r.results.reduce((n, x) => n + x.fromCache, 0)).join(', ')}] of ${PROCESSES * CALLS_PER_PROCESS} `
+          + `(each process shares one flight among its ${CALLS_PER_PROCESS} calls; the processes that waited for the lock found the winner's token in Redis); `
+          + `single-call refresh ms [${single.map((v) => fmt(v, 0)).join(', ')}]`,
+      ],
+    };
+  } finally {
+    await Promise.all(workers.map((w) => w.stop()));
+  }
+}

@@ -1,0 +1,38 @@
+/**
+ * (5) One app instance of the refresh storm: its own ConfidentialClient and ioredis connection on
+ * the shared Redis partition. Prints "ready"; on each "go" line runs CALLS concurrent
+ * `acquireTokenSilent` on the partition and prints one JSON line (ms from "go" to the last answer,
+ * how many were served from the cache, errors). Exits when stdin ends.
+ */
+import { createHash } from 'node:crypto';
+import { ConfidentialClient, RedisTokenCacheStore } from '../../src/index.js';
+import { connectRedis, env, stdinLines } from '../common.js';
+
+const redis = await connectRedis('bench-storm');
+const client = new ConfidentialClient({
+  clientId: env('CLIENT_ID'),
+  authority: env('ISSUER'),
+  credential: { secret: env('CLIENT_SECRET') },
+  allowInsecureRequests: true,
+  authorityType: 'entra',
+  cacheStore: new RedisTokenCacheStore({ client: redis, prefix: env('PREFIX') }),
+});
+const partition = env('PARTITION');
+const scopes = [env('SCOPE')];
+const calls = Number(env('CALLS'));
+await client.discover();
+const [account] = await client.getAccounts({ partition });
+if (!account) throw new Error('storm worker: no account in the partition');
+process.stdout.write('ready\n');
+
+for await (const line of stdinLines()) {
+  if (line.trim() !== 'go') continue;
+  const started = performance.now();
+  const outcomes = await Promise.allSettled(Array.from({ length: calls }, () => client.acquireTokenSilent({ scopes, account, partition })));
+  const ms = performance.now() - started;
+  const errors = outcomes.flatMap((o) => (o.status === 'rejected' ? [String((o.reason as Error)?.message ?? o.reason)] : []));
+  const fromCache = outcomes.filter((o) => o.status === 'fulfilled' && o.value.fromCache).length;
+  const tokens = new Set(outcomes.flatMap((o) => (o.status === 'fulfilled' ? [createHash('sha256').update(o.value.accessToken).digest('base64url').slice(0, 16)] : [])));
+  process.stdout.write(`${JSON.stringify({ ms, fromCache, errors, tokenHashes: [...tokens] })}\n`);
+}
+redis.disconnect();
