@@ -16,7 +16,9 @@ export interface OrdersApiOptions {
 export function createOrdersApi(options: OrdersApiOptions): Express {
   const api = express();
   api.disable('x-powered-by');
-  api.get('/orders', requireBearer({ client: options.client, audience: 'api://orders', scopes: ['Orders.Read'] }), async (req, res) => {
+  // `.catch(next)` sends failures (a claims challenge from the OBO exchange) to authErrors(); Express 5
+  // would do it for an async handler by itself, Express 4 would not.
+  api.get('/orders', requireBearer({ client: options.client, audience: 'api://orders', scopes: ['Orders.Read'] }), (req, res, next) => void (async () => {
     const token = await req.getToken(['api://inventory/Inventory.Read']);
     const inventory = await fetch(`${options.inventoryUrl}/inventory`, { headers: { authorization: `Bearer ${token}` } });
     if (!inventory.ok) {
@@ -28,7 +30,7 @@ export function createOrdersApi(options: OrdersApiOptions): Express {
       user: req.auth?.oid,
       inventory: await inventory.json(),
     });
-  });
+  })().catch(next));
   api.use(authErrors());
   return api;
 }

@@ -58,7 +58,8 @@ export function createExampleApp(options: ExampleAppOptions): Express {
       <p><a href="/">Home</a> · <form method="post" action="/logout" style="display:inline"><button id="sign-out" type="submit">Sign out</button></form></p>`));
   });
 
-  app.get('/call-api', requireAuth(), async (req, res) => {
+  // `.catch(next)`: a token that needs a new sign-in goes to authErrors(), on Express 4 too.
+  app.get('/call-api', requireAuth(), (req, res, next) => void (async () => {
     const token = await req.getToken([ORDERS_SCOPE]);
     const answer = await fetch(`${options.ordersUrl}/orders`, { headers: { authorization: `Bearer ${token}` } });
     const result = await answer.json() as unknown;
@@ -66,7 +67,7 @@ export function createExampleApp(options: ExampleAppOptions): Express {
       <p>The orders API answered ${answer.status}; it called the inventory API on your behalf:</p>
       <pre id="api-result">${escapeHtml(JSON.stringify(result, null, 2))}</pre>
       <p><a href="/profile">Back to the profile</a></p>`));
-  });
+  })().catch(next));
 
   app.use(authErrors());
   return app;
