@@ -10,6 +10,7 @@ import type { AccountInfo, TokenResult } from './results.js';
 import { findAccount, keysOfAccount, listAccounts, toAccountInfo } from './cache/tokenCache.js';
 import { fromMsalJson, toMsalJson, type MsalCacheJson } from './cache/serialize.js';
 import { KeyedMutex, SingleFlight } from './util/concurrency.js';
+import { LocalPartitionCache } from './cache/localCache.js';
 import { clearPartition, readPartition, writePartition, type FlowContext } from './flows/context.js';
 
 /** What {@link discover} reports about the OP. */
@@ -21,7 +22,13 @@ export interface DiscoveredOp {
 
 /** The flow context of a client built from validated options. */
 export function createFlowContext(config: ClientConfig): FlowContext {
-  return { config, op: new OpClient(config), flight: new SingleFlight<TokenResult>(), partitionMutex: new KeyedMutex() };
+  return {
+    config,
+    op: new OpClient(config),
+    flight: new SingleFlight<TokenResult>(),
+    partitionMutex: new KeyedMutex(),
+    local: config.localCacheSeconds > 0 ? new LocalPartitionCache(config.localCacheSeconds * 1000) : undefined,
+  };
 }
 
 /** Reads the OP's metadata (once per client) and reports the parts apps use. */

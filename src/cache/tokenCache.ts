@@ -35,7 +35,7 @@ export function findAccessToken(entities: CacheEntities, scope: CacheScope, scop
   let best: FoundAccessToken | undefined;
   for (const [key, entity] of Object.entries(entities)) {
     if (!isAccessToken(entity) || !sameOwner(entity, scope) || entity.realm.toLowerCase() !== scope.realm.toLowerCase()) continue;
-    if (!isSuperset(resourceScopeSet(splitTarget(entity.target)), wanted)) continue;
+    if (!isSuperset(grantedScopes(entity), wanted)) continue;
     const expiresOn = Number(entity.expires_on);
     if (!(expiresOn > now + offsetSeconds)) continue;
     if (best && Number(best.entity.expires_on) >= expiresOn) continue;
@@ -67,15 +67,30 @@ export function listAccounts(entities: CacheEntities): AccountEntity[] {
   return Object.values(entities).filter(isAccount);
 }
 
-/** The claims of the account's cached ID token, decoded (it was verified when it was cached). */
+/** Scope sets and ID token claims, worked out once per entity object (entities read locally are reused). */
+const scopeSets = new WeakMap<AccessTokenEntity, Set<string>>();
+const decodedIdTokens = new WeakMap<IdTokenEntity, Record<string, unknown> | undefined>();
+
+function grantedScopes(entity: AccessTokenEntity): Set<string> {
+  let set = scopeSets.get(entity);
+  if (!set) scopeSets.set(entity, (set = resourceScopeSet(splitTarget(entity.target))));
+  return set;
+}
+
+/** The claims of the account's cached ID token, decoded (it was verified when it was cached). Do not mutate them. */
 export function idTokenClaimsOf(entities: CacheEntities, account: AccountEntity, clientId: string): Record<string, unknown> | undefined {
   const entity = entities[idTokenKey({ ...account, client_id: clientId })];
   if (!entity || !isIdToken(entity)) return undefined;
-  try {
-    return decodeJwt(entity.secret);
-  } catch {
-    return undefined;
+  if (!decodedIdTokens.has(entity)) {
+    let claims: Record<string, unknown> | undefined;
+    try {
+      claims = Object.freeze(decodeJwt(entity.secret));
+    } catch {
+      claims = undefined;
+    }
+    decodedIdTokens.set(entity, claims);
   }
+  return decodedIdTokens.get(entity);
 }
 
 /** Every key belonging to an account in this partition. */

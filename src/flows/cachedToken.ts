@@ -21,7 +21,7 @@ export interface CachedTokenRequest {
 export async function cachedToken(ctx: FlowContext, request: CachedTokenRequest): Promise<TokenResult> {
   const { partition, scope, scopes } = request;
   const offset = ctx.config.tokenRenewalOffsetSeconds;
-  const cached = findAccessToken(await readPartition(ctx, partition), scope, scopes, offset);
+  const cached = findAccessToken(await readPartition(ctx, partition, { local: true }), scope, scopes, offset);
   if (cached) return toTokenResult(cached.entity, undefined, undefined, true);
 
   const flightKey = [partition, [...scopes].map((s) => s.toLowerCase()).sort().join(' ')].join('\n');

@@ -1,5 +1,6 @@
 import type { ClientConfig } from '../config.js';
 import type { CacheEntities } from '../cache/entities.js';
+import type { LocalPartitionCache } from '../cache/localCache.js';
 import { AuthError } from '../errors.js';
 import type { OpClient } from '../opClient.js';
 import type { TokenResult } from '../results.js';
@@ -14,26 +15,40 @@ export interface FlowContext {
   flight: SingleFlight<TokenResult>;
   /** One refresh per partition at a time in this process. */
   partitionMutex: KeyedMutex;
+  /** Recently read partitions, for cache hits (undefined when `localCacheSeconds` is 0). */
+  local: LocalPartitionCache | undefined;
 }
 
-/** Reads a partition; a failing store becomes `store_unavailable` (503). */
-export async function readPartition(ctx: FlowContext, partition: string): Promise<CacheEntities> {
+/**
+ * Reads a partition from the store (and remembers it locally); a failing store becomes
+ * `store_unavailable` (503). With `local`, a partition read in the last `localCacheSeconds` is
+ * served from memory: only for looking up a cached access token, never before a refresh.
+ */
+export async function readPartition(ctx: FlowContext, partition: string, options: { local?: boolean } = {}): Promise<CacheEntities> {
+  const remembered = options.local ? ctx.local?.get(partition) : undefined;
+  if (remembered) return remembered;
+  let entities: CacheEntities;
   try {
-    return await ctx.config.cacheStore.read(partition);
+    entities = await ctx.config.cacheStore.read(partition);
   } catch (err) {
     throw storeError(err, 'read');
   }
+  ctx.local?.set(partition, entities);
+  return entities;
 }
 
 export async function writePartition(ctx: FlowContext, partition: string, changes: CacheChanges, ttlSeconds?: number): Promise<void> {
   try {
     await ctx.config.cacheStore.write(partition, changes, ttlSeconds === undefined ? {} : { ttlSeconds });
   } catch (err) {
+    ctx.local?.delete(partition);
     throw storeError(err, 'write');
   }
+  ctx.local?.apply(partition, changes);
 }
 
 export async function clearPartition(ctx: FlowContext, partition: string): Promise<void> {
+  ctx.local?.delete(partition);
   try {
     await ctx.config.cacheStore.clear(partition);
   } catch (err) {

@@ -45,8 +45,13 @@ export async function acquireTokenSilent(ctx: FlowContext, request: SilentReques
   const forceRefresh = request.forceRefresh === true || claims !== undefined;
   const startedAt = nowSeconds();
 
-  const entities = await readPartition(ctx, partition);
-  const account = findAccount(entities, homeAccountId, ctx.config.authority.environment);
+  let entities = await readPartition(ctx, partition, { local: true });
+  let account = findAccount(entities, homeAccountId, ctx.config.authority.environment);
+  if (!account) {
+    // A local copy may predate the sign-in: only the store can say the account is gone.
+    entities = await readPartition(ctx, partition);
+    account = findAccount(entities, homeAccountId, ctx.config.authority.environment);
+  }
   if (!account) throw signInAgain(scopes, claims, 'no cached sign-in for this account (signed out, expired or evicted)');
   const scope = cacheScopeOf(ctx, account);
 

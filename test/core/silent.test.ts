@@ -6,7 +6,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { decodeJwt } from 'jose';
-import { AuthError, type AccountInfo, type ConfidentialClient } from '../../src/index.js';
+import { AuthError, MemoryTokenCacheStore, type AccountInfo, type ConfidentialClient } from '../../src/index.js';
 import { cachedRefreshToken, clientFor, expireAccessTokens, signIn, startDevOp, tokenRequests, type DevOp } from '../helpers/op.js';
 
 const ORDERS = ['api://orders/Orders.Read'];
@@ -130,6 +130,25 @@ describe('acquireTokenSilent', () => {
     const { partition, account } = await signedIn();
     await client.clearCache(partition);
     await assert.rejects(client.acquireTokenSilent({ scopes: ORDERS, account, partition }), { code: 'interaction_required' });
+  });
+
+  it('keeps a local copy for localCacheSeconds: changes made here show at once, another instance\'s after the TTL', async () => {
+    const shared = new MemoryTokenCacheStore();
+    const here = clientFor(op, 'webApp', { cacheStore: shared, localCacheSeconds: 1 });
+    const elsewhere = clientFor(op, 'webApp', { cacheStore: shared, localCacheSeconds: 1 });
+    const { account } = await signIn(op, here, { partition: 'l1', scopes: ORDERS });
+    assert.equal((await here.acquireTokenSilent({ scopes: ORDERS, account: account!, partition: 'l1' })).fromCache, true);
+
+    await elsewhere.clearCache('l1');
+    const stale = await here.acquireTokenSilent({ scopes: ORDERS, account: account!, partition: 'l1' });
+    assert.equal(stale.fromCache, true, 'another instance\'s clear is not seen before the TTL');
+    await new Promise((resolve) => setTimeout(resolve, 1100));
+    await assert.rejects(here.acquireTokenSilent({ scopes: ORDERS, account: account!, partition: 'l1' }), { code: 'interaction_required' });
+
+    const again = await signIn(op, here, { partition: 'l1b', scopes: ORDERS });
+    await here.acquireTokenSilent({ scopes: ORDERS, account: again.account!, partition: 'l1b' });
+    await here.removeAccount(again.account!, { partition: 'l1b' });
+    await assert.rejects(here.acquireTokenSilent({ scopes: ORDERS, account: again.account!, partition: 'l1b' }), { code: 'interaction_required' }, 'its own changes at once');
   });
 
   it('skips the cache for a claims challenge and sends the claims with the refresh', async () => {

@@ -24,7 +24,8 @@ export interface TestApp {
 export function buildExpressApp(op: DevOp, options: { redis?: Redis; prefix?: string; baseUrl?: string; idpLogout?: boolean } = {}): TestApp {
   const { redis, prefix = 'authflow-test:' } = options;
   const tokenStore = redis ? new RedisTokenCacheStore({ client: redis, prefix: `${prefix}tc:` }) : undefined;
-  const client = clientFor(op, 'webApp', tokenStore ? { cacheStore: tokenStore } : {});
+  // A one-second local copy (the default is 30 s), so the flushed-cache tests need not wait long.
+  const client = clientFor(op, 'webApp', { localCacheSeconds: 1, ...(tokenStore ? { cacheStore: tokenStore } : {}) });
   const baseUrl = options.baseUrl ?? BASE_URL;
   const app = express();
   app.use(authSession({ baseUrl, ...(redis ? { store: new RedisStore({ client: redis, prefix: `${prefix}sess:` }) } : {}) }));

@@ -37,7 +37,8 @@ function get(path: string, ...handlers: Middleware[]): Middleware {
 export function buildKoaApp(op: DevOp, options: { redis: Redis; prefix: string; baseUrl?: string; idpLogout?: boolean }): KoaTestApp {
   const { redis, prefix } = options;
   const tokenStore = new RedisTokenCacheStore({ client: redis, prefix: `${prefix}tc:` });
-  const client = clientFor(op, 'webApp', { cacheStore: tokenStore });
+  // A one-second local copy (the default is 30 s), so the flushed-cache test need not wait long.
+  const client = clientFor(op, 'webApp', { cacheStore: tokenStore, localCacheSeconds: 1 });
   const baseUrl = options.baseUrl ?? BASE_URL;
   const app = new Koa();
   app.silent = true;

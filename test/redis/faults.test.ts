@@ -24,7 +24,8 @@ describe('RedisTokenCacheStore when Redis fails', () => {
     // What the README recommends: bounded connect and retries, quick reconnects.
     redis = new Redis({ host: '127.0.0.1', port: server.port, connectTimeout: 500, maxRetriesPerRequest: 1, retryStrategy: () => 100 });
     redis.on('error', () => {}); // reconnect attempts while Redis is down are expected here
-    client = clientFor(op, 'webApp', { cacheStore: new RedisTokenCacheStore({ client: redis, commandTimeoutMs: 300 }) });
+    // The store is under test: no local copy in front of it (with one, cache hits survive the outage).
+    client = clientFor(op, 'webApp', { localCacheSeconds: 0, cacheStore: new RedisTokenCacheStore({ client: redis, commandTimeoutMs: 300 }) });
   });
   after(async () => {
     redis.disconnect();

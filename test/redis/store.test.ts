@@ -65,7 +65,8 @@ describe('RedisTokenCacheStore', () => {
       const prefix = uniquePrefix('store');
       prefixes.push(prefix);
       const store = new RedisTokenCacheStore({ client: counted, prefix });
-      const client = clientFor(op, 'webApp', { cacheStore: store });
+      const client = clientFor(op, 'webApp', { cacheStore: store, localCacheSeconds: 0 });
+      const withLocalCopy = clientFor(op, 'webApp', { cacheStore: store });
       const { account } = await signIn(op, client, { partition: 'p' });
       await expireAccessTokens(client, 'p');
       const key = store.keyOf('p');
@@ -78,6 +79,10 @@ describe('RedisTokenCacheStore', () => {
       const refreshCommands = commands.splice(0);
       await client.acquireTokenSilent({ scopes: ORDERS, account: account!, partition: 'p' }); // hit
       assert.deepEqual(commands.map((c) => c.name), ['hgetall'], 'a cache hit is one HGETALL');
+      commands.length = 0;
+      await withLocalCopy.acquireTokenSilent({ scopes: ORDERS, account: account!, partition: 'p' });
+      await withLocalCopy.acquireTokenSilent({ scopes: ORDERS, account: account!, partition: 'p' });
+      assert.deepEqual(commands.map((c) => c.name), ['hgetall'], 'with the local copy (the default), later hits cost no command');
 
       const names = refreshCommands.map((c) => c.name);
       assert.equal(names.filter((n) => n === 'hgetall').length, 2, 'read, and re-read under the lock');

@@ -1,0 +1,51 @@
+import type { CacheChanges, CacheEntities } from './entities.js';
+
+/**
+ * A short-lived copy of recently read partitions in this process (Microsoft.Identity.Web's L1),
+ * so a cache hit costs no round trip to a shared store. Only the cache-hit path reads it: a
+ * refresh always reads the store under the partition's lock, so a refresh token is never taken
+ * from here. Local writes and clears update it at once; what another instance does (a logout
+ * that clears a partition, a flush) is seen here after at most `ttlMs`. Bounded: least recently
+ * used partitions are dropped beyond `maxPartitions`.
+ */
+export class LocalPartitionCache {
+  readonly #entries = new Map<string, { entities: CacheEntities; until: number }>();
+  readonly #ttlMs: number;
+  readonly #maxPartitions: number;
+
+  constructor(ttlMs: number, maxPartitions = 10_000) {
+    this.#ttlMs = ttlMs;
+    this.#maxPartitions = maxPartitions;
+  }
+
+  /** The partition as last read or written here, if that was less than the TTL ago. Do not mutate it. */
+  get(partition: string): CacheEntities | undefined {
+    const entry = this.#entries.get(partition);
+    if (!entry) return undefined;
+    if (entry.until <= Date.now()) {
+      this.#entries.delete(partition);
+      return undefined;
+    }
+    return entry.entities;
+  }
+
+  /** Remembers a partition just read from the store. */
+  set(partition: string, entities: CacheEntities): void {
+    this.#entries.delete(partition);
+    this.#entries.set(partition, { entities, until: Date.now() + this.#ttlMs });
+    if (this.#entries.size > this.#maxPartitions) this.#entries.delete(this.#entries.keys().next().value as string);
+  }
+
+  /** Applies a write made through this client to the copy, if there is one (a new object: readers keep theirs). */
+  apply(partition: string, changes: CacheChanges): void {
+    const entry = this.#entries.get(partition);
+    if (!entry) return;
+    const entities: CacheEntities = { ...entry.entities, ...changes.set };
+    for (const key of changes.remove) delete entities[key];
+    entry.entities = entities;
+  }
+
+  delete(partition: string): void {
+    this.#entries.delete(partition);
+  }
+}
