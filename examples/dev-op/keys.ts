@@ -77,9 +77,12 @@ function oid(dotted: string): Buffer {
   return der(0x06, Buffer.from(bytes));
 }
 
+/** A DER INTEGER for unsigned big-endian bytes: minimal (no leading zero bytes), 0x00 in front when the high bit is set. */
 function positiveInteger(bytes: Buffer): Buffer {
-  const first = bytes[0] ?? 0;
-  return der(0x02, first & 0x80 ? Buffer.concat([Buffer.from([0]), bytes]) : bytes);
+  let start = 0;
+  while (start < bytes.length - 1 && bytes[start] === 0) start++;
+  const minimal = bytes.subarray(start);
+  return der(0x02, (minimal[0] ?? 0) & 0x80 ? Buffer.concat([Buffer.from([0]), minimal]) : minimal);
 }
 
 function utcTime(date: Date): Buffer {
