@@ -53,42 +53,50 @@ export type { WebAuthOptions as AuthOptions, GetTokenOptions, AuthSessionOptions
 
 const WEB = Symbol('authflow.web');
 const GUARD = Symbol('authflow.bearer');
-type Decorated = Request & { [WEB]?: WebAuth; [GUARD]?: BearerGuard };
+const PORT = Symbol('authflow.sessionPort');
+type Decorated = Request & { [WEB]?: WebAuth; [GUARD]?: BearerGuard; [PORT]?: SessionPort };
 
-/** Mounts `GET /login`, `GET|POST /callback`, `GET|POST /logout` (and back-channel logout when configured). */
-export function auth(options: WebAuthOptions): express.Router {
+/**
+ * Answers `GET /login`, `GET|POST /callback`, `GET|POST /logout` (and back-channel logout when
+ * configured), and gives every request `req.getToken`, `req.account` and `req.user`. One
+ * middleware that looks the route up in a table: every request passes through it.
+ */
+export function auth(options: WebAuthOptions): RequestHandler {
   const web = new WebAuth(options);
   const { paths } = web.options;
-  const router = express.Router();
   const form = express.urlencoded({ extended: false, limit: '16kb', parameterLimit: 50 });
+  type Route = { readBody: boolean; handle(request: WebRequest, port: SessionPort, req: Request): Promise<WebResult> };
+  const routes = new Map<string, Route>([
+    [`GET ${paths.login}`, { readBody: false, handle: (r, s) => web.login(r, s) }],
+    [`GET ${paths.callback}`, { readBody: false, handle: (r, s) => web.callback(r, s) }],
+    [`POST ${paths.callback}`, { readBody: true, handle: (r, s) => web.callback(r, s) }],
+    [`GET ${paths.logout}`, { readBody: false, handle: (r, s) => web.logout(r, s) }],
+    [`POST ${paths.logout}`, { readBody: false, handle: (r, s) => web.logout(r, s) }],
+  ]);
+  if (paths.backchannelLogout) {
+    routes.set(`POST ${paths.backchannelLogout}`, { readBody: true, handle: (r, _s, req) => web.backchannelLogout(r, (id) => destroyStored(req, id)) });
+  }
 
-  router.use((req, _res, next) => {
+  return function authflow(req, res, next) {
     decorate(req as Decorated, web);
-    next();
-  });
-  const page = (handler: (request: WebRequest, port: SessionPort, req: Request) => Promise<WebResult>): RequestHandler => (req, res, next) => {
-    handler(webRequest(req), sessionPort(req), req)
-      .then((result) => send(res, result))
-      .catch((err: unknown) => {
+    const route = routes.get(`${req.method} ${req.path}`);
+    if (!route) return next();
+    const answer = (): void => {
+      route.handle(webRequest(req), sessionPort(req), req).then((result) => send(res, result), (err: unknown) => {
         const result = web.errorResult(webRequest(req), undefined, err);
         if (result) send(res, result);
         else next(err);
       });
+    };
+    if (!route.readBody) return answer();
+    form(req, res, (err?: unknown) => {
+      if (!err) return answer();
+      // A body we refuse to parse (too large, malformed) gets a plain 4xx, never a stack trace.
+      const status = (err as { status?: unknown }).status;
+      if (typeof status !== 'number' || status < 400 || status >= 500) return next(err);
+      send(res, errorResult(webRequest(req), new AuthError('invalid_request', { status, description: 'the request body was refused' })));
+    });
   };
-  router.get(paths.login, page((r, s) => web.login(r, s)));
-  router.get(paths.callback, page((r, s) => web.callback(r, s)));
-  router.post(paths.callback, form, page((r, s) => web.callback(r, s)));
-  router.get(paths.logout, page((r, s) => web.logout(r, s)));
-  router.post(paths.logout, page((r, s) => web.logout(r, s)));
-  if (paths.backchannelLogout) {
-    router.post(paths.backchannelLogout, form, page((r, _s, req) => web.backchannelLogout(r, (id) => destroyStored(req, id))));
-  }
-  // Bodies our routes refuse to parse (too large, malformed) get a plain 4xx, never a stack trace.
-  router.use(((err: { status?: unknown; type?: unknown }, req: Request, res: Response, next: NextFunction) => {
-    if (typeof err?.type !== 'string' || typeof err.status !== 'number' || err.status < 400 || err.status >= 500) return next(err);
-    send(res, errorResult(webRequest(req), new AuthError('invalid_request', { status: err.status, description: 'the request body was refused' })));
-  }) as ErrorRequestHandler);
-  return router;
 }
 
 /** Lets signed-in users through; others are sent to sign in (pages) or get a 401 naming the sign-in URL (API calls). */
@@ -96,9 +104,9 @@ export function requireAuth(): RequestHandler {
   return (req, res, next) => {
     const web = (req as Decorated)[WEB];
     if (!web) return next(new AuthError('invalid_config', { description: 'requireAuth() needs app.use(auth(...)) before it' }));
-    const result = web.requireUser(webRequest(req), sessionPort(req));
-    if (result) send(res, result);
-    else next();
+    const port = sessionPort(req);
+    if (web.user(port)) return next();
+    send(res, web.requireUser(webRequest(req), port)!);
   };
 }
 
@@ -204,11 +212,42 @@ function guardedStore(store: Store, timeoutMs: number): Store {
   return guarded;
 }
 
+/**
+ * Marks the request as authflow's. `getToken`, `account` and `user` are defined once on the
+ * app's request prototype (reading the mark), not per request; assigning them (passport sets
+ * `req.user`, requireBearer sets `req.getToken`) makes an own property as usual.
+ */
 function decorate(req: Decorated, web: WebAuth): void {
   req[WEB] = web;
-  req.getToken = (scopes, options) => web.getToken(sessionPort(req), scopes, options);
-  Object.defineProperty(req, 'account', { configurable: true, enumerable: true, get: () => web.user(sessionPort(req))?.account });
-  Object.defineProperty(req, 'user', { configurable: true, enumerable: true, get: () => web.user(sessionPort(req))?.claims });
+  const prototype = Object.getPrototypeOf(req) as object;
+  if (decoratedPrototypes.has(prototype)) return;
+  decoratedPrototypes.add(prototype);
+  Object.defineProperties(prototype, {
+    getToken: {
+      configurable: true,
+      writable: true,
+      value(this: Decorated, scopes: readonly string[], options?: GetTokenOptions): Promise<string> {
+        const auth = this[WEB];
+        if (!auth) return Promise.reject(new AuthError('invalid_config', { description: 'req.getToken needs app.use(auth(...)) before the route' }));
+        return auth.getToken(sessionPort(this), scopes, options);
+      },
+    },
+    account: ownWhenAssigned('account', (r) => r[WEB]?.user(sessionPort(r))?.account),
+    user: ownWhenAssigned('user', (r) => r[WEB]?.user(sessionPort(r))?.claims),
+  });
+}
+const decoratedPrototypes = new WeakSet<object>();
+
+function ownWhenAssigned(name: string, read: (req: Decorated) => unknown): PropertyDescriptor {
+  return {
+    configurable: true,
+    get(this: Decorated) {
+      return this.session ? read(this) : undefined;
+    },
+    set(this: Decorated, value: unknown) {
+      Object.defineProperty(this, name, { value, writable: true, configurable: true, enumerable: true });
+    },
+  };
 }
 
 function webRequest(req: Request): WebRequest {
@@ -221,23 +260,51 @@ function webRequest(req: Request): WebRequest {
   };
 }
 
+/** The request's session as the web layer sees it (one per request). */
 function sessionPort(req: Request): SessionPort {
-  const current = (): session.Session & Record<string, unknown> => {
-    if (!req.session) throw new AuthError('invalid_config', { description: 'authflow needs a session: app.use(authSession(...)) or express-session before auth()' });
-    return req.session as session.Session & Record<string, unknown>;
-  };
-  const settle = (operation: 'regenerate' | 'destroy') => new Promise<void>((resolve, reject) => {
-    current()[operation]((err?: unknown) => (err ? reject(sessionStoreError(operation, err)) : resolve()));
-  });
-  return {
-    read: () => ({ ...((current()[SESSION_KEY] as AuthSessionData | undefined) ?? {}) }),
-    write: (data) => {
-      current()[SESSION_KEY] = data;
-    },
-    regenerate: () => settle('regenerate'),
-    destroy: () => settle('destroy'),
-    id: () => req.sessionID,
-  };
+  const decorated = req as Decorated;
+  return (decorated[PORT] ??= new ExpressSessionPort(req));
+}
+
+const EMPTY: AuthSessionData = Object.freeze({});
+
+class ExpressSessionPort implements SessionPort {
+  readonly #req: Request;
+
+  constructor(req: Request) {
+    this.#req = req;
+  }
+
+  read(): AuthSessionData {
+    return (this.#session()[SESSION_KEY] as AuthSessionData | undefined) ?? EMPTY;
+  }
+
+  write(data: AuthSessionData): void {
+    this.#session()[SESSION_KEY] = data;
+  }
+
+  regenerate(): Promise<void> {
+    return this.#settle('regenerate');
+  }
+
+  destroy(): Promise<void> {
+    return this.#settle('destroy');
+  }
+
+  id(): string | undefined {
+    return this.#req.sessionID;
+  }
+
+  #session(): session.Session & Record<string, unknown> {
+    if (!this.#req.session) throw new AuthError('invalid_config', { description: 'authflow needs a session: app.use(authSession(...)) or express-session before auth()' });
+    return this.#req.session as session.Session & Record<string, unknown>;
+  }
+
+  #settle(operation: 'regenerate' | 'destroy'): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      this.#session()[operation]((err?: unknown) => (err ? reject(sessionStoreError(operation, err)) : resolve()));
+    });
+  }
 }
 
 function destroyStored(req: Request, sessionId: string): Promise<void> {
