@@ -65,10 +65,12 @@ const B64URL = /^[A-Za-z0-9_-]+$/;
 export function createBearerValidator(options: BearerOptions): (token: string) => Promise<BearerClaims> {
   const resolved = resolveBearerOptions(options);
   const issuerKeys = createIssuerKeys(resolved);
+  let known: IssuerKeys | undefined;
   return async (token: string) => {
     try {
       precheck(token, resolved);
-      const keys = await issuerKeys();
+      // Once discovered, the keys are at hand without another await.
+      const keys = known ?? (known = await issuerKeys());
       return checkClaims(await verify(token, keys, resolved), keys, resolved);
     } catch (err) {
       if (err instanceof AuthError && (err.code === 'token_invalid' || err.code === 'insufficient_scope')) {
@@ -101,8 +103,20 @@ const idOf = (value: unknown): number | undefined => {
  * const claims = await validateBearer(token, { authority: 'https://op.example.com', audience: 'api://orders', scopes: ['Orders.Read'] });
  * ```
  */
-export async function validateBearer(token: string, options: BearerOptions): Promise<BearerClaims> {
-  if (options === null || typeof options !== 'object') return createBearerValidator(options)(token);
+export function validateBearer(token: string, options: BearerOptions): Promise<BearerClaims> {
+  try {
+    return validatorFor(options)(token);
+  } catch (err) {
+    // Bad options reject, as every other failure does.
+    return Promise.reject(err);
+  }
+}
+
+function validatorFor(options: BearerOptions): (token: string) => Promise<BearerClaims> {
+  if (options === null || typeof options !== 'object') return createBearerValidator(options);
+  // The same options object (the usual case: a constant) finds its validator without a key.
+  const known = validatorsByObject.get(options);
+  if (known) return known;
   const o = options;
   const key = JSON.stringify([
     o.authority, o.audience, o.scopes, o.roles, o.allowedTenants, o.acceptV1Issuer, o.algorithms, o.clockToleranceSeconds,
@@ -114,8 +128,10 @@ export async function validateBearer(token: string, options: BearerOptions): Pro
     if (validators.size >= MAX_CACHED_VALIDATORS) validators.delete(validators.keys().next().value ?? '');
     validators.set(key, validator);
   }
-  return validator(token);
+  validatorsByObject.set(options, validator);
+  return validator;
 }
+const validatorsByObject = new WeakMap<BearerOptions, (token: string) => Promise<BearerClaims>>();
 
 function refuse(reason: BearerFailureReason, detail: string): AuthError {
   return new AuthError('token_invalid', { description: `${reason}: ${detail}` });
@@ -125,10 +141,14 @@ function refuse(reason: BearerFailureReason, detail: string): AuthError {
 function precheck(token: unknown, options: ResolvedBearerOptions): void {
   if (typeof token !== 'string' || token === '') throw refuse('malformed', 'no token');
   if (token.length > MAX_BEARER_TOKEN_LENGTH) throw refuse('too_large', `the token is longer than ${MAX_BEARER_TOKEN_LENGTH} characters`);
-  const parts = token.split('.');
-  const [h, p, s] = parts;
-  if (parts.length !== 3 || h === undefined || p === undefined || s === undefined) throw refuse('malformed', 'a JWT has three dot-separated segments');
-  if (!B64URL.test(h) || !B64URL.test(p) || !(s === '' || B64URL.test(s))) throw refuse('malformed', 'the token\'s segments are not base64url');
+  const firstDot = token.indexOf('.');
+  const secondDot = token.indexOf('.', firstDot + 1);
+  if (firstDot < 1 || secondDot <= firstDot + 1 || token.indexOf('.', secondDot + 1) !== -1) throw refuse('malformed', 'a JWT has three dot-separated segments');
+  const h = token.slice(0, firstDot);
+  const s = token.slice(secondDot + 1);
+  if (!B64URL.test(h) || !B64URL.test(token.slice(firstDot + 1, secondDot)) || !(s === '' || B64URL.test(s))) {
+    throw refuse('malformed', 'the token\'s segments are not base64url');
+  }
   let header: unknown;
   try {
     header = JSON.parse(Buffer.from(h, 'base64url').toString('utf8'));
@@ -193,8 +213,7 @@ function checkClaims(claims: BearerClaims, keys: IssuerKeys, options: ResolvedBe
     if (!tid) throw refuse('missing_claim', 'the token has no "tid" claim (multi-tenant authority)');
     issuerOk = claims.iss === keys.issuer.replace('{tenantid}', tid) || (options.acceptV1Issuer && claims.iss === v1Issuer(host, tid));
   } else {
-    const tenantOfIssuer = /\/([0-9a-f-]{36})\/v2\.0$/i.exec(keys.issuer)?.[1];
-    issuerOk = claims.iss === keys.issuer || (options.acceptV1Issuer && !!tenantOfIssuer && claims.iss === v1Issuer(host, tenantOfIssuer));
+    issuerOk = claims.iss === keys.issuer || (options.acceptV1Issuer && !!keys.tenantOfIssuer && claims.iss === v1Issuer(host, keys.tenantOfIssuer));
   }
   if (!issuerOk) throw refuse('wrong_issuer', 'the token was not issued by the configured authority ("iss")');
   if (options.allowedTenants && (!tid || !options.allowedTenants.has(tid.toLowerCase()))) {

@@ -7,6 +7,8 @@ export interface IssuerKeys {
   /** The exact `iss` (single tenant), or Entra's template with `{tenantid}` (multi-tenant). */
   issuer: string;
   multiTenant: boolean;
+  /** The tenant GUID in a single-tenant Entra v2 issuer (for its v1 form), worked out once. */
+  tenantOfIssuer: string | undefined;
   /** Resolves the verification key of a token (jose's cached remote JWKS behind a guarded fetch). */
   getKey: JWTVerifyGetKey;
 }
@@ -68,13 +70,37 @@ async function discover(options: ResolvedBearerOptions): Promise<IssuerKeys> {
     throw discoveryFailed(configured, '"jwks_uri" is not https:// (allowInsecureRequests is off)');
   }
   logger.info({ issuer, jwksUri: url.href }, 'authflow: bearer metadata discovered');
-  const getKey = createRemoteJWKSet(url, {
+  const remote = createRemoteJWKSet(url, {
     cooldownDuration: options.jwksCooldownSeconds * 1000,
     cacheMaxAge: options.jwksCacheMaxAgeSeconds * 1000,
     timeoutDuration: options.timeoutMs,
     [customFetch]: guardedJwksFetch(request),
   });
-  return { issuer, multiTenant, getKey };
+  const tenantOfIssuer = /\/([0-9a-f-]{36})\/v2\.0$/i.exec(issuer)?.[1];
+  return { issuer, multiTenant, tenantOfIssuer, getKey: rememberKeys(remote) };
+}
+
+/** How long a key found in the JWKS is handed out without asking jose's key set again. */
+const KEY_MEMORY_MS = 30_000;
+
+/**
+ * The key of a `kid` (and `alg`) that jose's remote set found, handed out directly for a short
+ * while: jose's lookup (header parsing, key selection) is then skipped on the hot path. Misses
+ * and unknown `kid`s still go to jose's set, with its cooldown; the memory is far shorter than
+ * the set's own cache age, so a retired key is dropped about as soon as jose would drop it.
+ */
+function rememberKeys(remote: JWTVerifyGetKey): JWTVerifyGetKey {
+  const remembered = new Map<string, { key: Awaited<ReturnType<JWTVerifyGetKey>>; until: number }>();
+  return (header, token) => {
+    const id = `${header.kid ?? ''}\n${header.alg ?? ''}`;
+    const hit = remembered.get(id);
+    if (hit && hit.until > Date.now()) return hit.key;
+    return Promise.resolve(remote(header, token)).then((key) => {
+      remembered.set(id, { key, until: Date.now() + KEY_MEMORY_MS });
+      if (remembered.size > 64) remembered.delete(remembered.keys().next().value as string);
+      return key;
+    });
+  };
 }
 
 /**
