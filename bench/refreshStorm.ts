@@ -31,7 +31,8 @@ interface StormResult { ms: number; fromCache: number; errors: string[]; tokenHa
 export async function refreshStorm(ctx: BenchContext): Promise<MeasurementResult> {
   const { op, redis } = ctx;
   const prefix = `${ctx.prefix}storm:tc:`;
-  const client = clientFor(op, 'webApp', { cacheStore: new RedisTokenCacheStore({ client: redis, prefix }) });
+  // No local copy: expiry is simulated by editing the store (see stormWorker.ts).
+  const client = clientFor(op, 'webApp', { cacheStore: new RedisTokenCacheStore({ client: redis, prefix }), localCacheSeconds: 0 });
   const partition = 's.storm';
   const { account } = await signIn(op, client, partition);
   const refreshes = (): number => op.stats().token.refresh_token ?? 0;

@@ -19,7 +19,9 @@ export async function scale(ctx: BenchContext): Promise<MeasurementResult> {
   const { op, redis } = ctx;
   const prefix = `${ctx.prefix}scale:tc:`;
   const store = new RedisTokenCacheStore({ client: redis, prefix });
-  const client = clientFor(op, 'webApp', { cacheStore: store });
+  // The store path (no local copy), so the figure is about Redis at 1k and 100k partitions; with
+  // the default local copy a hit does not reach Redis at all.
+  const client = clientFor(op, 'webApp', { cacheStore: store, localCacheSeconds: 0 });
   const source = 's.scale-source';
   const { account } = await signIn(op, client, source);
   await client.acquireTokenSilent({ scopes: INVENTORY, account: account!, partition: source });
@@ -97,11 +99,11 @@ export async function scale(ctx: BenchContext): Promise<MeasurementResult> {
   return {
     rows: [
       {
-        measurement: '6a. Cache-hit latency p50, 100k vs 1k partitions (ms)', authflow: `100k: ${ms(p(SIZES[1], 'p50'))}`, baseline: `1k partitions: ${ms(p(SIZES[0], 'p50'))}`,
+        measurement: '6a. Cache-hit latency from Redis (no local copy) p50, 100k vs 1k partitions (ms)', authflow: `100k: ${ms(p(SIZES[1], 'p50'))}`, baseline: `1k partitions: ${ms(p(SIZES[0], 'p50'))}`,
         ratio: `${ratio50.toFixed(2)}x`, target: '<= 1.2x', met: ratio50 <= 1.2 ? 'yes' : 'no',
       },
       {
-        measurement: '6b. Cache-hit latency p99, 100k vs 1k partitions (ms)', authflow: `100k: ${ms(p(SIZES[1], 'p99'))}`, baseline: `1k partitions: ${ms(p(SIZES[0], 'p99'))}`,
+        measurement: '6b. Cache-hit latency from Redis (no local copy) p99, 100k vs 1k partitions (ms)', authflow: `100k: ${ms(p(SIZES[1], 'p99'))}`, baseline: `1k partitions: ${ms(p(SIZES[0], 'p99'))}`,
         ratio: `${ratio99.toFixed(2)}x`, target: '<= 1.2x', met: ratio99 <= 1.2 ? 'yes' : 'no',
       },
       {

@@ -23,7 +23,7 @@ export interface SilentWorkerConfig {
 
 export interface SilentWorkerResult {
   checks: { authflowFromCache: boolean[]; msalFromCache: boolean[]; sameTokens: boolean[] };
-  sequential: { authflow: number[]; msal: number[] };
+  sequential: { authflow: number[]; authflowStore: number[]; msal: number[] };
   concurrent: { authflow: number[]; msal: number[] };
   latencyMs: { authflow: { p50: number; p99: number }; msal: { p50: number; p99: number } };
   commandsPerCall: { authflow: Record<string, number>; msal: Record<string, number> };
@@ -57,6 +57,16 @@ const authflow = new ConfidentialClient({
   authorityType: 'entra',
   cacheStore: new RedisTokenCacheStore({ client: redisA, prefix: a.prefix }),
 });
+// The same client without its local copy: every hit is one HGETALL, as msal-node's is one GET.
+const authflowStore = new ConfidentialClient({
+  clientId: a.clientId,
+  authority: a.issuer,
+  credential: { secret: a.secret },
+  allowInsecureRequests: true,
+  authorityType: 'entra',
+  cacheStore: new RedisTokenCacheStore({ client: redisA, prefix: a.prefix }),
+  localCacheSeconds: 0,
+});
 const [authflowAccount] = await authflow.getAccounts({ partition: a.partition });
 if (!authflowAccount) throw new Error('authflow: no account in the seeded partition');
 
@@ -82,6 +92,7 @@ if (!msalAccount) throw new Error('msal-node: no account in the seeded cache');
 
 const scopes = config.scopes;
 const viaAuthflow = (i: number) => authflow.acquireTokenSilent({ scopes: scopes[i % scopes.length]!, account: authflowAccount, partition: a.partition });
+const viaAuthflowStore = (i: number) => authflowStore.acquireTokenSilent({ scopes: scopes[i % scopes.length]!, account: authflowAccount, partition: a.partition });
 const viaMsal = (i: number) => msal.acquireTokenSilent({ scopes: scopes[i % scopes.length]!, account: msalAccount });
 
 // Both must answer every scope from the cache, with the same token.
@@ -106,8 +117,10 @@ const commandsPerCall = { authflow: perCall(countA.counts), msal: perCall(countM
 // Warm-up, then alternating rounds.
 await opsPerSecond(viaAuthflow, 300);
 await opsPerSecond(viaMsal, 300);
+await opsPerSecond(viaAuthflowStore, 300);
 const sequential = await alternate(config.rounds, {
   authflow: () => opsPerSecond(viaAuthflow, config.roundMs),
+  authflowStore: () => opsPerSecond(viaAuthflowStore, config.roundMs),
   msal: () => opsPerSecond(viaMsal, config.roundMs),
 });
 const concurrent = await alternate(config.rounds, {

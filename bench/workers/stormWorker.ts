@@ -16,6 +16,9 @@ const client = new ConfidentialClient({
   allowInsecureRequests: true,
   authorityType: 'entra',
   cacheStore: new RedisTokenCacheStore({ client: redis, prefix: env('PREFIX') }),
+  // Expiry is simulated by editing the shared store, which a local copy would not see for its TTL
+  // (real expiry, by time, reaches both): the storm goes to the store, as after a real expiry.
+  localCacheSeconds: 0,
 });
 const partition = env('PARTITION');
 const scopes = [env('SCOPE')];
