@@ -62,7 +62,7 @@ try {
   } else {
     const result = (await signInSilently()) ?? (interactive ? await signInWithBrowser() : await signInWithDeviceCode());
     const account = result.account;
-    console.log(`Hello, ${account?.name ?? account?.username ?? 'unknown user'}! (${account?.username}; token for ${result.scopes.join(' ')}, valid until ${result.expiresOn.toISOString()})`);
+    console.log(`Hello, ${account?.name ?? account?.username ?? 'unknown user'}! (${account?.username}; access to ${result.scopes.join(' ')} until ${result.expiresOn.toISOString()})`);
   }
 } catch (err) {
   if (err instanceof AuthError) {
@@ -81,7 +81,7 @@ async function signInSilently(): Promise<TokenResult | undefined> {
   if (!account) return undefined;
   try {
     const result = await client.acquireTokenSilent({ scopes, account });
-    console.log(`Signed in silently from ${cachePath} (${result.fromCache ? 'cached token' : 'refreshed'}).`);
+    console.log(`Signed in silently from ${cachePath} (${result.fromCache ? 'from the cache' : 'refreshed'}).`);
     return result;
   } catch (err) {
     if (err instanceof AuthError && err.interactionRequired) {

@@ -1,10 +1,9 @@
 import * as oidc from 'openid-client';
 import { AuthError, isOpErrorCode } from '../errors.js';
-import { accountFromIdToken, changesForTokenResponse, toTokenResult, type TokenResponseFields } from '../cache/tokenCache.js';
 import { normalizeScopes, withOidcScopes } from '../cache/scopes.js';
 import type { TokenResult } from '../results.js';
-import { readPartition, writePartition, type FlowContext } from './context.js';
-import { checkTenant } from './tenant.js';
+import type { FlowContext } from './context.js';
+import { storeUserTokens } from './userTokens.js';
 
 /**
  * An auth-code flow in progress (MSAL Python's `initiate_auth_code_flow` dict): plain,
@@ -130,29 +129,7 @@ export async function acquireTokenByAuthCodeFlow(
     { pkceCodeVerifier: flow.codeVerifier, expectedState: flow.state, expectedNonce: flow.nonce, ...(flow.maxAge !== undefined ? { maxAge: flow.maxAge } : {}) },
     tokenParameters,
   ));
-  const idTokenClaims = response.claims();
-  if (!idTokenClaims) throw new AuthError('id_token_invalid', { description: 'the OP returned no ID token' });
-  checkTenant(ctx, idTokenClaims);
-
-  const { authority, clientId } = ctx.config;
-  const account = accountFromIdToken({
-    clientInfo: typeof response.client_info === 'string' ? response.client_info : undefined,
-    idTokenClaims,
-    environment: authority.environment,
-    authorityType: authority.type,
-    fallbackRealm: authority.multiTenant ? '' : authority.tenant ?? '',
-  });
-  const partition = options.partition ?? account.home_account_id;
-  const { changes, accessToken, ttlSeconds } = changesForTokenResponse({
-    response: response as unknown as TokenResponseFields,
-    idTokenClaims,
-    account,
-    scope: { homeAccountId: account.home_account_id, environment: authority.environment, clientId, realm: account.realm },
-    requestedScopes: flow.scopes,
-    existing: await readPartition(ctx, partition),
-  });
-  await writePartition(ctx, partition, changes, ttlSeconds);
-  return toTokenResult(accessToken, account, { ...idTokenClaims }, false);
+  return storeUserTokens(ctx, response, flow.scopes, options.partition);
 }
 
 type Params = Record<string, string | undefined>;

@@ -1,11 +1,10 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import * as oidc from 'openid-client';
 import { AuthError } from '../errors.js';
-import { accountFromIdToken, changesForTokenResponse, toTokenResult, type TokenResponseFields } from '../cache/tokenCache.js';
 import { normalizeScopes, withOidcScopes } from '../cache/scopes.js';
 import type { TokenResult } from '../results.js';
-import { readPartition, writePartition, type FlowContext } from './context.js';
-import { checkTenant } from './tenant.js';
+import type { FlowContext } from './context.js';
+import { storeUserTokens } from './userTokens.js';
 
 /** The device-code grant type (RFC 8628 §3.4). */
 export const DEVICE_CODE_GRANT = 'urn:ietf:params:oauth:grant-type:device_code';
@@ -134,40 +133,6 @@ export async function acquireTokenByDeviceFlow(
     }
     return storeUserTokens(ctx, response, flow.scopes, partition);
   }
-}
-
-/**
- * Verifies a token response for a user (its ID token's tenant; openid-client has checked the
- * rest) and caches it in `partition` like an auth-code sign-in: account, ID token, access token,
- * refresh token, app metadata.
- */
-export async function storeUserTokens(
-  ctx: FlowContext,
-  response: oidc.TokenEndpointResponse & oidc.TokenEndpointResponseHelpers,
-  requestedScopes: readonly string[],
-  partition: string,
-): Promise<TokenResult> {
-  const idTokenClaims = response.claims();
-  if (!idTokenClaims) throw new AuthError('id_token_invalid', { description: 'the OP returned no ID token' });
-  checkTenant(ctx, idTokenClaims);
-  const { authority, clientId } = ctx.config;
-  const account = accountFromIdToken({
-    clientInfo: typeof response.client_info === 'string' ? response.client_info : undefined,
-    idTokenClaims,
-    environment: authority.environment,
-    authorityType: authority.type,
-    fallbackRealm: authority.multiTenant ? '' : authority.tenant ?? '',
-  });
-  const { changes, accessToken, ttlSeconds } = changesForTokenResponse({
-    response: response as unknown as TokenResponseFields,
-    idTokenClaims,
-    account,
-    scope: { homeAccountId: account.home_account_id, environment: authority.environment, clientId, realm: account.realm },
-    requestedScopes,
-    existing: await readPartition(ctx, partition),
-  });
-  await writePartition(ctx, partition, changes, ttlSeconds);
-  return toTokenResult(accessToken, account, { ...idTokenClaims }, false);
 }
 
 /** Waits `seconds`, rejecting with `flow_cancelled` as soon as the signal aborts. */

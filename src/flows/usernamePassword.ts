@@ -3,7 +3,7 @@ import { AuthError } from '../errors.js';
 import { normalizeScopes, withOidcScopes } from '../cache/scopes.js';
 import type { TokenResult } from '../results.js';
 import type { FlowContext } from './context.js';
-import { storeUserTokens } from './deviceCode.js';
+import { storeUserTokens } from './userTokens.js';
 
 export interface UsernamePasswordRequest {
   username: string;
