@@ -124,7 +124,8 @@ export class RedisTokenCacheStore implements TokenCacheStore {
       if (Date.now() >= deadline) {
         throw new AuthError('store_unavailable', { description: `another instance held the refresh lock for longer than ${this.#lockWaitMs} ms` });
       }
-      await sleep(Math.min(250, 10 * 2 ** Math.min(attempt, 4)) * (0.5 + Math.random()));
+      // Short polls: a waiter only needs to see the holder finish; the lock is held for one token request.
+      await sleep(Math.min(50, 5 * 2 ** Math.min(attempt, 4)) * (0.5 + Math.random()));
     }
   }
 
