@@ -5,7 +5,6 @@ import { MemoryTokenCacheStore } from './stores/memory.js';
 import type { TokenCacheStore } from './stores/types.js';
 import { silentLogger, type Logger } from './logger.js';
 
-export { silentLogger, type Logger } from './logger.js';
 
 /** A client secret, sent in the request body (`client_secret_post`, Entra's choice) or as HTTP Basic. */
 export interface SecretCredential {

@@ -5,9 +5,10 @@
 export { ConfidentialClient } from './client.js';
 export { AuthError, isOpErrorCode } from './errors.js';
 export type { AuthErrorCode, AuthErrorOptions, LocalErrorCode, OpErrorCode } from './errors.js';
-export { silentLogger } from './config.js';
+export { silentLogger } from './logger.js';
+export type { Logger } from './logger.js';
 export type {
-  CertificateCredential, ClientCredential, ConfidentialClientOptions, Logger, SecretCredential,
+  CertificateCredential, ClientCredential, ConfidentialClientOptions, SecretCredential,
 } from './config.js';
 export type { AuthorityType } from './authority.js';
 export type { AccountInfo, TokenResult } from './results.js';

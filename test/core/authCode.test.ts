@@ -6,7 +6,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { decodeJwt } from 'jose';
 import { AuthError, ConfidentialClient, type AuthCodeFlow, type Logger } from '../../src/index.js';
-import { clientFor, redirectUriOf, startDevOp, tokenRequests, type DevOp } from '../helpers/op.js';
+import { clientFor, redirectUriOf, refusedWith, startDevOp, tokenRequests, type DevOp } from '../helpers/op.js';
 
 describe('auth-code flow', () => {
   let op: DevOp;
@@ -32,11 +32,6 @@ describe('auth-code flow', () => {
     return { flow, callback: callback.searchParams };
   }
 
-  const refusedWith = (code: string) => (err: unknown): boolean => {
-    assert.ok(err instanceof AuthError, `expected an AuthError, got ${String(err)}`);
-    assert.equal(err.code, code, err.message);
-    return true;
-  };
 
   it('signs alice in: PKCE S256, nonce, client_info; tokens cached in the partition', async () => {
     const flow = await client.initiateAuthCodeFlow({ scopes: ['api://orders/Orders.Read', 'openid', 'OPENID'], redirectUri: redirectUriOf(op) });

@@ -2,7 +2,8 @@
  * The dev OP per suite, and clients wired to it. Client ids, secrets and redirect URIs are read
  * from `op.clients`, never repeated here.
  */
-import { ConfidentialClient, type ConfidentialClientOptions, type TokenResult } from '../../src/index.js';
+import assert from 'node:assert/strict';
+import { AuthError, ConfidentialClient, type ConfidentialClientOptions, type TokenResult } from '../../src/index.js';
 import { startDevOp } from '../../examples/dev-op/index.js';
 
 export type DevOp = Awaited<ReturnType<typeof startDevOp>>;
@@ -58,3 +59,10 @@ export async function cachedRefreshToken(client: ConfidentialClient, partition: 
 
 /** Count of token-endpoint requests with this grant type since the last `resetStats()`. */
 export const tokenRequests = (op: DevOp, grantType: string): number => (op.stats().token as Record<string, number | undefined>)[grantType] ?? 0;
+
+/** An assert.rejects / assert.throws matcher for an AuthError with this code. */
+export const refusedWith = (code: string) => (err: unknown): boolean => {
+  assert.ok(err instanceof AuthError, `expected an AuthError, got ${String(err)}`);
+  assert.equal(err.code, code, err.message);
+  return true;
+};

@@ -1,11 +1,10 @@
 /**
  * PublicClients wired to the dev OP's `cli` client, and small helpers for the public-client suites.
  */
-import assert from 'node:assert/strict';
-import { AuthError, PublicClient, type PublicClientOptions } from '../../src/index.js';
+import { PublicClient, type PublicClientOptions } from '../../src/index.js';
 import type { DevOp } from '../helpers/op.js';
 
-export { startDevOp, tokenRequests, type DevOp } from '../helpers/op.js';
+export { refusedWith, startDevOp, tokenRequests, type DevOp } from '../helpers/op.js';
 
 export const ORDERS = ['api://orders/Orders.Read'];
 export const DEVICE_GRANT = 'urn:ietf:params:oauth:grant-type:device_code';
@@ -21,12 +20,6 @@ export function publicClientFor(op: DevOp, overrides: Partial<PublicClientOption
   });
 }
 
-/** An assert.rejects / assert.throws matcher for an AuthError with this code. */
-export const refusedWith = (code: string) => (err: unknown): boolean => {
-  assert.ok(err instanceof AuthError, `expected an AuthError, got ${String(err)}`);
-  assert.equal(err.code, code, err.message);
-  return true;
-};
 
 /** Makes every access token in the client's cache look expired, as time would (the refresh token is untouched). */
 export async function expireAccessTokens(client: PublicClient): Promise<void> {
