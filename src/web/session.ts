@@ -4,6 +4,7 @@ import type { AccountInfo } from '../results.js';
 /** A sign-in waiting for its callback: the flow (with its PKCE verifier) and where to go after. */
 export interface PendingSignIn {
   flow: AuthCodeFlow;
+  /** Where to go after sign-in: an absolute URL on the app's origin (see `safeReturnTo`). */
   returnTo: string;
 }
 

@@ -47,7 +47,7 @@ export class WebAuth {
       ...(consent?.claims ? { claims: consent.claims } : {}),
       ...(data.user?.account.username ? { loginHint: data.user.account.username } : {}),
     });
-    const returnTo = safeReturnTo(request.query.returnTo);
+    const returnTo = safeReturnTo(request.query.returnTo, this.options.baseUrl);
     session.write(withSignIn({ ...data, consent: undefined }, { flow, returnTo }, maxSignIns));
     return redirect(flow.authUri);
   }
@@ -79,7 +79,8 @@ export class WebAuth {
     session.write({ user });
     if (previous && previous !== partition) await this.#forget(previous);
     await this.#indexForBackchannel(user, session.id());
-    return redirect(pending.returnTo);
+    // Sessions written before returnTo became absolute hold a path: judged again.
+    return redirect(pending.returnTo.startsWith('/') ? safeReturnTo(pending.returnTo, this.options.baseUrl) : pending.returnTo);
   }
 
   /** `GET|POST /logout`: drops the session's tokens and the session, then (option) signs out at the OP. */
@@ -160,7 +161,9 @@ export class WebAuth {
   }
 
   #signInAnswer(request: WebRequest, error: AuthError): WebResult {
-    const loginUri = `${this.options.publicPaths.login}?returnTo=${encodeURIComponent(safeReturnTo(request.url))}`;
+    // The page to come back to, judged like any returnTo; its path alone keeps the URI short.
+    const back = new URL(safeReturnTo(request.url, this.options.baseUrl));
+    const loginUri = `${this.options.publicPaths.login}?returnTo=${encodeURIComponent(back.pathname + back.search)}`;
     if (request.method === 'GET' && !wantsJson(request)) return redirect(loginUri);
     return errorResult(request, new AuthError(error.code, { description: error.description, status: 401, ...(error.correlationId ? { correlationId: error.correlationId } : {}) }), {
       loginUri,

@@ -119,7 +119,7 @@ describe('RP conformance (Basic and Config profiles, code flow) against a hostil
 
   async function assertSignedIn(rp: Rp, { agent, callback }: SignIn): Promise<void> {
     assert.equal(callback.status, 302, callback.text);
-    assert.equal(callback.headers.location, '/profile');
+    assert.equal(callback.headers.location, `${BASE_URL}/profile`);
     const profile = await agent.get('/profile');
     assert.equal(profile.status, 200, profile.text);
     assert.deepEqual(profile.body, { sub: 'alice-subject-0001', name: 'Alice' });

@@ -80,7 +80,7 @@ describe('authflow/express', () => {
     assert.equal(anonymous.headers.location, '/login?returnTo=%2Fprofile');
     const done = record(await agent.get(await throughOp(agent, anonymous.headers.location!)));
     assert.equal(done.status, 302);
-    assert.equal(done.headers.location, '/profile');
+    assert.equal(done.headers.location, 'http://localhost:3000/profile');
     const profile = record(await agent.get('/profile'));
     assert.equal(profile.status, 200);
     assert.deepEqual(profile.body, { name: op.users.alice.name, username: op.users.alice.username });
@@ -162,11 +162,11 @@ describe('authflow/express', () => {
       const agent = request.agent(t.app);
       const done = record(await agent.get(await throughOp(agent, `/login?returnTo=${encodeURIComponent(returnTo)}`)));
       assert.equal(done.status, 302);
-      assert.equal(done.headers.location, '/', `returnTo ${JSON.stringify(returnTo)}`);
+      assert.equal(done.headers.location, 'http://localhost:3000/', `returnTo ${JSON.stringify(returnTo)}`);
     }
     const agent = request.agent(t.app);
     const done = record(await agent.get(await throughOp(agent, `/login?returnTo=${encodeURIComponent('/orders?page=2#top')}`)));
-    assert.equal(done.headers.location, '/orders?page=2#top', 'a local path is kept');
+    assert.equal(done.headers.location, 'http://localhost:3000/orders?page=2#top', 'a local path is kept (absolute, on the app)');
   });
 
   it('turns a token request needing consent into a sign-in for the missing scopes, back to the same page', async () => {
@@ -184,7 +184,7 @@ describe('authflow/express', () => {
     assert.ok(scopes.includes(INVENTORY[0]!), `asks for ${INVENTORY[0]}: ${scopes.join(' ')}`);
     const callback = new URL(await op.signIn(login.headers.location!, { username: 'alice' }));
     const done = record(await agent.get(`${callback.pathname}${callback.search}`));
-    assert.equal(done.headers.location, '/inventory');
+    assert.equal(done.headers.location, 'http://localhost:3000/inventory');
     const inventory = record(await agent.get('/inventory'));
     assert.equal(inventory.status, 200);
     assert.deepEqual(inventory.body, { aud: 'api://inventory' });

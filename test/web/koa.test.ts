@@ -95,7 +95,7 @@ describe('authflow/koa', () => {
     assert.equal(anonymous.headers['cache-control'], 'no-store');
     const done = record(await agent.get((await throughOp(agent, anonymous.headers.location!)).path));
     assert.equal(done.status, 302);
-    assert.equal(done.headers.location, '/profile');
+    assert.equal(done.headers.location, 'http://localhost:3000/profile');
     const profile = record(await agent.get('/profile'));
     assert.equal(profile.status, 200);
     assert.deepEqual(profile.body, { name: op.users.alice.name, username: op.users.alice.username });
@@ -112,7 +112,7 @@ describe('authflow/koa', () => {
     const [pathname, query] = path.split('?') as [string, string];
     const done = record(await agent.post(pathname).type('form').send(query));
     assert.equal(done.status, 302, done.text);
-    assert.equal(done.headers.location, '/orders');
+    assert.equal(done.headers.location, 'http://localhost:3000/orders');
     assert.deepEqual(record(await agent.get('/orders')).body, { aud: 'api://orders' });
   });
 
@@ -220,11 +220,11 @@ describe('authflow/koa', () => {
       const agent = request.agent(handler);
       const done = record(await agent.get((await throughOp(agent, `/login?returnTo=${encodeURIComponent(returnTo)}`)).path));
       assert.equal(done.status, 302);
-      assert.equal(done.headers.location, '/', `returnTo ${JSON.stringify(returnTo)}`);
+      assert.equal(done.headers.location, 'http://localhost:3000/', `returnTo ${JSON.stringify(returnTo)}`);
     }
     const agent = request.agent(handler);
     const done = record(await agent.get((await throughOp(agent, `/login?returnTo=${encodeURIComponent('/orders?page=2#top')}`)).path));
-    assert.equal(done.headers.location, '/orders?page=2#top', 'a local path is kept');
+    assert.equal(done.headers.location, 'http://localhost:3000/orders?page=2#top', 'a local path is kept (absolute, on the app)');
   });
 
   it('turns a token request needing consent into a sign-in for the missing scopes, back to the same page', async () => {
@@ -243,7 +243,7 @@ describe('authflow/koa', () => {
     assert.ok(scopes.includes(INVENTORY[0]!), `asks for ${INVENTORY[0]}: ${scopes.join(' ')}`);
     const callback = new URL(await op.signIn(login.headers.location!, { username: 'alice' }));
     const done = record(await agent.get(`${callback.pathname}${callback.search}`));
-    assert.equal(done.headers.location, '/inventory');
+    assert.equal(done.headers.location, 'http://localhost:3000/inventory');
     const inventory = record(await agent.get('/inventory'));
     assert.equal(inventory.status, 200);
     assert.deepEqual(inventory.body, { aud: 'api://inventory' });
@@ -308,7 +308,7 @@ describe('authflow/koa', () => {
     assert.equal(page.status, 302);
     assert.equal(page.headers.location, '/login?returnTo=%2Fprofile');
     const done = record(await agent.get((await throughOp(agent, page.headers.location!)).path));
-    assert.equal(done.headers.location, '/profile');
+    assert.equal(done.headers.location, 'http://localhost:3000/profile');
     assert.equal(record(await agent.get('/profile')).status, 200);
   });
 
