@@ -4,6 +4,13 @@ import { AuthError } from '../errors.js';
 
 const BACKCHANNEL_EVENT = 'http://schemas.openid.net/event/backchannel-logout';
 const ALGORITHMS = ['RS256', 'PS256', 'ES256'];
+/** A logout token is sent the moment the user signs out at the OP: older ones are refused. */
+export const LOGOUT_TOKEN_MAX_AGE_SECONDS = 120;
+/** Clock difference tolerated between the OP and this app. */
+const SKEW_SECONDS = 60;
+
+/** Remembers a token id; true the first time it is seen (within `ttlSeconds`), false on a replay. */
+export type ClaimOnce = (id: string, ttlSeconds: number) => Promise<boolean>;
 
 /** Who a verified logout token says is signed out: the OP session, the user, or both. */
 export interface LogoutSubject {
@@ -15,11 +22,14 @@ export interface LogoutSubject {
 /**
  * Verifies a back-channel logout token (OpenID Connect Back-Channel Logout 1.0 §2.6): signature
  * with the OP's keys (asymmetric algorithms only), `iss`, `aud` = our client id, `iat`, a `jti`,
- * the back-channel `events` member, no `nonce`, and a `sid` or `sub`.
+ * the back-channel `events` member, no `nonce`, and a `sid` or `sub`. Beyond the spec's minimum
+ * (its §2.6 lets the RP refuse old tokens and replays): `iat` at most 2 minutes old and not in the
+ * future (1 minute of clock skew either way), `exp` when present, and each `jti` accepted once
+ * (`claimOnce` remembers it as long as the token could still pass the `iat` check).
  *
  * @see https://openid.net/specs/openid-connect-backchannel-1_0.html#Validation
  */
-export function createLogoutTokenVerifier(client: ConfidentialClient): (token: unknown) => Promise<LogoutSubject> {
+export function createLogoutTokenVerifier(client: ConfidentialClient, claimOnce: ClaimOnce): (token: unknown) => Promise<LogoutSubject> {
   let keys: ReturnType<typeof createRemoteJWKSet> | undefined;
   return async (token) => {
     if (typeof token !== 'string' || token.length === 0 || token.length > 16_384 || token.split('.').length !== 3) {
@@ -42,11 +52,27 @@ export function createLogoutTokenVerifier(client: ConfidentialClient): (token: u
     const sid = typeof payload.sid === 'string' && payload.sid ? payload.sid : undefined;
     const sub = typeof payload.sub === 'string' && payload.sub ? payload.sub : undefined;
     if (!sid && !sub) throw refused('the logout_token names neither sid nor sub');
+    if (typeof payload.jti !== 'string' || payload.jti.length === 0) throw refused('the logout_token lacks a jti');
+    const ttlSeconds = freshFor(payload.iat!);
+    if (!(await claimOnce(`${payload.iss}|${payload.jti}`, ttlSeconds))) throw refused('the logout_token was already used (jti replayed)');
     return { iss: String(payload.iss), sid, sub };
   };
 }
 
 const refused = (description: string): AuthError => new AuthError('invalid_request', { description });
+
+/**
+ * Refuses an `iat` in the future or older than the maximum age (with `exp` or without: an
+ * ageless token could otherwise be replayed for ever); answers how many more seconds the token
+ * would pass this check, which is how long its `jti` must be remembered.
+ */
+function freshFor(iat: number): number {
+  const now = Math.floor(Date.now() / 1000);
+  if (iat > now + SKEW_SECONDS) throw refused('the logout_token was issued in the future');
+  const left = iat + LOGOUT_TOKEN_MAX_AGE_SECONDS + SKEW_SECONDS - now;
+  if (left < 0) throw refused('the logout_token is too old');
+  return left + 1;
+}
 
 /** Index keys under which a sign-in is filed, matching what a logout token names. */
 export function logoutKeys(subject: { iss: string; sid?: unknown; sub?: unknown }): string[] {

@@ -10,11 +10,27 @@ export interface SessionIndex {
   add(keys: readonly string[], entry: string, ttlSeconds: number): Promise<void>;
   /** Returns and forgets every entry filed under `key`. */
   take(key: string): Promise<string[]>;
+  /**
+   * Forgets `entry` under each key: the session ended at the app (logout). Optional so indexes
+   * written for earlier versions still load; without it a logged-out session's id stays filed
+   * until its TTL (harmless: the session itself is gone).
+   */
+  remove?(keys: readonly string[], entry: string): Promise<void>;
+  /**
+   * True the first time `id` is claimed within `ttlSeconds`, false on a repeat: the replay
+   * defence for back-channel logout tokens (`jti`). Optional: without it authflow remembers ids
+   * in process memory, which does not see replays sent to another instance.
+   */
+  claimOnce?(id: string, ttlSeconds: number): Promise<boolean>;
 }
 
-/** The in-process default: enough for one app instance (entries expire; at most `maxKeys` kept). */
+/**
+ * The in-process default: enough for one app instance (entries expire; at most `maxKeys` keys and
+ * `maxKeys` claimed ids kept, the oldest dropped first).
+ */
 export class MemorySessionIndex implements SessionIndex {
   readonly #entries = new Map<string, Map<string, number>>();
+  readonly #claimed = new Map<string, number>();
   readonly #maxKeys: number;
 
   constructor(options: { maxKeys?: number } = {}) {
@@ -37,6 +53,28 @@ export class MemorySessionIndex implements SessionIndex {
     this.#entries.delete(key);
     const now = Date.now();
     return [...(entries ?? [])].filter(([, expiresAt]) => expiresAt > now).map(([entry]) => entry);
+  }
+
+  async remove(keys: readonly string[], entry: string): Promise<void> {
+    for (const key of keys) {
+      const entries = this.#entries.get(key);
+      entries?.delete(entry);
+      if (entries?.size === 0) this.#entries.delete(key);
+    }
+  }
+
+  async claimOnce(id: string, ttlSeconds: number): Promise<boolean> {
+    const now = Date.now();
+    const expiresAt = this.#claimed.get(id);
+    if (expiresAt !== undefined && expiresAt > now) return false;
+    this.#claimed.delete(id);
+    this.#claimed.set(id, now + ttlSeconds * 1000);
+    // Ids are kept in claim order: expired ones sit at the front; beyond the bound the oldest go.
+    for (const [oldest, until] of this.#claimed) {
+      if (until > now && this.#claimed.size <= this.#maxKeys) break;
+      this.#claimed.delete(oldest);
+    }
+    return true;
   }
 }
 
@@ -65,7 +103,7 @@ export class RedisSessionIndex implements SessionIndex {
         await this.#client.multi().sadd(this.#prefix + key, entry).expire(this.#prefix + key, Math.ceil(ttlSeconds)).exec();
       }
     } catch (err) {
-      throw new AuthError('store_unavailable', { description: `Redis session index failed: ${(err as Error).message}`, cause: err });
+      throw storeFailed(err);
     }
   }
 
@@ -75,7 +113,27 @@ export class RedisSessionIndex implements SessionIndex {
       const members = results?.[0]?.[1];
       return Array.isArray(members) ? members.map(String) : [];
     } catch (err) {
-      throw new AuthError('store_unavailable', { description: `Redis session index failed: ${(err as Error).message}`, cause: err });
+      throw storeFailed(err);
+    }
+  }
+
+  async remove(keys: readonly string[], entry: string): Promise<void> {
+    try {
+      for (const key of keys) await this.#client.srem(this.#prefix + key, entry);
+    } catch (err) {
+      throw storeFailed(err);
+    }
+  }
+
+  /** `SET NX EX`: one atomic claim, seen by every app instance sharing the Redis. */
+  async claimOnce(id: string, ttlSeconds: number): Promise<boolean> {
+    try {
+      return (await this.#client.set(`${this.#prefix}seen:${id}`, '1', 'EX', Math.max(1, Math.ceil(ttlSeconds)), 'NX')) === 'OK';
+    } catch (err) {
+      throw storeFailed(err);
     }
   }
 }
+
+const storeFailed = (err: unknown): AuthError =>
+  new AuthError('store_unavailable', { description: `Redis session index failed: ${(err as Error).message}`, cause: err });

@@ -4,6 +4,7 @@ import { createLogoutTokenVerifier, logoutKeys } from './logoutToken.js';
 import { resolveWebOptions, type ResolvedWebOptions, type WebAuthOptions } from './options.js';
 import { errorResult, redirect, wantsJson, type RequestShape, type WebResult } from './render.js';
 import { safeReturnTo } from './returnTo.js';
+import { MemorySessionIndex } from './sessionIndex.js';
 import { profileClaims, withSignIn, type SessionPort, type SignedInUser } from './session.js';
 
 /** A request as the web layer sees it: the adapter fills it from Express or Koa. */
@@ -21,6 +22,8 @@ export interface GetTokenOptions {
 
 /** How long a sign-in stays in the back-channel logout index: the refresh token's usual life. */
 const INDEX_TTL_SECONDS = 14 * 24 * 3600;
+/** Remembers logout token ids for session indexes that cannot (custom ones without `claimOnce`). */
+let fallback: MemorySessionIndex | undefined;
 
 /**
  * The framework-neutral request logic of sign-in, shared by the Express and Koa adapters: each
@@ -33,7 +36,10 @@ export class WebAuth {
 
   constructor(options: WebAuthOptions) {
     this.options = resolveWebOptions(options);
-    this.#verifyLogoutToken = createLogoutTokenVerifier(this.options.client);
+    const index = this.options.sessionIndex;
+    // Logout token ids are remembered where the index lives (Redis: seen by every instance).
+    const claimOnce = index.claimOnce ? index.claimOnce.bind(index) : (fallback ??= new MemorySessionIndex()).claimOnce.bind(fallback);
+    this.#verifyLogoutToken = createLogoutTokenVerifier(this.options.client, claimOnce);
   }
 
   /** `GET /login?returnTo=/path`: starts a flow (kept in the session) and sends the browser to the OP. */
