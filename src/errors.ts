@@ -58,7 +58,8 @@ export type LocalErrorCode =
   | 'token_invalid'
   | 'insufficient_scope'
   | 'flow_cancelled'
-  | 'flow_timeout';
+  | 'flow_timeout'
+  | 'cross_site_request';
 
 export type AuthErrorCode = OpErrorCode | LocalErrorCode;
 
@@ -109,6 +110,7 @@ const STATUS: Partial<Record<AuthErrorCode, number>> = {
   insufficient_scope: 403,
   flow_cancelled: 400,
   flow_timeout: 408,
+  cross_site_request: 403,
 };
 
 export interface AuthErrorOptions {

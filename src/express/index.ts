@@ -70,7 +70,7 @@ export function auth(options: WebAuthOptions): RequestHandler {
     [`GET ${paths.login}`, { readBody: false, handle: (r, s) => web.login(r, s) }],
     [`GET ${paths.callback}`, { readBody: false, handle: (r, s) => web.callback(r, s) }],
     [`POST ${paths.callback}`, { readBody: true, handle: (r, s) => web.callback(r, s) }],
-    [`GET ${paths.logout}`, { readBody: false, handle: (r, s) => web.logout(r, s) }],
+    [`GET ${paths.logout}`, { readBody: false, handle: async () => web.logoutPage() }],
     [`POST ${paths.logout}`, { readBody: false, handle: (r, s) => web.logout(r, s) }],
   ]);
   if (paths.backchannelLogout) {

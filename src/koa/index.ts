@@ -60,7 +60,7 @@ export function auth(options: WebAuthOptions): Middleware {
     [`GET ${paths.login}`, (r, s) => web.login(r, s)],
     [`GET ${paths.callback}`, (r, s) => web.callback(r, s)],
     [`POST ${paths.callback}`, (r, s) => web.callback(r, s)],
-    [`GET ${paths.logout}`, (r, s) => web.logout(r, s)],
+    [`GET ${paths.logout}`, async () => web.logoutPage()],
     [`POST ${paths.logout}`, (r, s) => web.logout(r, s)],
   ]);
   if (paths.backchannelLogout) {

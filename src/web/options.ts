@@ -33,7 +33,7 @@ export interface ResolvedWebOptions {
   scopes: string[];
   paths: { login: string; callback: string; logout: string; backchannelLogout: string | undefined };
   /** The same paths as the browser sees them (with the base URL's path in front). */
-  publicPaths: { login: string };
+  publicPaths: { login: string; logout: string };
   redirectUri: string;
   idpLogout: false | { idTokenHint: boolean };
   postLogoutRedirectUri: string;
@@ -76,7 +76,7 @@ export function resolveWebOptions(options: WebAuthOptions): ResolvedWebOptions {
     baseUrl,
     scopes,
     paths,
-    publicPaths: { login: `${basePath}${paths.login}` },
+    publicPaths: { login: `${basePath}${paths.login}`, logout: `${basePath}${paths.logout}` },
     redirectUri: `${baseUrl.origin}${basePath}${paths.callback}`,
     idpLogout: idp ? { idTokenHint: typeof idp === 'object' && idp.idTokenHint === true } : false,
     postLogoutRedirectUri: parsePostLogout(options.postLogoutRedirectUri, `${baseUrl.origin}${basePath}/`),

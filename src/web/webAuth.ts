@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { AuthError } from '../errors.js';
+import { assertSameOrigin, logoutConfirmation } from './logoutGuard.js';
 import { createLogoutTokenVerifier, logoutKeys } from './logoutToken.js';
 import { resolveWebOptions, type ResolvedWebOptions, type WebAuthOptions } from './options.js';
 import { errorResult, redirect, wantsJson, type RequestShape, type WebResult } from './render.js';
@@ -89,12 +90,24 @@ export class WebAuth {
     return redirect(pending.returnTo.startsWith('/') ? safeReturnTo(pending.returnTo, this.options.baseUrl) : pending.returnTo);
   }
 
-  /** `GET|POST /logout`: drops the session's tokens and the session, then (option) signs out at the OP. */
-  async logout(_request: WebRequest, session: SessionPort): Promise<WebResult> {
+  /** `GET /logout`: a confirmation page whose button POSTs (a GET must never sign out: see logoutGuard.ts). */
+  logoutPage(): WebResult {
+    return logoutConfirmation(this.options.publicPaths.logout, this.options.postLogoutRedirectUri);
+  }
+
+  /**
+   * `POST /logout` from the app's own pages (403 `cross_site_request` otherwise): drops the
+   * session's tokens, its back-channel index entry and the session, then (option) signs out at the OP.
+   */
+  async logout(request: WebRequest, session: SessionPort): Promise<WebResult> {
+    assertSameOrigin(request, this.options.baseUrl);
     const { client, idpLogout, postLogoutRedirectUri } = this.options;
     const user = session.read().user;
     const idToken = user && idpLogout && idpLogout.idTokenHint ? await this.#idTokenOf(user) : undefined;
-    if (user) await this.#forget(user.partition);
+    if (user) {
+      await this.#unindex(user, session.id());
+      await this.#forget(user.partition);
+    }
     await session.destroy();
     if (!idpLogout) return redirect(postLogoutRedirectUri);
     const { endSessionEndpoint } = await client.discover();
@@ -189,6 +202,16 @@ export class WebAuth {
     if (keys.length === 0) return;
     await this.options.sessionIndex.add(keys, `${sessionId}\n${user.partition}`, INDEX_TTL_SECONDS).catch((err: unknown) => {
       this.options.client.config.logger.warn({ code: (err as AuthError).code }, 'authflow: could not index a session for back-channel logout');
+    });
+  }
+
+  /** At logout: the session's entry leaves the back-channel index (it would otherwise stay for the index TTL). */
+  async #unindex(user: SignedInUser, sessionId: string | undefined): Promise<void> {
+    const index = this.options.sessionIndex;
+    if (!this.options.paths.backchannelLogout || !sessionId || !index.remove) return;
+    const keys = logoutKeys({ iss: String(user.claims.iss ?? ''), sid: user.claims.sid, sub: user.claims.sub });
+    await index.remove(keys, `${sessionId}\n${user.partition}`).catch((err: unknown) => {
+      this.options.client.config.logger.warn({ code: (err as AuthError).code }, 'authflow: could not remove a session from the back-channel logout index; it expires by itself');
     });
   }
 

@@ -49,6 +49,16 @@ describe('security: web findings (Express and Koa)', () => {
     await op.close();
   });
 
+  /** Every (key, entry) pair of the back-channel index under `indexPrefix`, as "key|entry". */
+  async function indexEntries(indexPrefix: string): Promise<Set<string>> {
+    const found = new Set<string>();
+    for (const key of await redis.keys(`${indexPrefix}*`)) {
+      if ((await redis.type(key)) !== 'set') continue;
+      for (const entry of await redis.smembers(key)) found.add(`${key}|${entry}`);
+    }
+    return found;
+  }
+
   /** Starts a sign-in in `agent`'s session, lets alice through the OP and answers the callback. */
   async function signIn(agent: Agent, loginPath = '/login'): Promise<request.Response> {
     const login = await agent.get(loginPath);
@@ -69,6 +79,62 @@ describe('security: web findings (Express and Koa)', () => {
       }
       const kept = await signIn(request.agent(handler()), `/login?returnTo=${encodeURIComponent('/orders?page=2')}`);
       assert.equal(kept.headers.location, `${BASE_URL}/orders?page=2`, 'a local path is kept, as an absolute URL');
+    });
+
+    it(`finding 6: a cross-site POST /logout is refused, 403 cross_site_request (${adapter})`, async () => {
+      const { handler } = apps.find((a) => a.name === adapter)!;
+      const agent = request.agent(handler());
+      await signIn(agent);
+      const forgeries: Array<Record<string, string>> = [
+        { origin: 'https://evil.example' },
+        { origin: 'null' },
+        { origin: 'http://localhost:3000.evil.example' },
+        { 'sec-fetch-site': 'cross-site' },
+        { 'sec-fetch-site': 'same-site' },
+        { origin: BASE_URL, 'sec-fetch-site': 'cross-site' },
+      ];
+      for (const headers of forgeries) {
+        const out = await agent.post('/logout').set(headers).set('accept', 'application/json');
+        assert.equal(out.status, 403, JSON.stringify(headers));
+        assert.equal(out.body.error, 'cross_site_request', JSON.stringify(headers));
+      }
+      assert.equal((await agent.get('/profile')).status, 200, 'still signed in');
+    });
+
+    it(`finding 6: GET /logout answers a confirmation page and signs nobody out (${adapter})`, async () => {
+      const { handler } = apps.find((a) => a.name === adapter)!;
+      const agent = request.agent(handler());
+      await signIn(agent);
+      const page = await agent.get('/logout');
+      assert.equal(page.status, 200);
+      assert.match(String(page.headers['content-type']), /^text\/html/);
+      assert.equal(page.headers['cache-control'], 'no-store');
+      assert.match(String(page.headers['content-security-policy']), /frame-ancestors 'none'/);
+      assert.match(page.text, /<form method="post" action="\/logout"><button id="sign-out" type="submit">/);
+      assert.equal((await agent.get('/profile')).status, 200, 'still signed in');
+    });
+
+    it(`finding 6: a same-origin POST /logout signs out (${adapter})`, async () => {
+      const { handler } = apps.find((a) => a.name === adapter)!;
+      const agent = request.agent(handler());
+      await signIn(agent);
+      const out = await agent.post('/logout').set({ origin: BASE_URL, 'sec-fetch-site': 'same-origin' });
+      assert.equal(out.status, 302);
+      assert.equal(out.headers.location, `${BASE_URL}/`);
+      assert.equal((await agent.get('/profile')).status, 302, 'signed out');
+    });
+
+    it(`finding 14: logout removes the session from the back-channel index (${adapter})`, async () => {
+      const { handler } = apps.find((a) => a.name === adapter)!;
+      const indexPrefix = `${prefix}${adapter === 'express' ? 'x' : 'k'}:sx:`;
+      const before = await indexEntries(indexPrefix);
+      const agent = request.agent(handler());
+      await signIn(agent);
+      const mine = [...await indexEntries(indexPrefix)].filter((e) => !before.has(e));
+      assert.ok(mine.length >= 1, 'the sign-in is filed in the index');
+      assert.equal((await agent.post('/logout')).status, 302);
+      const left = await indexEntries(indexPrefix);
+      assert.deepEqual(mine.filter((e) => left.has(e)), [], 'no index entry of the ended session is left');
     });
   }
 });

@@ -215,7 +215,7 @@ describe('authflow/express', () => {
     await collectSecrets();
     const partitions = await redis.keys(`${prefix}tc:*`);
     const before = new Set(partitions);
-    const out = record(await agent.get('/logout'));
+    const out = record(await agent.post('/logout'));
     assert.equal(out.status, 302);
     assert.equal(out.headers.location, 'http://localhost:3000/');
     const afterKeys = new Set(await redis.keys(`${prefix}tc:*`));

@@ -274,7 +274,7 @@ describe('authflow/koa', () => {
     assert.equal(await redis.exists(`${prefix}sess:${sessionId}`), 1);
     await collectSecrets();
     const before = new Set(await redis.keys(`${prefix}tc:*`));
-    const out = record(await agent.get('/logout'));
+    const out = record(await agent.post('/logout'));
     assert.equal(out.status, 302);
     assert.equal(out.headers.location, 'http://localhost:3000/');
     assert.equal(sessionIdSet(out), '', 'the session cookie is cleared');
