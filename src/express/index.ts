@@ -54,7 +54,8 @@ export type { WebAuthOptions as AuthOptions, GetTokenOptions, AuthSessionOptions
 const WEB = Symbol('authflow.web');
 const GUARD = Symbol('authflow.bearer');
 const PORT = Symbol('authflow.sessionPort');
-type Decorated = Request & { [WEB]?: WebAuth; [GUARD]?: BearerGuard; [PORT]?: SessionPort };
+const FULL_LIFETIME = Symbol('authflow.sessionLifetime');
+type Decorated = Request & { [WEB]?: WebAuth; [GUARD]?: BearerGuard; [PORT]?: SessionPort; [FULL_LIFETIME]?: number };
 
 /**
  * Answers `GET /login`, `GET|POST /callback`, `GET|POST /logout` (and back-channel logout when
@@ -171,7 +172,7 @@ export function authSession(options: AuthSessionOptions & { store?: Store; store
   const settings = sessionSettings(options);
   const timeoutMs = options.storeTimeoutMs ?? 1_000;
   if (!Number.isInteger(timeoutMs) || timeoutMs <= 0) throw new AuthError('invalid_config', { description: 'option "storeTimeoutMs" must be a positive integer' });
-  return session({
+  const middleware = session({
     name: settings.name,
     secret: settings.secrets,
     ...(options.store ? { store: guardedStore(options.store, timeoutMs) } : {}),
@@ -180,6 +181,10 @@ export function authSession(options: AuthSessionOptions & { store?: Store; store
     rolling: false,
     cookie: { httpOnly: true, sameSite: 'lax', secure: settings.secure, path: '/', maxAge: settings.maxAgeMs },
   });
+  return (req, res, next) => {
+    (req as Decorated)[FULL_LIFETIME] = settings.maxAgeMs;
+    middleware(req, res, next);
+  };
 }
 
 /**
@@ -293,6 +298,12 @@ class ExpressSessionPort implements SessionPort {
 
   id(): string | undefined {
     return this.#req.sessionID;
+  }
+
+  /** express-session: the cookie's maxAge, which connect-redis and the like also use as the TTL. */
+  setLifetime(ms: number | undefined): void {
+    const maxAge = ms ?? (this.#req as Decorated)[FULL_LIFETIME];
+    if (maxAge !== undefined) this.#session().cookie.maxAge = maxAge;
   }
 
   #session(): session.Session & Record<string, unknown> {

@@ -15,7 +15,6 @@ import { randomUUID } from 'node:crypto';
 import type Koa from 'koa';
 import type { Context, Middleware, Next } from 'koa';
 import session from 'koa-session';
-import type { Cluster, Redis } from 'ioredis';
 import { AuthError } from '../errors.js';
 import type { AccountInfo } from '../results.js';
 import type { WebAuthOptions } from '../web/options.js';
@@ -24,6 +23,11 @@ import { SESSION_KEY, type AuthSessionData, type SessionPort } from '../web/sess
 import { sessionSettings, type AuthSessionOptions } from '../web/sessionSettings.js';
 import { WebAuth, type GetTokenOptions, type WebRequest } from '../web/webAuth.js';
 import { BearerGuard, type BearerGuardOptions } from '../web/bearerGuard.js';
+import { signedCookieKey } from './sessionCookie.js';
+import { memorySessionStore, redisSessionStore, type KoaSessionStore } from './sessionStores.js';
+import { parseUrlencoded } from './form.js';
+
+export { memorySessionStore, redisSessionStore, type KoaSessionStore };
 import type { BearerClaims } from '../bearer.js';
 
 declare module 'koa' {
@@ -46,8 +50,9 @@ declare module 'koa' {
 export type { WebAuthOptions as AuthOptions, GetTokenOptions, AuthSessionOptions, BearerGuardOptions as BearerOptions };
 
 const WEB = Symbol('authflow.web');
-const NEW_SESSION_ID = Symbol('authflow.sessionId');
+const SESSION_ID = Symbol('authflow.sessionId');
 const STORE = Symbol('authflow.sessionStore');
+const FULL_LIFETIME = Symbol('authflow.sessionLifetime');
 const MAX_FORM_BYTES = 16_384;
 
 type Handler = (request: WebRequest, port: SessionPort, ctx: Context) => Promise<WebResult>;
@@ -134,73 +139,35 @@ export function requireBearer(options: BearerGuardOptions): Middleware {
 }
 
 /**
- * koa-session with authflow's cookie policy (`httpOnly`, `sameSite=lax`, `secure` unless the app is
- * http://localhost / 127.0.0.1, signed with `secret`; refuses to build without one in production).
+ * koa-session with authflow's policy. Sessions live on the server, always: `store` (any
+ * koa-session external store; `redisSessionStore()` for several instances), else an in-memory
+ * store; the cookie holds only the session id. The cookie (`httpOnly`, `sameSite=lax`, `secure`
+ * unless the app is http://localhost / 127.0.0.1) is signed with `secret` alone, never with
+ * `app.keys`; without a secret in production this refuses to build.
  */
 export function authSession(app: Koa, options: AuthSessionOptions & { store?: KoaSessionStore }): Middleware {
   const settings = sessionSettings(options);
-  // koa-session signs with app.keys, which also sign the app's other cookies: a given secret signs
-  // from now on and the app's keys still verify; without one, keys the app already has are kept.
-  const appKeys = Array.isArray(app.keys) ? app.keys.map(String) : [];
-  const hasKeys = app.keys !== undefined && (!Array.isArray(app.keys) || app.keys.length > 0);
-  if (options.secret !== undefined) app.keys = [...settings.secrets, ...appKeys.filter((k) => !settings.secrets.includes(k))];
-  else if (!hasKeys) app.keys = settings.secrets;
-  if (options.store) (app.context as unknown as Record<symbol, KoaSessionStore>)[STORE] = options.store;
+  const store = options.store ?? memorySessionStore();
+  if (typeof store.get !== 'function' || typeof store.set !== 'function' || typeof store.destroy !== 'function') {
+    throw new AuthError('invalid_config', { description: 'option "store" must be a koa-session store (get, set, destroy)' });
+  }
+  (app.context as unknown as Record<symbol, KoaSessionStore>)[STORE] = store;
+  (app.context as unknown as Record<symbol, number>)[FULL_LIFETIME] = settings.maxAgeMs;
+  const remember = (ctx: Context, id: string): string => ((ctx.state as Record<symbol, string>)[SESSION_ID] = id);
   return session({
     key: settings.name,
     maxAge: settings.maxAgeMs,
     httpOnly: true,
     sameSite: 'lax',
     secure: settings.secure,
-    signed: true,
+    signed: false, // signed by authflow's own secret: see sessionCookie.ts
     rolling: false,
     renew: false,
-    ...(options.store ? {
-      store: options.store,
-      // Remember the id given at regenerate(): the back-channel logout index needs the new one.
-      genid: (ctx: Context) => ((ctx.state as Record<symbol, string>)[NEW_SESSION_ID] = randomUUID()),
-    } : {}),
+    store,
+    externalKey: signedCookieKey(settings, remember),
+    // Remember the id given at regenerate(): the back-channel logout index needs the new one.
+    genid: (ctx: Context) => remember(ctx, randomUUID()),
   }, app) as unknown as Middleware;
-}
-
-/** koa-session's external store contract. */
-export interface KoaSessionStore {
-  get(key: string): Promise<Record<string, unknown> | undefined>;
-  set(key: string, value: Record<string, unknown>, maxAge: number | 'session' | undefined): Promise<void>;
-  destroy(key: string): Promise<void>;
-}
-
-/** A koa-session store on an ioredis client (one string per session, expiring with it). */
-export function redisSessionStore(options: { client: Redis | Cluster; prefix?: string }): KoaSessionStore {
-  const { client } = options;
-  const prefix = options.prefix ?? 'authflow:sess:';
-  const guard = async <T>(operation: string, run: () => Promise<T>): Promise<T> => {
-    if (client.status !== 'ready') throw new AuthError('store_unavailable', { description: `the session store cannot ${operation}: Redis is ${client.status}` });
-    try {
-      return await run();
-    } catch (err) {
-      throw new AuthError('store_unavailable', { description: `the session store failed to ${operation}`, cause: err });
-    }
-  };
-  return {
-    get: (key) => guard('read', async () => {
-      const value = await client.get(prefix + key);
-      if (!value) return undefined;
-      try {
-        const data: unknown = JSON.parse(value);
-        return data && typeof data === 'object' && !Array.isArray(data) ? (data as Record<string, unknown>) : undefined;
-      } catch {
-        return undefined; // unreadable: koa-session starts a new session
-      }
-    }),
-    set: (key, value, maxAge) => guard('write', async () => {
-      const ttl = typeof maxAge === 'number' ? maxAge : 24 * 3600 * 1000;
-      await client.set(prefix + key, JSON.stringify(value), 'PX', ttl);
-    }),
-    destroy: (key) => guard('delete', async () => {
-      await client.del(prefix + key);
-    }),
-  };
 }
 
 function decorate(ctx: Context, web: WebAuth): void {
@@ -232,13 +199,7 @@ async function readForm(ctx: Context): Promise<Record<string, unknown>> {
   if (parsed && typeof parsed === 'object' && !Buffer.isBuffer(parsed)) return parsed as Record<string, unknown>;
   const type = ctx.get('content-type').toLowerCase();
   if (!type.startsWith('application/x-www-form-urlencoded')) return {};
-  const body = await readBody(ctx.req, MAX_FORM_BYTES);
-  const form: Record<string, string | string[]> = {};
-  for (const [name, value] of new URLSearchParams(body.toString('utf8'))) {
-    const previous = form[name];
-    form[name] = previous === undefined ? value : ([] as string[]).concat(previous, value);
-  }
-  return form;
+  return parseUrlencoded((await readBody(ctx.req, MAX_FORM_BYTES)).toString('utf8'));
 }
 
 function readBody(req: Context['req'], limit: number): Promise<Buffer> {
@@ -281,9 +242,15 @@ function readBody(req: Context['req'], limit: number): Promise<Buffer> {
 }
 
 function sessionPort(ctx: Context): SessionPort {
-  const current = (): Record<string, unknown> & { regenerate(): Promise<void>; toJSON(): Record<string, unknown> } => {
+  type KoaSession = Record<string, unknown> & { regenerate(): Promise<void>; toJSON(): Record<string, unknown>; maxAge: unknown };
+  const current = (): KoaSession => {
     if (!ctx.session) throw new AuthError('invalid_config', { description: 'authflow needs a session: app.use(authSession(app, ...)) or koa-session before auth()' });
-    return ctx.session as unknown as Record<string, unknown> & { regenerate(): Promise<void>; toJSON(): Record<string, unknown> };
+    // A cookie-only koa-session would carry the PKCE verifier and nonce to the browser.
+    const options = (ctx as Context & { sessionOptions?: { store?: unknown; ContextStore?: unknown } }).sessionOptions;
+    if (!options?.store && !options?.ContextStore) {
+      throw new AuthError('invalid_config', { description: 'authflow needs server-side sessions: koa-session with a store (authSession(app, ...) has one by default), not cookie-only sessions' });
+    }
+    return ctx.session as unknown as KoaSession;
   };
   return {
     read: () => ({ ...((current()[SESSION_KEY] as AuthSessionData | undefined) ?? {}) }),
@@ -302,7 +269,12 @@ function sessionPort(ctx: Context): SessionPort {
     destroy: async () => {
       ctx.session = null;
     },
-    id: () => (ctx.state as Record<symbol, string | undefined>)[NEW_SESSION_ID],
+    id: () => (ctx.state as Record<symbol, string | undefined>)[SESSION_ID],
+    setLifetime: (ms) => {
+      const full = (ctx as unknown as Record<symbol, number | undefined>)[FULL_LIFETIME];
+      const maxAge = ms ?? full;
+      if (maxAge !== undefined) current().maxAge = maxAge;
+    },
   };
 }
 

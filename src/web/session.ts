@@ -39,6 +39,12 @@ export interface SessionPort {
   destroy(): Promise<void>;
   /** The session's id in its store, after `regenerate`, for back-channel logout. */
   id(): string | undefined;
+  /**
+   * How long the session lives from now, in ms; `undefined` restores the full session lifetime.
+   * A session holding only sign-ins in flight lives as long as a flow, so cookieless requests to
+   * `/login` cannot fill the session store with sessions that last for hours.
+   */
+  setLifetime?(ms: number | undefined): void;
 }
 
 export const SESSION_KEY = 'authflow';

@@ -56,6 +56,8 @@ export class WebAuth {
     });
     const returnTo = safeReturnTo(request.query.returnTo, this.options.baseUrl);
     session.write(withSignIn({ ...data, consent: undefined }, { flow, returnTo }, maxSignIns));
+    // Nobody signed in yet: the session only carries this flow, and expires with it.
+    if (!data.user) session.setLifetime?.(client.config.flowLifetimeSeconds * 1000);
     return redirect(flow.authUri);
   }
 
@@ -84,6 +86,7 @@ export class WebAuth {
     await session.regenerate();
     const user: SignedInUser = { partition, account: result.account!, claims: profileClaims(result.idTokenClaims) };
     session.write({ user });
+    session.setLifetime?.(undefined);
     if (previous && previous !== partition) await this.#forget(previous);
     await this.#indexForBackchannel(user, session.id());
     // Sessions written before returnTo became absolute hold a path: judged again.

@@ -44,7 +44,7 @@ describe('back-channel logout (authflow/koa)', () => {
   });
 
   const sessionIdSet = (response: request.Response): string | undefined =>
-    ([] as string[]).concat(response.headers['set-cookie'] ?? []).find((c) => c.startsWith('authflow.sid='))?.split(';')[0]!.slice('authflow.sid='.length);
+    ([] as string[]).concat(response.headers['set-cookie'] ?? []).find((c) => c.startsWith('authflow.sid='))?.split(';')[0]!.slice('authflow.sid='.length).split('.')[0];
 
   /** Alice signed in to the app, with the OP's browser session in `jar`; and her app session id. */
   async function signIn(jar: Map<string, string>) {

@@ -1,0 +1,81 @@
+/**
+ * Server-side session stores for authflow/koa. Sessions always live on the server: the cookie
+ * holds only an opaque, signed id (a sign-in in flight keeps its PKCE verifier and nonce in the
+ * session, which must never reach the browser).
+ */
+import type { Cluster, Redis } from 'ioredis';
+import { AuthError } from '../errors.js';
+
+/** koa-session's external store contract. */
+export interface KoaSessionStore {
+  get(key: string): Promise<Record<string, unknown> | undefined>;
+  set(key: string, value: Record<string, unknown>, maxAge: number | 'session' | undefined): Promise<void>;
+  destroy(key: string): Promise<void>;
+}
+
+const DAY_MS = 24 * 3600 * 1000;
+
+/**
+ * The default store: sessions in process memory, each expiring with its `maxAge`, at most
+ * `maxSessions` kept (the oldest written are dropped first). Enough for one instance and for
+ * development; use `redisSessionStore()` when several instances serve the app.
+ */
+export function memorySessionStore(options: { maxSessions?: number } = {}): KoaSessionStore {
+  const max = options.maxSessions ?? 10_000;
+  const sessions = new Map<string, { json: string; expiresAt: number }>();
+  return {
+    async get(key) {
+      const entry = sessions.get(key);
+      if (!entry) return undefined;
+      if (entry.expiresAt <= Date.now()) {
+        sessions.delete(key);
+        return undefined;
+      }
+      return JSON.parse(entry.json) as Record<string, unknown>;
+    },
+    async set(key, value, maxAge) {
+      sessions.delete(key);
+      sessions.set(key, { json: JSON.stringify(value), expiresAt: Date.now() + (typeof maxAge === 'number' ? maxAge : DAY_MS) });
+      for (const oldest of sessions.keys()) {
+        if (sessions.size <= max) break;
+        sessions.delete(oldest);
+      }
+    },
+    async destroy(key) {
+      sessions.delete(key);
+    },
+  };
+}
+
+/** A koa-session store on an ioredis client (one string per session, expiring with it). */
+export function redisSessionStore(options: { client: Redis | Cluster; prefix?: string }): KoaSessionStore {
+  const { client } = options;
+  const prefix = options.prefix ?? 'authflow:sess:';
+  const guard = async <T>(operation: string, run: () => Promise<T>): Promise<T> => {
+    if (client.status !== 'ready') throw new AuthError('store_unavailable', { description: `the session store cannot ${operation}: Redis is ${client.status}` });
+    try {
+      return await run();
+    } catch (err) {
+      throw new AuthError('store_unavailable', { description: `the session store failed to ${operation}`, cause: err });
+    }
+  };
+  return {
+    get: (key) => guard('read', async () => {
+      const value = await client.get(prefix + key);
+      if (!value) return undefined;
+      try {
+        const data: unknown = JSON.parse(value);
+        return data && typeof data === 'object' && !Array.isArray(data) ? (data as Record<string, unknown>) : undefined;
+      } catch {
+        return undefined; // unreadable: koa-session starts a new session
+      }
+    }),
+    set: (key, value, maxAge) => guard('write', async () => {
+      const ttl = typeof maxAge === 'number' ? maxAge : DAY_MS;
+      await client.set(prefix + key, JSON.stringify(value), 'PX', ttl);
+    }),
+    destroy: (key) => guard('delete', async () => {
+      await client.del(prefix + key);
+    }),
+  };
+}
