@@ -43,7 +43,7 @@ export function createExampleApp(options: ExampleAppOptions): Express {
     const name = req.user?.name;
     res.type('html').send(page('authflow example', name
       ? `<p>Signed in as <strong id="user-name">${escapeHtml(String(name))}</strong>.</p>
-         <p><a href="/profile">Profile</a> · <a href="/logout">Sign out</a></p>`
+         <p><a href="/profile">Profile</a> · <form method="post" action="/logout" style="display:inline"><button type="submit">Sign out</button></form></p>`
       : `<p>You are not signed in.</p><p><a id="sign-in" href="/login?returnTo=%2Fprofile">Sign in</a></p>`));
   });
 
