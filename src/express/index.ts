@@ -58,8 +58,8 @@ const FULL_LIFETIME = Symbol('authflow.sessionLifetime');
 type Decorated = Request & { [WEB]?: WebAuth; [GUARD]?: BearerGuard; [PORT]?: SessionPort; [FULL_LIFETIME]?: number };
 
 /**
- * Answers `GET /login`, `GET|POST /callback`, `GET|POST /logout` (and back-channel logout when
- * configured), and gives every request `req.getToken`, `req.account` and `req.user`. One
+ * Answers `GET /login`, `GET|POST /callback`, `POST /logout` (`GET` shows a confirmation page)
+ * and back-channel logout when configured, and gives every request `req.getToken`, `req.account` and `req.user`. One
  * middleware that looks the route up in a table: every request passes through it.
  */
 export function auth(options: WebAuthOptions): RequestHandler {

@@ -26,9 +26,9 @@ import { BearerGuard, type BearerGuardOptions } from '../web/bearerGuard.js';
 import { signedCookieKey } from './sessionCookie.js';
 import { memorySessionStore, redisSessionStore, type KoaSessionStore } from './sessionStores.js';
 import { parseUrlencoded } from './form.js';
+import type { BearerClaims } from '../bearer.js';
 
 export { memorySessionStore, redisSessionStore, type KoaSessionStore };
-import type { BearerClaims } from '../bearer.js';
 
 declare module 'koa' {
   interface DefaultContext {
@@ -57,7 +57,7 @@ const MAX_FORM_BYTES = 16_384;
 
 type Handler = (request: WebRequest, port: SessionPort, ctx: Context) => Promise<WebResult>;
 
-/** The sign-in routes (`GET /login`, `GET|POST /callback`, `GET|POST /logout`, back-channel logout when configured) and request decoration. */
+/** The sign-in routes (`GET /login`, `GET|POST /callback`, `POST /logout` with its `GET` confirmation page, back-channel logout when configured) and request decoration. */
 export function auth(options: WebAuthOptions): Middleware {
   const web = new WebAuth(options);
   const { paths } = web.options;

@@ -23,8 +23,6 @@ export interface GetTokenOptions {
 
 /** How long a sign-in stays in the back-channel logout index: the refresh token's usual life. */
 const INDEX_TTL_SECONDS = 14 * 24 * 3600;
-/** Remembers logout token ids for session indexes that cannot (custom ones without `claimOnce`). */
-let fallback: MemorySessionIndex | undefined;
 
 /**
  * The framework-neutral request logic of sign-in, shared by the Express and Koa adapters: each
@@ -39,7 +37,9 @@ export class WebAuth {
     this.options = resolveWebOptions(options);
     const index = this.options.sessionIndex;
     // Logout token ids are remembered where the index lives (Redis: seen by every instance).
-    const claimOnce = index.claimOnce ? index.claimOnce.bind(index) : (fallback ??= new MemorySessionIndex()).claimOnce.bind(fallback);
+    // A custom index without claimOnce: the ids are remembered in this process.
+    const replays = index.claimOnce ? index : new MemorySessionIndex();
+    const claimOnce = replays.claimOnce!.bind(replays);
     this.#verifyLogoutToken = createLogoutTokenVerifier(this.options.client, claimOnce);
   }
 
