@@ -4,6 +4,7 @@
  * failure a developer can fix (a port in use, a port that is not a number, Redis away) ends in one
  * line naming the variable to change and exit code 1, not a stack trace.
  */
+import { devOpClientSecretFromEnv, exitWithOneLine, portFromEnv } from './env.js';
 import { PortUnavailableError, RedisUnreachableError, startStack, type StackService } from './stack.js';
 
 /** Each listener's variable and default port. */
@@ -14,21 +15,12 @@ const PORTS: Record<StackService, { variable: string; fallback: number; what: st
   op: { variable: 'DEV_OP_PORT', fallback: 4000, what: 'the dev OP' },
 };
 
-/** A fixable startup problem: printed as its message alone. */
-class StartupError extends Error {}
-
 function portOf(service: StackService): number {
-  const { variable, fallback } = PORTS[service];
-  const raw = process.env[variable];
-  if (raw === undefined || raw === '') return fallback;
-  const port = Number(raw);
-  if (!/^\d+$/.test(raw.trim()) || port > 65535) throw new StartupError(`${variable}=${JSON.stringify(raw)} is not a port number (0-65535; see README "Try it")`);
-  return port;
+  return portFromEnv(PORTS[service].variable, PORTS[service].fallback);
 }
 
 /** The one line for an error the developer can act on, or undefined for a real crash. */
 function explain(err: unknown): string | undefined {
-  if (err instanceof StartupError) return err.message;
   if (err instanceof PortUnavailableError) {
     const { variable, what } = PORTS[err.service];
     const why = err.reason === 'in use' ? 'is in use' : 'needs privileges';
@@ -42,14 +34,21 @@ function explain(err: unknown): string | undefined {
 
 async function main(): Promise<void> {
   const ports = { app: portOf('app'), orders: portOf('orders'), inventory: portOf('inventory'), op: portOf('op') };
+  const clientSecret = devOpClientSecretFromEnv();
   const stack = await startStack({
     host: process.env.HOST || '127.0.0.1',
     ports,
     ...(process.env.REDIS_URL ? { redisUrl: process.env.REDIS_URL } : {}),
     ...(process.env.SESSION_SECRET ? { sessionSecret: process.env.SESSION_SECRET } : {}),
-    ...(process.env.DEV_OP_CLIENT_SECRET ? { opClientSecret: process.env.DEV_OP_CLIENT_SECRET } : {}),
+    ...(clientSecret ? { opClientSecret: clientSecret } : {}),
   });
 
+  // Handlers first: whoever reads the printout may stop the stack at once.
+  const shutdown = (): void => {
+    void stack.close().then(() => process.exit(0));
+  };
+  process.once('SIGINT', shutdown);
+  process.once('SIGTERM', shutdown);
   console.log([
     `example app:   ${stack.appUrl}/`,
     `orders API:    ${stack.ordersUrl}/orders`,
@@ -58,17 +57,6 @@ async function main(): Promise<void> {
     `stores:        ${process.env.REDIS_URL ? `Redis at ${new URL(process.env.REDIS_URL).host}` : 'in memory (set REDIS_URL for Redis)'}`,
     `demo users:    ${Object.values(stack.op.users).map((u) => `${u.username} / ${u.password}`).join(', ')}`,
   ].join('\n'));
-
-  const shutdown = (): void => {
-    void stack.close().then(() => process.exit(0));
-  };
-  process.once('SIGINT', shutdown);
-  process.once('SIGTERM', shutdown);
 }
 
-main().catch((err: unknown) => {
-  const line = explain(err);
-  if (line === undefined) throw err; // not a setup problem: the full stack helps
-  console.error(line);
-  process.exit(1);
-});
+main().catch(exitWithOneLine(explain));
