@@ -3,7 +3,8 @@
  * `${mountPath}/interaction/:uid` (GET shows the page, POST `/login` or `/consent` submits it).
  *
  * Consent is per scope, as in Entra: accepting grants the requested OIDC scopes and exactly the
- * API scopes asked for (`api://x/.default` grants all of that API's scopes). A later silent
+ * API scopes asked for (`api://x/.default` grants all of that API's scopes), added to what the
+ * user consented to for this client before (consents.ts). A later silent
  * refresh gets only what was consented (grants.ts refuses the rest with AADSTS65001), so
  * incremental consent is real locally. Cancelling ends the authorization with `access_denied`.
  */
