@@ -14,12 +14,35 @@ import { createExampleApp } from './express-app/app.js';
 import { createInventoryApi } from './apis/inventory.js';
 import { createOrdersApi } from './apis/orders.js';
 
+/** The stack's four listeners, as named in {@link StackOptions.ports}. */
+export type StackService = 'op' | 'app' | 'orders' | 'inventory';
+
+/** A listener could not bind its port (taken, or privileged): which service, which port, why. */
+export class PortUnavailableError extends Error {
+  constructor(readonly service: StackService, readonly port: number, readonly reason: 'in use' | 'not permitted') {
+    super(`port ${port} (${service}) is ${reason}`);
+    this.name = 'PortUnavailableError';
+  }
+}
+
+/** Redis at `url` did not answer (refused, unknown host, timeout). */
+export class RedisUnreachableError extends Error {
+  readonly host: string;
+  constructor(url: string, cause: Error) {
+    super(`cannot reach Redis at ${new URL(url).host}: ${cause.message}`, { cause });
+    this.name = 'RedisUnreachableError';
+    this.host = new URL(url).host;
+  }
+}
+
 export interface StackOptions {
   host?: string;
   /** 0 picks free ports. */
   ports?: { op?: number; app?: number; orders?: number; inventory?: number };
   redisUrl?: string;
   sessionSecret?: string;
+  /** The dev OP's client secret (see `startDevOp({ clientSecret })`); default: its fixed development secrets. */
+  opClientSecret?: string;
 }
 
 export interface Stack {
@@ -31,23 +54,36 @@ export interface Stack {
 }
 
 export async function startStack(options: StackOptions = {}): Promise<Stack> {
+  // What started so far, closed in reverse order by close() or when a later step fails.
+  const closers: Array<() => Promise<void> | void> = [];
+  const close = async (): Promise<void> => { for (const c of closers.splice(0).reverse()) await c(); };
+  try {
+    return await assemble(options, closers, close);
+  } catch (err) {
+    await close();
+    throw err;
+  }
+}
+
+async function assemble(options: StackOptions, closers: Array<() => Promise<void> | void>, close: () => Promise<void>): Promise<Stack> {
   const host = options.host ?? '127.0.0.1';
   const ports = { op: 0, app: 0, orders: 0, inventory: 0, ...options.ports };
-  // Bounded: no offline queue (fail at once while Redis is away), one retry per command.
-  const redis = options.redisUrl ? new Redis(options.redisUrl, { enableOfflineQueue: false, maxRetriesPerRequest: 1, connectTimeout: 2000 }) : undefined;
-  if (redis) await new Promise<void>((resolve, reject) => redis.once('ready', resolve).once('error', reject));
+  const redis = options.redisUrl ? await connectRedis(options.redisUrl) : undefined;
+  if (redis) closers.push(() => redis.disconnect());
   // The web app's port must be known before the OP registers its redirect URI.
-  const appServer = await listen(undefined, host, ports.app);
+  const appServer = await listen('app', undefined, host, ports.app, closers);
   const appUrl = `http://localhost:${(appServer.address() as AddressInfo).port}`;
-  const op = await startDevOp({
+  const op = await namingThePort('op', ports.op, () => startDevOp({
     port: ports.op,
     host,
+    ...(options.opClientSecret ? { clientSecret: options.opClientSecret } : {}),
     webApp: {
       redirectUris: [`${appUrl}/callback`],
       postLogoutRedirectUris: [`${appUrl}/`],
       backchannelLogoutUri: `http://127.0.0.1:${(appServer.address() as AddressInfo).port}/backchannel-logout`,
     },
-  });
+  }));
+  closers.push(() => op.close());
   const cacheStore = (prefix: string): TokenCacheStore | undefined => (redis ? new RedisTokenCacheStore({ client: redis, prefix }) : undefined);
   const clientOf = (name: 'webApp' | 'orders' | 'inventory'): ConfidentialClient => new ConfidentialClient({
     clientId: op.clients[name].clientId,
@@ -58,9 +94,9 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     ...(cacheStore(`authflow:${name}:`) ? { cacheStore: cacheStore(`authflow:${name}:`)! } : {}),
   });
 
-  const inventoryServer = await listen(createInventoryApi(clientOf('inventory')), host, ports.inventory);
+  const inventoryServer = await listen('inventory', createInventoryApi(clientOf('inventory')), host, ports.inventory, closers);
   const inventoryUrl = `http://127.0.0.1:${(inventoryServer.address() as AddressInfo).port}`;
-  const ordersServer = await listen(createOrdersApi({ client: clientOf('orders'), inventoryUrl }), host, ports.orders);
+  const ordersServer = await listen('orders', createOrdersApi({ client: clientOf('orders'), inventoryUrl }), host, ports.orders, closers);
   const ordersUrl = `http://127.0.0.1:${(ordersServer.address() as AddressInfo).port}`;
   const app = createExampleApp({
     client: clientOf('webApp'),
@@ -71,28 +107,45 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   });
   appServer.on('request', app);
 
-  return {
-    op,
-    appUrl,
-    ordersUrl,
-    inventoryUrl,
-    async close() {
-      for (const server of [appServer, ordersServer, inventoryServer]) {
-        server.closeAllConnections();
-        await new Promise<void>((resolve) => server.close(() => resolve()));
-      }
-      await op.close();
-      redis?.disconnect();
-    },
-  };
+  return { op, appUrl, ordersUrl, inventoryUrl, close };
 }
 
-async function listen(app: Express | undefined, host: string, port: number): Promise<Server> {
+/** A Redis client once ready; an unreachable Redis is a {@link RedisUnreachableError}, and no client is left retrying. */
+async function connectRedis(url: string): Promise<Redis> {
+  // Bounded: no offline queue (fail at once while Redis is away), one retry per command.
+  const redis = new Redis(url, { enableOfflineQueue: false, maxRetriesPerRequest: 1, connectTimeout: 2000 });
+  try {
+    await new Promise<void>((resolve, reject) => redis.once('ready', resolve).once('error', reject));
+    return redis;
+  } catch (err) {
+    redis.disconnect();
+    throw new RedisUnreachableError(url, err as Error);
+  }
+}
+
+/** An HTTP server listening on `port` (closed by `closers`), or a {@link PortUnavailableError}. */
+async function listen(service: StackService, app: Express | undefined, host: string, port: number, closers: Array<() => Promise<void> | void>): Promise<Server> {
   const { createServer } = await import('node:http');
   const server = app ? createServer(app) : createServer();
-  await new Promise<void>((resolve, reject) => {
+  await namingThePort(service, port, () => new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, host, resolve);
+  }));
+  closers.push(() => {
+    server.closeAllConnections();
+    return new Promise<void>((resolve) => server.close(() => resolve()));
   });
   return server;
+}
+
+/** Turns a failed bind (EADDRINUSE, EACCES) into a {@link PortUnavailableError} naming the service. */
+async function namingThePort<T>(service: StackService, port: number, bind: () => Promise<T>): Promise<T> {
+  try {
+    return await bind();
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    if (e.syscall === 'listen' && e.code === 'EADDRINUSE') throw new PortUnavailableError(service, port, 'in use');
+    if (e.syscall === 'listen' && e.code === 'EACCES') throw new PortUnavailableError(service, port, 'not permitted');
+    throw err;
+  }
 }

@@ -1,33 +1,62 @@
 /**
  * `npm start`: the dev OP, the example web app, and the orders and inventory APIs, in-memory
- * stores (Redis with REDIS_URL). Ports: PORT (3000), ORDERS_PORT (3001), INVENTORY_PORT (3002),
- * DEV_OP_PORT (4000); HOST to bind (127.0.0.1).
+ * stores (Redis with REDIS_URL). The variables are listed in the README ("Try it"). A startup
+ * failure a developer can fix (a port in use, a port that is not a number, Redis away) ends in one
+ * line naming the variable to change and exit code 1, not a stack trace.
  */
-import { startStack } from './stack.js';
+import { devOpClientSecretFromEnv, exitWithOneLine, portFromEnv } from './env.js';
+import { PortUnavailableError, RedisUnreachableError, startStack, type StackService } from './stack.js';
 
-const stack = await startStack({
-  host: process.env.HOST ?? '127.0.0.1',
-  ports: {
-    app: Number(process.env.PORT ?? 3000),
-    orders: Number(process.env.ORDERS_PORT ?? 3001),
-    inventory: Number(process.env.INVENTORY_PORT ?? 3002),
-    op: Number(process.env.DEV_OP_PORT ?? 4000),
-  },
-  ...(process.env.REDIS_URL ? { redisUrl: process.env.REDIS_URL } : {}),
-  ...(process.env.SESSION_SECRET ? { sessionSecret: process.env.SESSION_SECRET } : {}),
-});
-
-console.log([
-  `example app:   ${stack.appUrl}/`,
-  `orders API:    ${stack.ordersUrl}/orders`,
-  `inventory API: ${stack.inventoryUrl}/inventory`,
-  `dev OP:        ${stack.op.issuer}`,
-  `stores:        ${process.env.REDIS_URL ? `Redis at ${new URL(process.env.REDIS_URL).host}` : 'in memory (set REDIS_URL for Redis)'}`,
-  `demo users:    ${Object.values(stack.op.users).map((u) => `${u.username} / ${u.password}`).join(', ')}`,
-].join('\n'));
-
-const shutdown = (): void => {
-  void stack.close().then(() => process.exit(0));
+/** Each listener's variable and default port. */
+const PORTS: Record<StackService, { variable: string; fallback: number; what: string }> = {
+  app: { variable: 'PORT', fallback: 3000, what: 'the example web app' },
+  orders: { variable: 'ORDERS_PORT', fallback: 3001, what: 'the orders API' },
+  inventory: { variable: 'INVENTORY_PORT', fallback: 3002, what: 'the inventory API' },
+  op: { variable: 'DEV_OP_PORT', fallback: 4000, what: 'the dev OP' },
 };
-process.once('SIGINT', shutdown);
-process.once('SIGTERM', shutdown);
+
+function portOf(service: StackService): number {
+  return portFromEnv(PORTS[service].variable, PORTS[service].fallback);
+}
+
+/** The one line for an error the developer can act on, or undefined for a real crash. */
+function explain(err: unknown): string | undefined {
+  if (err instanceof PortUnavailableError) {
+    const { variable, what } = PORTS[err.service];
+    const why = err.reason === 'in use' ? 'is in use' : 'needs privileges';
+    return `port ${err.port} ${why}: set ${variable}=<a free port> for ${what} (see README "Try it")`;
+  }
+  if (err instanceof RedisUnreachableError) {
+    return `cannot reach Redis at ${err.host} (REDIS_URL): ${(err.cause as Error).message || 'no answer'}; start Redis or unset REDIS_URL for in-memory stores`;
+  }
+  return undefined;
+}
+
+async function main(): Promise<void> {
+  const ports = { app: portOf('app'), orders: portOf('orders'), inventory: portOf('inventory'), op: portOf('op') };
+  const clientSecret = devOpClientSecretFromEnv();
+  const stack = await startStack({
+    host: process.env.HOST || '127.0.0.1',
+    ports,
+    ...(process.env.REDIS_URL ? { redisUrl: process.env.REDIS_URL } : {}),
+    ...(process.env.SESSION_SECRET ? { sessionSecret: process.env.SESSION_SECRET } : {}),
+    ...(clientSecret ? { opClientSecret: clientSecret } : {}),
+  });
+
+  // Handlers first: whoever reads the printout may stop the stack at once.
+  const shutdown = (): void => {
+    void stack.close().then(() => process.exit(0));
+  };
+  process.once('SIGINT', shutdown);
+  process.once('SIGTERM', shutdown);
+  console.log([
+    `example app:   ${stack.appUrl}/`,
+    `orders API:    ${stack.ordersUrl}/orders`,
+    `inventory API: ${stack.inventoryUrl}/inventory`,
+    `dev OP:        ${stack.op.issuer}`,
+    `stores:        ${process.env.REDIS_URL ? `Redis at ${new URL(process.env.REDIS_URL).host}` : 'in memory (set REDIS_URL for Redis)'}`,
+    `demo users:    ${Object.values(stack.op.users).map((u) => `${u.username} / ${u.password}`).join(', ')}`,
+  ].join('\n'));
+}
+
+main().catch(exitWithOneLine(explain));

@@ -141,9 +141,12 @@ describe('dev OP (Entra v2 dialect)', () => {
     });
     const still = await oidc.refreshTokenGrant(s3.config, rt, { scope: 'api://orders/Orders.Read' });
     assert.equal((await verifyAt(still.access_token))['scp'], 'Orders.Read');
-    // .default = everything consented for that API (the consent page grants all of its scopes)
+    // .default = what was consented for that API (Orders.Read), not every scope it has
     const all = await oidc.refreshTokenGrant(s3.config, still.refresh_token ?? '', { scope: 'api://orders/.default' });
-    assert.equal((await verifyAt(all.access_token))['scp'], 'Orders.Read Orders.Write');
+    assert.equal((await verifyAt(all.access_token))['scp'], 'Orders.Read');
+    // another scope of a consented API is not consented either (see test/examples/dev-op-devloop.test.ts)
+    await assert.rejects(oidc.refreshTokenGrant(s3.config, all.refresh_token ?? '', { scope: 'api://orders/Orders.Write' }),
+      (err: unknown) => (err as { cause?: Record<string, unknown> }).cause?.['suberror'] === 'consent_required');
   });
 
   test('On-Behalf-Of: orders (secret) and ordersCert (private_key_jwt); audience mismatch refused', async () => {

@@ -10,6 +10,7 @@ import { errors } from 'oidc-provider';
 import {
   type ApiDefinition, allScopesOf, apisInScopes, expandDefault, splitScopes,
 } from './dialect.js';
+import type { ConsentBook } from './consents.js';
 import type { SigningJwk } from './keys.js';
 import {
   deviceSuccessSource, logoutSource, postLogoutSuccessSource, renderError,
@@ -110,18 +111,23 @@ export const ROUTES = {
 // ---------------------------------------------------------------------------------------------
 // oidc-provider configuration
 
+/** The clients that have a secret in {@link RuntimeSettings} (ordersCert's is unused: private_key_jwt). */
+export type SecretClientName = 'webApp' | 'orders' | 'ordersCert' | 'inventory' | 'daemon';
+
 /** What varies per start: keys, secrets, lifetimes, web app URIs. */
 export interface RuntimeSettings {
   mountPath: string;
   signingKeys: SigningJwk[];
   cookieKeys: string[];
-  secrets: Record<'webApp' | 'orders' | 'ordersCert' | 'inventory' | 'daemon', string>;
+  secrets: Record<SecretClientName, string>;
   ordersCertJwk: Record<string, string | string[]>;
   accessTokenTtl: number;
   refreshTokenTtl: number;
   /** Device code lifetime in seconds (default {@link DEFAULT_TTL}.deviceCode). */
   deviceCodeTtl?: number;
   webApp: { redirectUris: string[]; postLogoutRedirectUris: string[]; backchannelLogoutUri?: string | undefined };
+  /** What each user consented to, per client (the consent page records, refresh reads). */
+  consents: ConsentBook;
 }
 
 /** oidc-provider client metadata for every client. */

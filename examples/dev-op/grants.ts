@@ -10,10 +10,11 @@
  *   so that authflow's ROPC support can be tested. Not recommended for real apps.
  */
 import { createLocalJWKSet, jwtVerify, type JWTPayload } from 'jose';
-import { errors, type KoaContextWithOIDC, type Provider } from 'oidc-provider';
+import { errors, type AnyModel, type KoaContextWithOIDC, type Provider } from 'oidc-provider';
 import { handler as refreshTokenHandler, parameters as refreshParameters } from 'oidc-provider/lib/actions/grants/refresh_token.js';
 import * as grantHelpers from 'oidc-provider/lib/helpers/grants.js';
 import { APIS, DEVICE_POLL_INTERVAL, ROUTES, TENANT_ID, ownApiOf, resourceServerFor, type DevOpUser, type RuntimeSettings, USERS } from './config.js';
+import type { ConsentBook } from './consents.js';
 import { OIDC_SCOPES, allScopesOf, apiOfScope, apisInScopes, entraErrorFields, expandDefault, splitScopes } from './dialect.js';
 
 /** The OBO grant type. */
@@ -40,7 +41,7 @@ export function registerGrants(provider: Provider, issuer: string, rt: RuntimeSe
   );
 
   provider.registerGrantType('refresh_token', async (ctx) => {
-    if (await refuseOrWidenRefresh(provider, ctx)) return;
+    if (await refuseOrWidenRefresh(provider, rt.consents, ctx)) return;
     await refreshTokenHandler(provider, helpers, ctx);
   }, [...refreshParameters, 'resource', 'client_info'], ['resource']);
 
@@ -67,6 +68,8 @@ function registerDevicePolling(provider: Provider, helpers: Record<string, unkno
     const body = ctx.body as Record<string, unknown> | undefined;
     if (ctx.path === ROUTES.device_authorization && ctx.status === 200 && typeof body?.['device_code'] === 'string') {
       body['interval'] = DEVICE_POLL_INTERVAL;
+      // Entra's sentence for the user (MSAL shows it as is).
+      body['message'] = `To sign in, use a web browser to open the page ${String(body['verification_uri'])} and enter the code ${String(body['user_code'])} to authenticate.`;
     }
   });
   provider.registerGrantType(DEVICE_GRANT, async (ctx) => {
@@ -155,12 +158,15 @@ async function resourceOwnerPassword(provider: Provider, rt: RuntimeSettings, ct
 }
 
 /**
- * Multi-resource refresh: a refresh asking for scopes the user consented to (in the grant) but
- * that this refresh token was not issued with widens the stored token first; a refresh asking
- * for an API scope never consented to is answered with `invalid_grant` + `consent_required`
- * and leaves the refresh token untouched. Returns true when it answered the request itself.
+ * Multi-resource refresh with Entra's consent rules: a refresh asking for scopes the user
+ * consented to (in this token's grant, or for this client in another sign-in: the consent book)
+ * but that this refresh token was not issued with widens the stored grant and token first; a
+ * refresh asking for an API scope never consented to — another API, or another scope of a
+ * consented API (`Orders.Write` after consenting to `Orders.Read`) — is answered with
+ * `invalid_grant` + `consent_required` (AADSTS65001) and leaves the refresh token untouched.
+ * Returns true when it answered the request itself.
  */
-async function refuseOrWidenRefresh(provider: Provider, ctx: KoaContextWithOIDC): Promise<boolean> {
+async function refuseOrWidenRefresh(provider: Provider, consents: ConsentBook, ctx: KoaContextWithOIDC): Promise<boolean> {
   const { params, client } = ctx.oidc;
   const requested = splitScopes(params.scope);
   if (!requested.length || typeof params.refresh_token !== 'string') return false;
@@ -169,10 +175,11 @@ async function refuseOrWidenRefresh(provider: Provider, ctx: KoaContextWithOIDC)
   const grant = await provider.Grant.find(token.grantId);
   if (!grant) return false;
 
+  const inGrant = (s: string, api: string): boolean => splitScopes(grant.getResourceScope(api)).includes(s);
   const missing = requested.filter((s) => {
     if (OIDC_SCOPES.has(s)) return false;
     const api = apiOfScope(s, APIS);
-    return !api || !splitScopes(grant.getResourceScope(api)).includes(s);
+    return !api || (!inGrant(s, api) && !consents.has(token.accountId, client.clientId, s));
   });
   if (missing.length) {
     ctx.status = 400;
@@ -181,6 +188,8 @@ async function refuseOrWidenRefresh(provider: Provider, ctx: KoaContextWithOIDC)
     provider.emit('grant.error', ctx, Object.assign(new Error(description), { error: 'invalid_grant', error_description: description }));
     return true;
   }
+
+  await addConsentedElsewhere(grant, consents.byApi(token.accountId, client.clientId), requested);
 
   const have = new Set(splitScopes(token.scope));
   const grantedOidc = new Set(splitScopes(grant.getOIDCScope()));
@@ -200,6 +209,17 @@ async function refuseOrWidenRefresh(provider: Provider, ctx: KoaContextWithOIDC)
     await token.save();
   }
   return false;
+}
+
+/** Adds to `grant` the requested scopes the user consented to for this client in another sign-in. */
+async function addConsentedElsewhere(grant: AnyModel, consented: Map<string, string[]>, requested: readonly string[]): Promise<void> {
+  let changed = false;
+  for (const api of apisInScopes(requested, APIS)) {
+    const inGrant = new Set(splitScopes(grant.getResourceScope(api)));
+    const more = (consented.get(api) ?? []).filter((s) => !inGrant.has(s));
+    if (more.length) { grant.addResourceScope(api, more.join(' ')); changed = true; }
+  }
+  if (changed) await grant.save();
 }
 
 async function onBehalfOf(provider: Provider, issuer: string, rt: RuntimeSettings, ctx: KoaContextWithOIDC, claimsChallenge: string | undefined): Promise<void> {

@@ -13,11 +13,14 @@ import {
 } from './config.js';
 import { OIDC_SCOPES, clientInfo, entraErrorFields, expandDefault, splitScopes } from './dialect.js';
 import { OBO_GRANT, registerGrants } from './grants.js';
+import { ConsentBook } from './consents.js';
 import { handleInteraction } from './interactions.js';
+import { acceptDevSecretsFromLoopbackOnly, clientSecrets } from './secrets.js';
 import { generateSigningKey, selfSignedCertificate } from './keys.js';
 
 export type { DevOpUser } from './config.js';
 export { TENANT_ID, USERS, APIS, CLIENTS } from './config.js';
+export { DEV_SECRETS } from './secrets.js';
 
 /** Options of {@link startDevOp}. */
 export interface DevOpOptions {
@@ -31,6 +34,11 @@ export interface DevOpOptions {
   refreshTokenTtl?: number;
   /** Device code lifetime in seconds (default 600). */
   deviceCodeTtl?: number;
+  /**
+   * Secret of every confidential client (webApp, orders, inventory, daemon), accepted from any
+   * peer. Default: the fixed development secrets (secrets.ts, README), accepted from loopback only.
+   */
+  clientSecret?: string;
   /** Overrides for the `webApp` client. */
   webApp?: { redirectUris?: string[]; postLogoutRedirectUris?: string[]; backchannelLogoutUri?: string };
 }
@@ -122,13 +130,17 @@ export async function startDevOp(options: DevOpOptions = {}): Promise<DevOp> {
   const host = options.host ?? '127.0.0.1';
   const mountPath = `/${TENANT_ID}/v2.0`;
   const cert = selfSignedCertificate('orders-api-cert');
+  if (options.clientSecret !== undefined && options.clientSecret.length < 16) {
+    throw new Error('startDevOp: clientSecret must be at least 16 characters (e.g. openssl rand -base64 24)');
+  }
   const secret = (): string => randomBytes(24).toString('base64url');
   const rt: RuntimeSettings = {
     mountPath,
     signingKeys: [generateSigningKey()],
     cookieKeys: [secret()],
-    secrets: { webApp: secret(), orders: secret(), ordersCert: secret(), inventory: secret(), daemon: secret() },
+    secrets: clientSecrets(options.clientSecret),
     ordersCertJwk: cert.publicJwk,
+    consents: new ConsentBook(),
     accessTokenTtl: options.accessTokenTtl ?? DEFAULT_TTL.accessToken,
     refreshTokenTtl: options.refreshTokenTtl ?? DEFAULT_TTL.refreshToken,
     deviceCodeTtl: options.deviceCodeTtl ?? DEFAULT_TTL.deviceCode,
@@ -162,6 +174,7 @@ export async function startDevOp(options: DevOpOptions = {}): Promise<DevOp> {
   const buildProvider = (): Provider => {
     const provider = new Provider(issuer, providerConfiguration(rt));
     registerGrants(provider, issuer, rt, () => faults.oboClaimsChallenge);
+    if (options.clientSecret === undefined) acceptDevSecretsFromLoopbackOnly(provider);
     for (const event of ['grant.error', 'server_error', 'authorization.error', 'end_session.error', 'backchannel.error', 'jwks.error', 'discovery.error', 'introspection.error', 'revocation.error', 'userinfo.error']) {
       provider.on(event, (...args: unknown[]) => recordError(event, args[1]));
     }
@@ -246,7 +259,7 @@ export async function startDevOp(options: DevOpOptions = {}): Promise<DevOp> {
         }
       }
       if (rel.startsWith('/interaction/')) {
-        await handleInteraction(provider, mountPath, rel, req, res, recordError, (grantId, params) => {
+        await handleInteraction(provider, mountPath, rel, req, res, recordError, rt.consents, (grantId, params) => {
           if (params['client_info'] === '1') clientInfoGrants.add(grantId);
         });
         return;

@@ -2,14 +2,17 @@
  * Login and consent interactions, served on the OP's HTTP server under
  * `${mountPath}/interaction/:uid` (GET shows the page, POST `/login` or `/consent` submits it).
  *
- * Consent is first-party simple: accepting grants the requested OIDC scopes plus ALL scopes of
- * every API the client asked for (so one refresh token serves each of them); cancelling ends
- * the authorization with `access_denied`.
+ * Consent is per scope, as in Entra: accepting grants the requested OIDC scopes and exactly the
+ * API scopes asked for (`api://x/.default` grants all of that API's scopes), added to what the
+ * user consented to for this client before (consents.ts). A later silent
+ * refresh gets only what was consented (grants.ts refuses the rest with AADSTS65001), so
+ * incremental consent is real locally. Cancelling ends the authorization with `access_denied`.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Provider } from 'oidc-provider';
 import { APIS, USERS, type DevOpUser } from './config.js';
-import { OIDC_SCOPES, allScopesOf, apisInScopes, splitScopes } from './dialect.js';
+import type { ConsentBook } from './consents.js';
+import { OIDC_SCOPES, splitScopes } from './dialect.js';
 import { consentPage, loginPage } from './pages.js';
 
 async function readForm(req: IncomingMessage): Promise<URLSearchParams> {
@@ -30,6 +33,7 @@ function send(res: ServerResponse, status: number, body: string): void {
 export async function handleInteraction(
   provider: Provider, mountPath: string, rel: string, req: IncomingMessage, res: ServerResponse,
   onError: (event: string, err: unknown) => void,
+  consents: ConsentBook,
   onConsent?: (grantId: string, params: Record<string, unknown>) => void,
 ): Promise<void> {
   const match = /^\/interaction\/([\w-]+)(?:\/(login|consent))?$/.exec(rel);
@@ -74,8 +78,10 @@ export async function handleInteraction(
       const oidc = requested.filter((s) => OIDC_SCOPES.has(s));
       if (oidc.length) grant.addOIDCScope(oidc.join(' '));
       if (prompt.details.missingOIDCClaims) grant.addOIDCClaims(prompt.details.missingOIDCClaims);
-      const apis = new Set([...apisInScopes(requested, APIS), ...Object.keys(prompt.details.missingResourceScopes ?? {})]);
-      for (const api of apis) grant.addResourceScope(api, allScopesOf(api, APIS).join(' '));
+      // This consent adds to what the user granted this client before (in any session).
+      const missing = Object.values(prompt.details.missingResourceScopes ?? {}) as string[][];
+      consents.record(grant.accountId, clientId, [...requested, ...missing.flat()]);
+      for (const [api, scopes] of consents.byApi(grant.accountId, clientId)) grant.addResourceScope(api, scopes.join(' '));
       const grantId: string = await grant.save();
       onConsent?.(grantId, params);
       return await provider.interactionFinished(req, res, { consent: { grantId } }, { mergeWithLastSubmission: true });

@@ -45,6 +45,8 @@ declare module 'oidc-provider' {
 
   export class Provider {
     constructor(issuer: string, configuration?: Configuration);
+    /** The context of the request being handled (oidc-provider's AsyncLocalStorage). */
+    static get ctx(): KoaContextWithOIDC | undefined;
     issuer: string;
     proxy: boolean;
     callback(): (req: IncomingMessage, res: ServerResponse) => void;

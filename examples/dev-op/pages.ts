@@ -36,15 +36,23 @@ export function consentPage(action: string, clientId: string, permissions: reado
 </form>`);
 }
 
+/** What to type on the device page: oidc-provider's default user codes (base-20 letters, mask `****-****`). */
+export const DEVICE_CODE_INSTRUCTIONS = 'Enter the code shown in your terminal (or on the device you are signing in on): '
+  + '8 letters, like BCDF-GHJK. Capital or small letters, with or without the dash.';
+
 /** features.deviceFlow.userCodeInputSource */
 export async function userCodeInputSource(ctx: KoaContextWithOIDC, form: string, _out: unknown, err?: Error): Promise<void> {
-  const msg = err ? `<p class="error" id="device-error">${html(err.name === 'NoCodeError' || 'userCode' in err ? 'The code you entered is incorrect.' : 'There was an error processing your request.')}</p>` : '';
-  ctx.body = page('Enter code', `${msg}${form.replace('</form>', '<button type="submit">Next</button></form>')}`);
+  const msg = err ? `<p class="error" id="device-error">${html(err.name === 'NoCodeError' || 'userCode' in err ? 'The code you entered is incorrect: check it against your terminal, it expires after 10 minutes.' : 'There was an error processing your request.')}</p>` : '';
+  const input = form.replace('placeholder="Enter code"', 'id="user-code" placeholder="XXXX-XXXX" aria-describedby="device-instructions"');
+  ctx.body = page('Enter code', `<p id="device-instructions">${html(DEVICE_CODE_INSTRUCTIONS)}</p>
+${msg}<label for="user-code">Code from your terminal</label>
+${input.replace('</form>', '<button type="submit">Next</button></form>')}`);
 }
 
 /** features.deviceFlow.userCodeConfirmSource */
 export async function userCodeConfirmSource(ctx: KoaContextWithOIDC, form: string, client: { clientId: string }, _info: unknown, userCode: string): Promise<void> {
-  ctx.body = page('Confirm device', `<p><strong>${html(client.clientId)}</strong> on your device shows the code <code>${html(userCode)}</code>.</p>
+  ctx.body = page('Confirm device', `<p><strong>${html(client.clientId)}</strong> on your device shows the code <code>${html(userCode)}</code>.
+Continue only if your terminal shows this same code; if not, close this page.</p>
 ${form.replace('</form>', '<button type="submit">Continue</button></form>')}`);
 }
 

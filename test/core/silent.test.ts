@@ -111,7 +111,8 @@ describe('acquireTokenSilent', () => {
 
   it('asks for interaction with the scopes to consent to when the user never consented to them', async () => {
     const partition = `silent-${++partitionCount}`;
-    const { account } = await signIn(op, client, { scopes: ORDERS, partition });
+    // bob: alice consented to inventory in the other tests, and consent is kept per user and client, as in Entra.
+    const { account } = await signIn(op, client, { scopes: ORDERS, partition, username: 'bob' });
     await assert.rejects(client.acquireTokenSilent({ scopes: INVENTORY, account: account!, partition }), (err: unknown) => {
       assert.ok(err instanceof AuthError);
       assert.ok(['interaction_required', 'consent_required'].includes(err.code), err.code);

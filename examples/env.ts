@@ -1,0 +1,34 @@
+/**
+ * Reading the examples' environment variables (README, "Try it"): a value that cannot work is a
+ * {@link StartupError}, printed by `npm start` / `npm run dev-op` as one line naming the variable.
+ */
+
+/** A startup problem the developer fixes by changing a variable: printed as its message alone. */
+export class StartupError extends Error {}
+
+/** The port in `variable`, or `fallback` when unset or empty. */
+export function portFromEnv(variable: string, fallback: number): number {
+  const raw = process.env[variable];
+  if (raw === undefined || raw === '') return fallback;
+  const port = Number(raw);
+  if (!/^\d+$/.test(raw.trim()) || port > 65535) throw new StartupError(`${variable}=${JSON.stringify(raw)} is not a port number (0-65535; see README "Try it")`);
+  return port;
+}
+
+/** `DEV_OP_CLIENT_SECRET` when set (the dev OP's own secret for every confidential client). */
+export function devOpClientSecretFromEnv(): string | undefined {
+  const secret = process.env['DEV_OP_CLIENT_SECRET'];
+  if (secret === undefined || secret === '') return undefined;
+  if (secret.length < 16) throw new StartupError('DEV_OP_CLIENT_SECRET must be at least 16 characters (e.g. openssl rand -base64 24), or unset for the development secrets');
+  return secret;
+}
+
+/** Prints a {@link StartupError} (or what `explain` makes of another error) as one line and exits 1; rethrows anything else. */
+export function exitWithOneLine(explain: (err: unknown) => string | undefined = () => undefined) {
+  return (err: unknown): never => {
+    const line = err instanceof StartupError ? err.message : explain(err);
+    if (line === undefined) throw err; // not a setup problem: the full stack helps
+    console.error(line);
+    process.exit(1);
+  };
+}
