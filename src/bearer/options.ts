@@ -34,7 +34,7 @@ export interface BearerOptions {
   acceptV1Issuer?: boolean;
   /** Signature algorithms accepted. Default `['RS256', 'PS256', 'ES256']`; `none` and `HS*` are refused. */
   algorithms?: readonly string[];
-  /** Clock skew tolerated on `exp` and `nbf`, in seconds. Default 60. */
+  /** Clock skew tolerated on `exp`, `nbf` and `iat` (not in the future), in seconds. Default 60. */
   clockToleranceSeconds?: number;
   /** Allow an `http://` OP (development OPs only). Never a default. */
   allowInsecureRequests?: boolean;
