@@ -193,6 +193,18 @@ describe('security review: core findings', () => {
     }
   });
 
+  test('finding 11: a JWKS slower than timeoutMs during sign-in is 504 op_timeout, not 502 op_unreachable', async () => {
+    const client = clientFor(op, 'webApp', { timeoutMs: 1000 });
+    op.faults.set({ jwks: 'slow', slowMs: 3000 });
+    try {
+      const started = Date.now();
+      await refused(signIn(op, client), 'op_timeout', 504);
+      assert.ok(Date.now() - started < 2900, 'refused before the OP answered');
+    } finally {
+      op.faults.clear();
+    }
+  });
+
   test('finding 12: ID tokens with unknown kids cost at most one JWKS fetch per cooldown; a real key rotation still signs in (one refetch)', async () => {
     const hostile = await startHostile();
     try {
