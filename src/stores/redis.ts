@@ -78,6 +78,9 @@ export class RedisTokenCacheStore implements TokenCacheStore {
     this.#ttlSeconds = positiveInteger('ttlSeconds', options.ttlSeconds, 14 * 24 * 3600);
     this.#commandTimeoutMs = positiveInteger('commandTimeoutMs', options.commandTimeoutMs, 1_000);
     this.#logger = options.logger ?? silentLogger;
+    if (!this.#cipher && process.env.NODE_ENV === 'production') {
+      this.#logger.warn({ option: 'encryption' }, 'authflow: token cache values are stored in Redis in clear text (encryption: \'off\')');
+    }
   }
 
   /** The Redis key of a partition's hash. */

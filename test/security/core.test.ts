@@ -124,7 +124,10 @@ describe('security review: core findings', () => {
       assert.equal(err.status, 500);
       assert.match(err.description, /"encryptionKeys"/);
       assert.match(err.description, /encryption: 'off'/);
-      assert.ok(new RedisTokenCacheStore({ client: redis, encryption: 'off' }), 'explicitly off: builds');
+      const warned: string[] = [];
+      const logger: Logger = { debug() {}, info() {}, error() {}, warn: (_fields, message) => { warned.push(String(message)); } };
+      assert.ok(new RedisTokenCacheStore({ client: redis, encryption: 'off', logger }), 'explicitly off: builds');
+      assert.ok(warned.some((m) => /clear text/.test(m)), 'and says so in the log');
       assert.ok(new RedisTokenCacheStore({ client: redis, encryptionKeys: [{ id: 'k1', key: randomBytes(32) }] }), 'with keys: builds');
       assert.throws(() => new RedisTokenCacheStore({ client: redis, encryption: 'of' as 'off' }), (e: unknown) => e instanceof AuthError && /"encryption"/.test(e.description));
       assert.throws(
