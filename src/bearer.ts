@@ -36,8 +36,9 @@ const B64URL = /^[A-Za-z0-9_-]+$/;
  * (RFC 9068 §2.1; Entra sends `JWT`; ID tokens of other types are refused); signature with the
  * OP's key for `kid` (a token without `kid` needs a JWKS with exactly one matching key); `exp`,
  * `iss`, `aud` present; `exp`/`nbf` with `clockToleranceSeconds`; `aud` one of `audience`;
- * not an ID token (no `nonce`, `at_hash`, `c_hash`, `s_hash`; Entra `idtyp`, when present, `app` or
- * `user`); `iat`, when present, not in the future beyond `clockToleranceSeconds`;
+ * not an ID token (no `at_hash`, `c_hash`, `s_hash`; no `nonce` without `scp`/`scope`; Entra
+ * `idtyp`, when present, `app` or `user`); `iat`, when present, not in the future beyond
+ * `clockToleranceSeconds`;
  * `iss` the discovered issuer (Entra multi-tenant: the `{tenantid}` template filled with the
  * token's `tid`; `https://sts.windows.net/<tid>/` too with `acceptV1Issuer`); `tid` in
  * `allowedTenants` when given; then `scopes` / `roles` (all of the scopes OR all of the roles when both
@@ -236,22 +237,29 @@ function fromJose(err: unknown): AuthError {
 }
 
 /**
- * Claims OpenID Connect Core defines for ID tokens only (§2, §3.1.3.6, §3.3.2.11; FAPI's `s_hash`).
- * No access token profile uses them (RFC 9068, Entra's access tokens, whose `nonce` lives in the
- * Graph token's header, not its payload), while Entra's ID tokens always carry `nonce` from a
- * sign-in: their presence marks an ID token replayed as an access token — with `audience` set to
- * the client id, its `aud` would otherwise fit.
+ * How an ID token replayed as an access token is told apart (with `audience` set to the client
+ * id, its `aud` would fit). OpenID Connect Core defines `at_hash`, `c_hash` (§3.3.2.11) and FAPI
+ * `s_hash` for ID tokens only, and no access token profile uses them (RFC 9068, Entra, Okta,
+ * Auth0, Keycloak): refused outright. `nonce` (§2) marks an ID token too (Entra's from a sign-in
+ * always carry it), but Keycloak before 25 also copied it into access tokens, which always carry
+ * `scope`; an ID token has no `scp`/`scope`, so `nonce` is refused on a token without either.
+ * Entra's optional `idtyp` is `app` or `user` in access tokens; Keycloak's ID tokens say `typ: "ID"`.
+ * Not caught: an ID token with none of these (Entra's after a refresh), which still needs the
+ * required `scopes` (ID tokens have none) or `roles` to pass.
  */
-const ID_TOKEN_ONLY_CLAIMS = ['nonce', 'at_hash', 'c_hash', 's_hash'] as const;
-/** Entra's optional `idtyp` claim of access tokens: `app` (app-only) or `user`; anything else is not an access token. */
+const ID_TOKEN_HASHES = ['at_hash', 'c_hash', 's_hash'] as const;
 const ACCESS_TOKEN_IDTYP: ReadonlySet<unknown> = new Set(['app', 'user']);
 
 /** The token's kind and age: an access token (not an ID token), not issued in the future. */
 function checkKindAndAge(claims: BearerClaims, options: ResolvedBearerOptions): void {
-  for (const name of ID_TOKEN_ONLY_CLAIMS) {
+  for (const name of ID_TOKEN_HASHES) {
     if (claims[name] !== undefined) throw refuse('wrong_type', `the token carries "${name}": an ID token, not an access token`);
   }
+  if (claims['nonce'] !== undefined && claims.scp === undefined && claims['scope'] === undefined) {
+    throw refuse('wrong_type', 'the token carries "nonce" and no scopes: an ID token, not an access token');
+  }
   if (claims['idtyp'] !== undefined && !ACCESS_TOKEN_IDTYP.has(claims['idtyp'])) throw refuse('wrong_type', 'the token\'s "idtyp" is not an access token\'s');
+  if (claims['typ'] === 'ID') throw refuse('wrong_type', 'the token\'s "typ" claim says it is an ID token');
   // jose checks "iat" only with maxTokenAge; a token issued in the future was not issued by an honest OP's clock.
   if (typeof claims.iat === 'number' && claims.iat > Date.now() / 1000 + options.clockToleranceSeconds) {
     throw refuse('not_yet_valid', 'the token is issued in the future ("iat")');

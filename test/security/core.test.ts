@@ -151,11 +151,13 @@ describe('security review: core findings', () => {
     await refused(validateBearer(idToken, options), 'token_invalid', 401, 'wrong_type');
   });
 
-  test('finding 10: bearer tokens carrying ID-token-only claims (nonce, at_hash, c_hash, s_hash) or an unknown Entra idtyp are refused (401 token_invalid)', async () => {
-    const options = { authority: own.issuer, audience: 'client-id-1', allowInsecureRequests: true, scopes: ['Orders.Read'] };
-    assert.ok(await validateBearer(await own.mint(claims({ aud: 'client-id-1', idtyp: 'user' })), options), 'control: an access token passes');
-    for (const extra of [{ nonce: 'n-0S6_WzA2Mj' }, { at_hash: 'HK6E_P6Dh8Y93mRNtsDB1Q' }, { c_hash: 'LDktKdoQak3Pk0cnXxCltA' }, { s_hash: 'x' }, { idtyp: 'id' }]) {
-      await refused(validateBearer(await own.mint(claims({ aud: 'client-id-1', ...extra })), options), 'token_invalid', 401, 'wrong_type');
+  test('finding 10: bearer tokens shaped like ID tokens (at_hash, c_hash, s_hash, nonce without scopes, Entra idtyp, typ "ID") are refused (401 token_invalid)', async () => {
+    const options = { authority: own.issuer, audience: 'client-id-1', allowInsecureRequests: true, roles: ['Orders.Admin'] };
+    const idTokenShape = { aud: 'client-id-1', scp: undefined, roles: ['Orders.Admin'] }; // an ID token can carry app roles
+    assert.ok(await validateBearer(await own.mint(claims({ ...idTokenShape, idtyp: 'user' })), options), 'control: an access token passes');
+    assert.ok(await validateBearer(await own.mint(claims({ ...idTokenShape, nonce: 'n', scope: 'openid profile' })), options), 'control: Keycloak < 25 copies nonce into access tokens, which carry scope');
+    for (const extra of [{ nonce: 'n-0S6_WzA2Mj' }, { at_hash: 'HK6E_P6Dh8Y93mRNtsDB1Q' }, { c_hash: 'LDktKdoQak3Pk0cnXxCltA', scp: 'Orders.Read' }, { s_hash: 'x' }, { idtyp: 'id' }, { typ: 'ID' }]) {
+      await refused(validateBearer(await own.mint(claims({ ...idTokenShape, ...extra })), options), 'token_invalid', 401, 'wrong_type');
     }
   });
 
