@@ -36,6 +36,9 @@ const B64URL = /^[A-Za-z0-9_-]+$/;
  * (RFC 9068 §2.1; Entra sends `JWT`; ID tokens of other types are refused); signature with the
  * OP's key for `kid` (a token without `kid` needs a JWKS with exactly one matching key); `exp`,
  * `iss`, `aud` present; `exp`/`nbf` with `clockToleranceSeconds`; `aud` one of `audience`;
+ * not an ID token (no `at_hash`, `c_hash`, `s_hash`; no `nonce` without `scp`/`scope`; Entra
+ * `idtyp`, when present, `app` or `user`); `iat`, when present, not in the future beyond
+ * `clockToleranceSeconds`;
  * `iss` the discovered issuer (Entra multi-tenant: the `{tenantid}` template filled with the
  * token's `tid`; `https://sts.windows.net/<tid>/` too with `acceptV1Issuer`); `tid` in
  * `allowedTenants` when given; then `scopes` / `roles` (all of the scopes OR all of the roles when both
@@ -81,7 +84,7 @@ export function createBearerValidator(options: BearerOptions): (token: string) =
   };
 }
 
-const validators = new Map<string, (token: string) => Promise<BearerClaims>>();
+const validators = new Map<string, Validator>();
 const MAX_CACHED_VALIDATORS = 64;
 const objectIds = new WeakMap<object, number>();
 let nextObjectId = 0;
@@ -94,8 +97,10 @@ const idOf = (value: unknown): number | undefined => {
 
 /**
  * Validates one access token (see {@link createBearerValidator} for every check and error). The
- * validator for a given set of options is built once and kept (up to 64 sets), so discovery and
- * the JWKS are not fetched again per call; prefer `createBearerValidator` in long-lived code.
+ * validator for a given set of option values is built once and kept (up to 64 sets), so discovery
+ * and the JWKS are not fetched again per call; options changed after a call (`scopes`,
+ * `allowedTenants`, even in place) apply from the next call. Prefer `createBearerValidator` in
+ * long-lived code.
  *
  * @see https://www.rfc-editor.org/rfc/rfc9068#section-4 Validating JWT access tokens
  * @example
@@ -112,26 +117,53 @@ export function validateBearer(token: string, options: BearerOptions): Promise<B
   }
 }
 
-function validatorFor(options: BearerOptions): (token: string) => Promise<BearerClaims> {
+/** The options that shape a validator, in a fixed order (the cache key and the snapshot follow it). */
+const OPTION_FIELDS = [
+  'authority', 'audience', 'scopes', 'roles', 'allowedTenants', 'acceptV1Issuer', 'algorithms', 'clockToleranceSeconds',
+  'allowInsecureRequests', 'timeoutMs', 'jwksCooldownSeconds', 'jwksCacheMaxAgeSeconds', 'fetch', 'logger',
+] as const satisfies ReadonlyArray<keyof BearerOptions>;
+
+type Validator = (token: string) => Promise<BearerClaims>;
+/** A validator found for an options object, with the values (arrays copied) it was built from. */
+interface KnownValidator { validator: Validator; built: BearerOptions }
+
+function validatorFor(options: BearerOptions): Validator {
   if (options === null || typeof options !== 'object') return createBearerValidator(options);
-  // The same options object (the usual case: a constant) finds its validator without a key.
+  // The same options object (the usual case: a constant) finds its validator without building a
+  // key; its values are compared with those it was built from (~100 ns), so options changed
+  // since, even an array changed in place (`scopes.push`), get the validator of their values.
   const known = validatorsByObject.get(options);
-  if (known) return known;
-  const o = options;
-  const key = JSON.stringify([
-    o.authority, o.audience, o.scopes, o.roles, o.allowedTenants, o.acceptV1Issuer, o.algorithms, o.clockToleranceSeconds,
-    o.allowInsecureRequests, o.timeoutMs, o.jwksCooldownSeconds, o.jwksCacheMaxAgeSeconds, idOf(o.fetch), idOf(o.logger),
-  ]);
+  if (known && sameOptions(options, known.built)) return known.validator;
+  const o = options as unknown as Record<string, unknown>;
+  const key = JSON.stringify(OPTION_FIELDS.map((f) => (f === 'fetch' || f === 'logger' ? idOf(o[f]) : o[f])));
   let validator = validators.get(key);
   if (!validator) {
     validator = createBearerValidator(options);
     if (validators.size >= MAX_CACHED_VALIDATORS) validators.delete(validators.keys().next().value ?? '');
     validators.set(key, validator);
   }
-  validatorsByObject.set(options, validator);
+  const built = Object.fromEntries(OPTION_FIELDS.map((f) => [f, Array.isArray(o[f]) ? [...(o[f] as unknown[])] : o[f]])) as unknown as BearerOptions;
+  validatorsByObject.set(options, { validator, built });
   return validator;
 }
-const validatorsByObject = new WeakMap<BearerOptions, (token: string) => Promise<BearerClaims>>();
+const validatorsByObject = new WeakMap<BearerOptions, KnownValidator>();
+
+/** Field by field (a loop over names is several times slower on this hot path); keep in step with OPTION_FIELDS. */
+function sameOptions(o: BearerOptions, b: BearerOptions): boolean {
+  return o.authority === b.authority && sameList(o.audience, b.audience) && sameList(o.scopes, b.scopes)
+    && sameList(o.roles, b.roles) && sameList(o.allowedTenants, b.allowedTenants) && o.acceptV1Issuer === b.acceptV1Issuer
+    && sameList(o.algorithms, b.algorithms) && o.clockToleranceSeconds === b.clockToleranceSeconds
+    && o.allowInsecureRequests === b.allowInsecureRequests && o.timeoutMs === b.timeoutMs
+    && o.jwksCooldownSeconds === b.jwksCooldownSeconds && o.jwksCacheMaxAgeSeconds === b.jwksCacheMaxAgeSeconds
+    && o.fetch === b.fetch && o.logger === b.logger;
+}
+
+function sameList(value: unknown, was: unknown): boolean {
+  if (value === was) return true;
+  if (!Array.isArray(value) || !Array.isArray(was) || value.length !== was.length) return false;
+  for (let i = 0; i < was.length; i++) if (value[i] !== was[i]) return false;
+  return true;
+}
 
 function refuse(reason: BearerFailureReason, detail: string): AuthError {
   return new AuthError('token_invalid', { description: `${reason}: ${detail}` });
@@ -204,8 +236,39 @@ function fromJose(err: unknown): AuthError {
   throw err;
 }
 
-/** Issuer and tenant, then scopes and roles, on a token whose signature verified. */
+/**
+ * How an ID token replayed as an access token is told apart (with `audience` set to the client
+ * id, its `aud` would fit). OpenID Connect Core defines `at_hash`, `c_hash` (§3.3.2.11) and FAPI
+ * `s_hash` for ID tokens only, and no access token profile uses them (RFC 9068, Entra, Okta,
+ * Auth0, Keycloak): refused outright. `nonce` (§2) marks an ID token too (Entra's from a sign-in
+ * always carry it), but Keycloak before 25 also copied it into access tokens, which always carry
+ * `scope`; an ID token has no `scp`/`scope`, so `nonce` is refused on a token without either.
+ * Entra's optional `idtyp` is `app` or `user` in access tokens; Keycloak's ID tokens say `typ: "ID"`.
+ * Not caught: an ID token with none of these (Entra's after a refresh), which still needs the
+ * required `scopes` (ID tokens have none) or `roles` to pass.
+ */
+const ID_TOKEN_HASHES = ['at_hash', 'c_hash', 's_hash'] as const;
+const ACCESS_TOKEN_IDTYP: ReadonlySet<unknown> = new Set(['app', 'user']);
+
+/** The token's kind and age: an access token (not an ID token), not issued in the future. */
+function checkKindAndAge(claims: BearerClaims, options: ResolvedBearerOptions): void {
+  for (const name of ID_TOKEN_HASHES) {
+    if (claims[name] !== undefined) throw refuse('wrong_type', `the token carries "${name}": an ID token, not an access token`);
+  }
+  if (claims['nonce'] !== undefined && claims.scp === undefined && claims['scope'] === undefined) {
+    throw refuse('wrong_type', 'the token carries "nonce" and no scopes: an ID token, not an access token');
+  }
+  if (claims['idtyp'] !== undefined && !ACCESS_TOKEN_IDTYP.has(claims['idtyp'])) throw refuse('wrong_type', 'the token\'s "idtyp" is not an access token\'s');
+  if (claims['typ'] === 'ID') throw refuse('wrong_type', 'the token\'s "typ" claim says it is an ID token');
+  // jose checks "iat" only with maxTokenAge; a token issued in the future was not issued by an honest OP's clock.
+  if (typeof claims.iat === 'number' && claims.iat > Date.now() / 1000 + options.clockToleranceSeconds) {
+    throw refuse('not_yet_valid', 'the token is issued in the future ("iat")');
+  }
+}
+
+/** Kind and age, issuer and tenant, then scopes and roles, on a token whose signature verified. */
 function checkClaims(claims: BearerClaims, keys: IssuerKeys, options: ResolvedBearerOptions): BearerClaims {
+  checkKindAndAge(claims, options);
   const tid = typeof claims.tid === 'string' && claims.tid !== '' ? claims.tid : undefined;
   const host = options.authority.issuer.host;
   let issuerOk: boolean;

@@ -4,6 +4,7 @@ import { importPKCS8 } from 'jose';
 import type { ClientConfig, ResolvedCredential } from './config.js';
 import { AuthError } from './errors.js';
 import { responseCorrelationIds, toAuthError } from './opErrors.js';
+import { JwksDownloads } from './opJwks.js';
 
 /**
  * The client's connection to its OP: discovery done once and shared by every request (retried on
@@ -16,6 +17,9 @@ export class OpClient {
   /** The OP's keys as the last protocol step saw them (oauth4webapi's JWKS cache), for the next step. */
   #jwks: oidc.ExportedJWKSCache | undefined;
   #clientAuth: Promise<oidc.ClientAuth> | undefined;
+  /** The discovered `jwks_uri` (normalised), whose downloads go through {@link JwksDownloads}. */
+  #jwksUri: string | undefined;
+  readonly #jwksDownloads = new JwksDownloads();
 
   constructor(config: ClientConfig) {
     this.#config = config;
@@ -53,6 +57,8 @@ export class OpClient {
   async #discover(): Promise<oidc.Configuration> {
     try {
       const configuration = await this.#build(this.#fetch);
+      const { jwks_uri: jwksUri } = configuration.serverMetadata();
+      this.#jwksUri = jwksUri ? new URL(jwksUri).href : undefined;
       this.#config.logger.info({ issuer: configuration.serverMetadata().issuer }, 'authflow: OP metadata discovered');
       return configuration;
     } catch (err) {
@@ -65,14 +71,21 @@ export class OpClient {
    * JWKS cache of its own seeded with the keys last seen. oauth4webapi refetches the JWKS for an
    * unknown `kid` only once its cache is 60 s old (and keeps it per Configuration), so an OP that
    * rotates its signing key within a minute of a fetch would have every ID token refused until
-   * then. The seed is marked that old: a known key costs no request, an unknown `kid` exactly one
-   * refetch (OIDC Core §10.1.1), and keys older than oauth4webapi's 5 minutes are fetched again.
+   * then. The seed is marked that old: a known key costs no request, an unknown `kid` one refetch
+   * (OIDC Core §10.1.1), at most one per cooldown window (src/opJwks.ts), and keys older than
+   * oauth4webapi's 5 minutes are fetched again.
    */
   async #stepConfiguration(metadata: string, signal: AbortSignal | undefined): Promise<oidc.Configuration> {
-    const replay: oidc.CustomFetch = (url, options) => (new URL(url).pathname.includes('/.well-known/')
-      ? Promise.resolve(new Response(metadata, { headers: { 'content-type': 'application/json' } }))
-      : this.#fetch(url, signal ? { ...options, signal: options.signal ? AbortSignal.any([options.signal, signal]) : signal } : options));
+    const replay: oidc.CustomFetch = (url, options) => {
+      if (new URL(url).pathname.includes('/.well-known/')) return Promise.resolve(new Response(metadata, { headers: { 'content-type': 'application/json' } }));
+      const stepSignal = signal ? (options.signal ? AbortSignal.any([options.signal, signal]) : signal) : options.signal;
+      if (url === this.#jwksUri) return this.#jwksDownloads.fetch(() => this.#fetch(url, { ...options, signal: undefined }), stepSignal);
+      return this.#fetch(url, { ...options, signal: stepSignal });
+    };
     const configuration = await this.#build(replay);
+    // Each request has authflow's own timeout (#fetch); openid-client's whole-second one per step
+    // would fire first and read as an unreachable OP (see #build).
+    configuration.timeout = undefined;
     if (this.#jwks) {
       const refetchAllowedAt = epochSeconds() - 60;
       oidc.setJwksCache(configuration, { jwks: this.#jwks.jwks, uat: Math.min(this.#jwks.uat, refetchAllowedAt) });
@@ -92,7 +105,9 @@ export class OpClient {
         this.#clientAuth = undefined;
         throw err;
       })),
-      { execute, [oidc.customFetch]: fetch, timeout: Math.ceil(this.#config.timeoutMs / 1000) },
+      // openid-client's timeout counts whole seconds from before our request starts: one second
+      // more keeps it a backstop, so authflow's `timeoutMs` is what fires (504 op_timeout).
+      { execute, [oidc.customFetch]: fetch, timeout: Math.ceil(this.#config.timeoutMs / 1000) + 1 },
     );
   }
 

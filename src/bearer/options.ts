@@ -34,7 +34,7 @@ export interface BearerOptions {
   acceptV1Issuer?: boolean;
   /** Signature algorithms accepted. Default `['RS256', 'PS256', 'ES256']`; `none` and `HS*` are refused. */
   algorithms?: readonly string[];
-  /** Clock skew tolerated on `exp` and `nbf`, in seconds. Default 60. */
+  /** Clock skew tolerated on `exp`, `nbf` and `iat` (not in the future), in seconds. Default 60. */
   clockToleranceSeconds?: number;
   /** Allow an `http://` OP (development OPs only). Never a default. */
   allowInsecureRequests?: boolean;
@@ -74,6 +74,8 @@ export interface ResolvedBearerOptions {
 /** Asymmetric JWS algorithms jose verifies with a public key from a JWKS. */
 const ASYMMETRIC = new Set(['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA', 'Ed25519']);
 const DEFAULT_ALGORITHMS = ['RS256', 'PS256', 'ES256'];
+/** Default of `jwksCooldownSeconds`; the client's ID-token checks use the same window (src/opJwks.ts). */
+export const DEFAULT_JWKS_COOLDOWN_SECONDS = 5;
 
 /** Checks bearer options once; each refusal is `invalid_config` naming the option. */
 export function resolveBearerOptions(options: BearerOptions): ResolvedBearerOptions {
@@ -86,7 +88,7 @@ export function resolveBearerOptions(options: BearerOptions): ResolvedBearerOpti
   }
   const acceptV1Issuer = flag('acceptV1Issuer', options.acceptV1Issuer);
   if (acceptV1Issuer && authority.type !== 'entra') throw configError('acceptV1Issuer', 'applies to Microsoft Entra authorities only');
-  const cooldown = number('jwksCooldownSeconds', options.jwksCooldownSeconds, 5, 1);
+  const cooldown = number('jwksCooldownSeconds', options.jwksCooldownSeconds, DEFAULT_JWKS_COOLDOWN_SECONDS, 1);
   return {
     authority,
     audiences: [...audiences],

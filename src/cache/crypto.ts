@@ -10,6 +10,11 @@ export interface EncryptionKey {
 }
 
 const FORMAT = 'af1';
+/**
+ * GCM's full 128-bit tag, fixed on both sides: without `authTagLength` Node accepts any tag of
+ * 4-16 bytes, so a value whose tag is cut to 4 bytes would verify on 32 bits only.
+ */
+const TAG_LENGTH = 16;
 const ID_PATTERN = /^[A-Za-z0-9_-]{1,32}$/;
 
 /**
@@ -46,7 +51,7 @@ export class FieldCipher {
 
   encrypt(plaintext: string, location: string): string {
     const iv = randomBytes(12);
-    const cipher = createCipheriv('aes-256-gcm', this.#current.key, iv);
+    const cipher = createCipheriv('aes-256-gcm', this.#current.key, iv, { authTagLength: TAG_LENGTH });
     cipher.setAAD(Buffer.from(location, 'utf8'));
     const ciphertext = Buffer.concat([cipher.update(plaintext, 'utf8'), cipher.final()]);
     return [FORMAT, this.#current.id, iv.toString('base64url'), ciphertext.toString('base64url'), cipher.getAuthTag().toString('base64url')].join('.');
@@ -62,10 +67,12 @@ export class FieldCipher {
     const [, keyId, iv, ciphertext, tag] = parts as [string, string, string, string, string];
     const key = this.#keys.get(keyId);
     if (!key) return { problem: 'unknown_key', keyId };
+    const authTag = Buffer.from(tag, 'base64url');
+    if (authTag.length !== TAG_LENGTH) return { problem: 'invalid', keyId };
     try {
-      const decipher = createDecipheriv('aes-256-gcm', key, Buffer.from(iv, 'base64url'));
+      const decipher = createDecipheriv('aes-256-gcm', key, Buffer.from(iv, 'base64url'), { authTagLength: TAG_LENGTH });
       decipher.setAAD(Buffer.from(location, 'utf8'));
-      decipher.setAuthTag(Buffer.from(tag, 'base64url'));
+      decipher.setAuthTag(authTag);
       const plaintext = Buffer.concat([decipher.update(Buffer.from(ciphertext, 'base64url')), decipher.final()]).toString('utf8');
       return { plaintext };
     } catch {

@@ -8,7 +8,7 @@ import type { AccountEntity, CacheEntities } from '../cache/entities.js';
 import { normalizeScopes, withOidcScopes } from '../cache/scopes.js';
 import type { AccountInfo, TokenResult } from '../results.js';
 import { readPartition, withPartitionLock, writePartition, type FlowContext } from './context.js';
-import { checkTenant } from './tenant.js';
+import { checkIdTokenClaims } from './tenant.js';
 
 export interface SilentRequest {
   scopes: readonly string[];
@@ -109,7 +109,7 @@ async function refresh(ctx: FlowContext, input: RefreshInput): Promise<TokenResu
   const idTokenClaims = response.claims();
   let account = input.account;
   if (idTokenClaims) {
-    checkTenant(ctx, idTokenClaims);
+    checkIdTokenClaims(ctx, idTokenClaims);
     account = accountFromIdToken({
       clientInfo: typeof response.client_info === 'string' ? response.client_info : undefined,
       idTokenClaims,

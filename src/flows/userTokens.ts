@@ -3,7 +3,7 @@ import { AuthError } from '../errors.js';
 import { accountFromIdToken, changesForTokenResponse, toTokenResult, type TokenResponseFields } from '../cache/tokenCache.js';
 import type { TokenResult } from '../results.js';
 import { readPartition, writePartition, type FlowContext } from './context.js';
-import { checkTenant } from './tenant.js';
+import { checkIdTokenClaims } from './tenant.js';
 
 /**
  * Verifies a token response for a user (its ID token's tenant; openid-client has checked the
@@ -18,7 +18,7 @@ export async function storeUserTokens(
 ): Promise<TokenResult> {
   const idTokenClaims = response.claims();
   if (!idTokenClaims) throw new AuthError('id_token_invalid', { description: 'the OP returned no ID token' });
-  checkTenant(ctx, idTokenClaims);
+  checkIdTokenClaims(ctx, idTokenClaims);
   const { authority, clientId } = ctx.config;
   const account = accountFromIdToken({
     clientInfo: typeof response.client_info === 'string' ? response.client_info : undefined,

@@ -11,8 +11,16 @@ export interface RedisTokenCacheStoreOptions {
   client: Redis | Cluster;
   /** Prefix of every key. Default `authflow:tc:`. */
   prefix?: string;
-  /** AES-256-GCM keys for values at rest; the first encrypts, all decrypt. Default: values stored as JSON. */
+  /**
+   * AES-256-GCM keys for values at rest; the first encrypts, all decrypt. Required when
+   * `NODE_ENV=production` unless `encryption: 'off'`; elsewhere values are stored as JSON without them.
+   */
   encryptionKeys?: readonly EncryptionKey[];
+  /**
+   * `'off'` stores refresh and access tokens in Redis as clear JSON, also in production: say it
+   * only when Redis itself is protected (disk encryption, ACLs, TLS) and you accept that.
+   */
+  encryption?: 'off';
   /** How long a refresh lock lives if its holder dies, ms. Default 15,000 (above the OP timeout). */
   lockTtlMs?: number;
   /** Longest wait for another instance's refresh lock, ms. Default `lockTtlMs` + 1,000. */
@@ -64,12 +72,15 @@ export class RedisTokenCacheStore implements TokenCacheStore {
     this.#client = options.client;
     this.#prefix = options.prefix ?? 'authflow:tc:';
     if (typeof this.#prefix !== 'string' || /[{}]/.test(this.#prefix)) throw configError('prefix', 'must be a string without braces');
-    this.#cipher = options.encryptionKeys === undefined ? undefined : new FieldCipher(options.encryptionKeys, 'encryptionKeys');
+    this.#cipher = cipherOf(options);
     this.#lockTtlMs = positiveInteger('lockTtlMs', options.lockTtlMs, 15_000);
     this.#lockWaitMs = positiveInteger('lockWaitMs', options.lockWaitMs, this.#lockTtlMs + 1_000);
     this.#ttlSeconds = positiveInteger('ttlSeconds', options.ttlSeconds, 14 * 24 * 3600);
     this.#commandTimeoutMs = positiveInteger('commandTimeoutMs', options.commandTimeoutMs, 1_000);
     this.#logger = options.logger ?? silentLogger;
+    if (!this.#cipher && process.env.NODE_ENV === 'production') {
+      this.#logger.warn({ option: 'encryption' }, 'authflow: token cache values are stored in Redis in clear text (encryption: \'off\')');
+    }
   }
 
   /** The Redis key of a partition's hash. */
@@ -187,6 +198,22 @@ function unavailable(operation: string, cause: unknown): AuthError {
     description: `Redis ${operation} failed: ${(cause as Error)?.message ?? 'unknown error'}`,
     cause,
   });
+}
+
+/**
+ * The cipher for values at rest. Tokens (refresh tokens above all) must not sit in a production
+ * Redis in clear text by default: with `NODE_ENV=production`, no keys is refused unless the
+ * deployer opted out in so many words (`encryption: 'off'`).
+ */
+function cipherOf(options: RedisTokenCacheStoreOptions): FieldCipher | undefined {
+  const { encryption, encryptionKeys } = options;
+  if (encryption !== undefined && encryption !== 'off') throw configError('encryption', 'must be \'off\' (or left out: encryptionKeys then encrypt)');
+  if (encryption === 'off' && encryptionKeys !== undefined) throw configError('encryption', 'is \'off\' but encryptionKeys is set: choose one');
+  if (encryptionKeys !== undefined) return new FieldCipher(encryptionKeys, 'encryptionKeys');
+  if (encryption === undefined && process.env.NODE_ENV === 'production') {
+    throw configError('encryptionKeys', 'is required when NODE_ENV=production (tokens would be stored in Redis in clear text); set encryption: \'off\' to accept that explicitly');
+  }
+  return undefined;
 }
 
 function positiveInteger(name: string, value: unknown, fallback: number): number {

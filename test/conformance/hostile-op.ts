@@ -25,7 +25,11 @@ export type Misbehaviour =
   | 'rp-id_token-kid-absent-multiple-jwks'
   | 'rp-discovery-issuer-not-matching-config'
   | 'rp-userinfo-bad-sub-claim'
-  | 'mix-up-iss';
+  | 'mix-up-iss'
+  /** Not an RP test id: the ID token's `iat` is a year in the future (security review, finding 10). */
+  | 'iat-future'
+  /** Not an RP test id: each ID token is signed by a fresh key with a random `kid` the JWKS never publishes (finding 12). */
+  | 'unknown-kid';
 
 export interface HostileOpOptions {
   clientId: string;
@@ -219,6 +223,7 @@ export async function startHostileOp(options: HostileOpOptions): Promise<Hostile
       case 'rp-id_token-aud': claims.aud = 'another-client'; break;
       case 'rp-id_token-sub': delete claims.sub; break;
       case 'rp-id_token-iat': delete claims.iat; break;
+      case 'iat-future': claims.iat = now + 365 * 24 * 3600; break;
       default: break;
     }
     if (misbehaviour === 'rp-id_token-sig-none') {
@@ -226,9 +231,10 @@ export async function startHostileOp(options: HostileOpOptions): Promise<Hostile
       return `${encode({ alg: 'none', typ: 'JWT' })}.${encode(claims)}.`;
     }
     const kidAbsent = misbehaviour === 'rp-id_token-kid-absent-single-jwks' || misbehaviour === 'rp-id_token-kid-absent-multiple-jwks';
+    const key = misbehaviour === 'unknown-kid' ? await newKey() : signing;
     const jwt = await new SignJWT(claims)
-      .setProtectedHeader({ alg: 'RS256', typ: 'JWT', ...(kidAbsent ? {} : { kid: signing.kid }) })
-      .sign(signing.privateKey);
+      .setProtectedHeader({ alg: 'RS256', typ: 'JWT', ...(kidAbsent ? {} : { kid: key.kid }) })
+      .sign(key.privateKey);
     if (misbehaviour !== 'rp-id_token-bad-sig-rs256') return jwt;
     const [header, payload, signature] = jwt.split('.') as [string, string, string];
     const bytes = Buffer.from(signature, 'base64url');
