@@ -119,11 +119,13 @@ export class OpClient {
         cause: err,
       });
     }
-    const correlationId = response.headers.get('x-ms-request-id') ?? response.headers.get('client-request-id') ?? requestId;
-    responseCorrelationIds.set(response, correlationId);
+    // The id we sent is the correlation id (Entra echoes it as `correlation_id`): the one on the
+    // error page, in the log line and at the OP. The OP's own request id is logged beside it.
+    responseCorrelationIds.set(response, requestId);
+    const opRequestId = response.headers.get('x-ms-request-id') ?? undefined;
     const durationMs = Math.round(performance.now() - started);
-    const level = response.status >= 400 ? 'warn' : 'debug';
-    logger[level]({ endpoint, method: options.method, status: response.status, durationMs, correlationId }, 'authflow: OP request');
+    // A 4xx (consent needed, refused grant) is reported by whoever handles the error, once.
+    logger.debug({ endpoint, method: options.method, status: response.status, durationMs, correlationId: requestId, ...(opRequestId ? { opRequestId } : {}) }, 'authflow: OP request');
     return response;
   };
 }

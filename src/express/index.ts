@@ -20,6 +20,9 @@ import { AuthError } from '../errors.js';
 import type { AccountInfo } from '../results.js';
 import type { WebAuthOptions } from '../web/options.js';
 import { errorResult, type WebResult } from '../web/render.js';
+import { defaultLogger } from '../logger.js';
+import { isIoredis, whenConnected } from '../stores/redisReady.js';
+import { reportFailure, reportOnce } from '../web/report.js';
 import { SESSION_KEY, type AuthSessionData, type SessionPort } from '../web/session.js';
 import { WebAuth, type GetTokenOptions, type WebRequest } from '../web/webAuth.js';
 import { sessionSettings, type AuthSessionOptions } from '../web/sessionSettings.js';
@@ -64,6 +67,9 @@ type Decorated = Request & { [WEB]?: WebAuth; [GUARD]?: BearerGuard; [PORT]?: Se
 export function auth(options: WebAuthOptions): RequestHandler {
   const web = new WebAuth(options);
   const { paths } = web.options;
+  // From now on every Express request has req.getToken: a route mounted before auth() gets an
+  // error naming the mistake instead of "req.getToken is not a function".
+  decoratePrototype(express.request);
   const form = express.urlencoded({ extended: false, limit: '16kb', parameterLimit: 50 });
   type Route = { readBody: boolean; handle(request: WebRequest, port: SessionPort, req: Request): Promise<WebResult> };
   const routes = new Map<string, Route>([
@@ -103,7 +109,7 @@ export function auth(options: WebAuthOptions): RequestHandler {
 export function requireAuth(): RequestHandler {
   return (req, res, next) => {
     const web = (req as Decorated)[WEB];
-    if (!web) return next(new AuthError('invalid_config', { description: 'requireAuth() needs app.use(auth(...)) before it' }));
+    if (!web) return next(setupMistake('requireAuth() ran on a request auth() has not seen: mount app.use(auth(...)) before the routes that use requireAuth()'));
     const port = sessionPort(req);
     if (web.user(port)) return next();
     send(res, web.requireUser(webRequest(req), port)!);
@@ -122,8 +128,10 @@ export function authErrors(): ErrorRequestHandler {
     if (!res.headersSent) {
       if (guard) result = guard.errorResult(webRequest(req), err);
       else if (web && req.session) result = web.errorResult(webRequest(req), sessionPort(req), err);
-      // Failed before auth() ran (the session store is down): still a plain authflow answer.
-      else if (err instanceof AuthError) result = errorResult(webRequest(req), err);
+      // No session, or failed before auth() ran (the session store is down): still a plain
+      // authflow answer, logged with the id it shows.
+      else if (err instanceof AuthError && web) result = web.failure(webRequest(req), err);
+      else if (err instanceof AuthError) result = errorResult(webRequest(req), err, { correlationId: reportFailure(defaultLogger, webRequest(req), err) });
     }
     if (result) send(res, result);
     else next(err);
@@ -201,12 +209,19 @@ function guardedStore(store: Store, timeoutMs: number): Store {
         callback(err ? sessionStoreError(method, err) : null, value);
       };
       const timer = setTimeout(() => finish(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
-      try {
-        const result = original.call(store, ...args, finish) as unknown;
-        if (result instanceof Promise) result.catch(finish);
-      } catch (err) {
-        finish(err);
-      }
+      const call = (): void => {
+        if (settled) return;
+        try {
+          const result = original.call(store, ...args, finish) as unknown;
+          if (result instanceof Promise) result.catch(finish);
+        } catch (err) {
+          finish(err);
+        }
+      };
+      // A Redis client still making its first connection is waited for (within the same timeout).
+      const client = (store as { client?: unknown }).client;
+      if (isIoredis(client)) void whenConnected(client, timeoutMs).then(call);
+      else call();
     };
   }
   return guarded;
@@ -219,7 +234,10 @@ function guardedStore(store: Store, timeoutMs: number): Store {
  */
 function decorate(req: Decorated, web: WebAuth): void {
   req[WEB] = web;
-  const prototype = Object.getPrototypeOf(req) as object;
+  decoratePrototype(Object.getPrototypeOf(req) as object);
+}
+
+function decoratePrototype(prototype: object): void {
   if (decoratedPrototypes.has(prototype)) return;
   decoratedPrototypes.add(prototype);
   Object.defineProperties(prototype, {
@@ -228,7 +246,7 @@ function decorate(req: Decorated, web: WebAuth): void {
       writable: true,
       value(this: Decorated, scopes: readonly string[], options?: GetTokenOptions): Promise<string> {
         const auth = this[WEB];
-        if (!auth) return Promise.reject(new AuthError('invalid_config', { description: 'req.getToken needs app.use(auth(...)) before the route' }));
+        if (!auth) return Promise.reject(setupMistake('req.getToken was called on a request auth() has not seen: mount app.use(auth(...)) before your routes'));
         return auth.getToken(sessionPort(this), scopes, options);
       },
     },
@@ -300,11 +318,24 @@ class ExpressSessionPort implements SessionPort {
     return this.#req.session as session.Session & Record<string, unknown>;
   }
 
-  #settle(operation: 'regenerate' | 'destroy'): Promise<void> {
+  save(): Promise<void> {
+    return this.#settle('save');
+  }
+
+  #settle(operation: 'regenerate' | 'destroy' | 'save'): Promise<void> {
     return new Promise<void>((resolve, reject) => {
       this.#session()[operation]((err?: unknown) => (err ? reject(sessionStoreError(operation, err)) : resolve()));
     });
   }
+}
+
+/**
+ * The error for a wiring mistake found at a request, logged once per process where the developer
+ * looks (stderr by default): no client logger is reachable when auth() has not run.
+ */
+function setupMistake(description: string): AuthError {
+  reportOnce(defaultLogger, 'error', `config\n${description}`, { code: 'invalid_config' }, `authflow: ${description}`);
+  return new AuthError('invalid_config', { description });
 }
 
 function destroyStored(req: Request, sessionId: string): Promise<void> {

@@ -20,6 +20,9 @@ import { AuthError } from '../errors.js';
 import type { AccountInfo } from '../results.js';
 import type { WebAuthOptions } from '../web/options.js';
 import type { WebResult } from '../web/render.js';
+import { defaultLogger } from '../logger.js';
+import { whenConnected } from '../stores/redisReady.js';
+import { reportOnce } from '../web/report.js';
 import { SESSION_KEY, type AuthSessionData, type SessionPort } from '../web/session.js';
 import { sessionSettings, type AuthSessionOptions } from '../web/sessionSettings.js';
 import { WebAuth, type GetTokenOptions, type WebRequest } from '../web/webAuth.js';
@@ -95,7 +98,7 @@ export function auth(options: WebAuthOptions): Middleware {
 export function requireAuth(): Middleware {
   return async (ctx, next) => {
     const web = (ctx.state as Record<symbol, WebAuth | undefined>)[WEB];
-    if (!web) throw new AuthError('invalid_config', { description: 'requireAuth() needs app.use(auth(...)) before it' });
+    if (!web) throw setupMistake('requireAuth() ran on a request auth() has not seen: mount app.use(auth(...)) before the routes that use requireAuth()');
     const result = web.requireUser(await webRequest(ctx, false), sessionPort(ctx));
     if (result) send(ctx, result);
     else await next();
@@ -146,6 +149,8 @@ export function authSession(app: Koa, options: AuthSessionOptions & { store?: Ko
   if (options.secret !== undefined) app.keys = [...settings.secrets, ...appKeys.filter((k) => !settings.secrets.includes(k))];
   else if (!hasKeys) app.keys = settings.secrets;
   if (options.store) (app.context as unknown as Record<symbol, KoaSessionStore>)[STORE] = options.store;
+  // Until auth() runs for a request, ctx.getToken names the mistake (auth() mounted after the routes).
+  app.context.getToken = () => Promise.reject(setupMistake('ctx.getToken was called on a request auth() has not seen: mount app.use(auth(...)) before your routes'));
   return session({
     key: settings.name,
     maxAge: settings.maxAgeMs,
@@ -171,10 +176,13 @@ export interface KoaSessionStore {
 }
 
 /** A koa-session store on an ioredis client (one string per session, expiring with it). */
-export function redisSessionStore(options: { client: Redis | Cluster; prefix?: string }): KoaSessionStore {
+export function redisSessionStore(options: { client: Redis | Cluster; prefix?: string; connectTimeoutMs?: number }): KoaSessionStore {
   const { client } = options;
   const prefix = options.prefix ?? 'authflow:sess:';
+  const connectTimeoutMs = options.connectTimeoutMs ?? 1_000;
   const guard = async <T>(operation: string, run: () => Promise<T>): Promise<T> => {
+    // A client still making its first connection is waited for; one that is down fails at once.
+    await whenConnected(client, connectTimeoutMs);
     if (client.status !== 'ready') throw new AuthError('store_unavailable', { description: `the session store cannot ${operation}: Redis is ${client.status}` });
     try {
       return await run();
@@ -303,6 +311,13 @@ function sessionPort(ctx: Context): SessionPort {
       ctx.session = null;
     },
     id: () => (ctx.state as Record<symbol, string | undefined>)[NEW_SESSION_ID],
+    save: async () => {
+      try {
+        await (current() as unknown as { manuallyCommit(): Promise<void> }).manuallyCommit();
+      } catch (err) {
+        throw err instanceof AuthError ? err : new AuthError('store_unavailable', { description: 'the session store failed to save', cause: err });
+      }
+    },
   };
 }
 
@@ -310,6 +325,12 @@ function sessionPort(ctx: Context): SessionPort {
 async function destroyStored(ctx: Context, sessionId: string): Promise<void> {
   const store = (ctx as unknown as Record<symbol, KoaSessionStore | undefined>)[STORE];
   if (store) await store.destroy(sessionId);
+}
+
+/** The error for a wiring mistake found at a request, logged once per process (stderr by default). */
+function setupMistake(description: string): AuthError {
+  reportOnce(defaultLogger, 'error', `config\n${description}`, { code: 'invalid_config' }, `authflow: ${description}`);
+  return new AuthError('invalid_config', { description });
 }
 
 function send(ctx: Context, result: WebResult): void {

@@ -2,7 +2,9 @@ import { randomUUID } from 'node:crypto';
 import { AuthError } from '../errors.js';
 import { createLogoutTokenVerifier, logoutKeys } from './logoutToken.js';
 import { resolveWebOptions, type ResolvedWebOptions, type WebAuthOptions } from './options.js';
-import { errorResult, redirect, wantsJson, type RequestShape, type WebResult } from './render.js';
+import { isProduction } from '../logger.js';
+import { errorResult, redirect, wantsJson, type ErrorResultExtra, type RequestShape, type WebResult } from './render.js';
+import { pathOf, reportFailure, reportOnce } from './report.js';
 import { safeReturnTo } from './returnTo.js';
 import { profileClaims, withSignIn, type SessionPort, type SignedInUser } from './session.js';
 
@@ -21,6 +23,9 @@ export interface GetTokenOptions {
 
 /** How long a sign-in stays in the back-channel logout index: the refresh token's usual life. */
 const INDEX_TTL_SECONDS = 14 * 24 * 3600;
+
+/** A token request needing interaction sends the browser to sign in for the same page and scopes at most once in this window. */
+export const SIGN_IN_RETRY_WINDOW_MS = 2 * 60 * 1000;
 
 /**
  * The framework-neutral request logic of sign-in, shared by the Express and Koa adapters: each
@@ -48,7 +53,11 @@ export class WebAuth {
       ...(data.user?.account.username ? { loginHint: data.user.account.username } : {}),
     });
     const returnTo = safeReturnTo(request.query.returnTo);
+    this.#warnHostMismatch(request);
     session.write(withSignIn({ ...data, consent: undefined }, { flow, returnTo }, maxSignIns));
+    // Saved now, not at the end of the response: a store that is down fails here (503), before
+    // the user types a password at the OP and comes back to a session that was never stored.
+    await session.save();
     return redirect(flow.authUri);
   }
 
@@ -64,8 +73,11 @@ export class WebAuth {
     const pending = typeof state === 'string' ? data.signIns?.[state] : undefined;
     if (!pending || typeof state !== 'string') {
       const inFlight = Object.keys(data.signIns ?? {}).length > 0;
+      const mismatch = this.#hostMismatch(request);
+      // The likeliest cause in development: the app opened at one host, the OP returning to another.
+      const hint = mismatch && !isProduction() ? `; ${mismatch.message} (the session cookie was probably set for the other host)` : '';
       throw new AuthError(inFlight ? 'state_mismatch' : 'flow_missing', {
-        description: inFlight ? 'this callback does not belong to a sign-in of this browser session' : 'no sign-in is in progress in this browser session',
+        description: (inFlight ? 'this callback does not belong to a sign-in of this browser session' : 'no sign-in is in progress in this browser session') + hint,
       });
     }
     const { [state]: _used, ...otherSignIns } = data.signIns ?? {};
@@ -76,7 +88,8 @@ export class WebAuth {
     const previous = data.user?.partition;
     await session.regenerate();
     const user: SignedInUser = { partition, account: result.account!, claims: profileClaims(result.idTokenClaims) };
-    session.write({ user });
+    // The retry mark survives the new session: it is what stops a sign-in loop.
+    session.write({ user, ...(data.signInRetry ? { signInRetry: data.signInRetry } : {}) });
     if (previous && previous !== partition) await this.#forget(previous);
     await this.#indexForBackchannel(user, session.id());
     return redirect(pending.returnTo);
@@ -147,25 +160,74 @@ export class WebAuth {
   /**
    * The answer to a failure: an `AuthError` needing interaction becomes a sign-in asking for the
    * missing scopes (a redirect back to this page for page requests, a 401 naming the sign-in URL
-   * for API requests); any other `AuthError` an error page or JSON with its status. Returns
-   * undefined for errors that are not authflow's (the framework handles those).
+   * for API requests); any other `AuthError` an error page or JSON with its status, logged with
+   * the correlation id the page shows. A page that needed a sign-in for the same scopes less than
+   * `SIGN_IN_RETRY_WINDOW_MS` ago gets an error page with the OP's reason instead of another
+   * redirect. Returns undefined for errors that are not authflow's (the framework handles those).
    */
   errorResult(request: WebRequest, session: SessionPort | undefined, error: unknown): WebResult | undefined {
     if (!(error instanceof AuthError)) return undefined;
-    if (!error.interactionRequired || !session) return errorResult(request, error);
-    if (error.scopes?.length || error.claims) {
-      session.write({ ...session.read(), consent: { scopes: [...(error.scopes ?? [])], ...(error.claims ? { claims: error.claims } : {}) } });
+    if (!error.interactionRequired || !session) return this.failure(request, error);
+    const data = session.read();
+    const consent = error.scopes?.length || error.claims ? { scopes: [...(error.scopes ?? [])], ...(error.claims ? { claims: error.claims } : {}) } : data.consent;
+    if (!isPageRequest(request)) {
+      session.write({ ...data, consent });
+      return this.#signInAnswer(request, error);
     }
+    const key = retryKey(request, error);
+    const last = data.signInRetry;
+    if (last?.key === key && Date.now() - last.at < SIGN_IN_RETRY_WINDOW_MS) {
+      return this.failure(request, signInDidNotHelp(error), { loginUri: this.#loginUri(request) });
+    }
+    session.write({ ...data, consent, signInRetry: { key, at: Date.now() } });
+    this.#logger.debug({ code: error.code, path: pathOf(request.url) }, 'authflow: sending the browser to sign in');
     return this.#signInAnswer(request, error);
   }
 
+  /** An error page or JSON for `error`, and its log line (the same correlation id on both). */
+  failure(request: RequestShape, error: AuthError, extra: ErrorResultExtra = {}): WebResult {
+    const mismatch = this.#hostMismatch(request);
+    const correlationId = reportFailure(this.#logger, request, error, mismatch ? { hostMismatch: mismatch.message } : {});
+    return errorResult(request, error, { ...extra, correlationId });
+  }
+
+  get #logger() {
+    return this.options.client.config.logger;
+  }
+
+  #loginUri(request: RequestShape): string {
+    return `${this.options.publicPaths.login}?returnTo=${encodeURIComponent(safeReturnTo(request.url))}`;
+  }
+
   #signInAnswer(request: WebRequest, error: AuthError): WebResult {
-    const loginUri = `${this.options.publicPaths.login}?returnTo=${encodeURIComponent(safeReturnTo(request.url))}`;
-    if (request.method === 'GET' && !wantsJson(request)) return redirect(loginUri);
+    const loginUri = this.#loginUri(request);
+    if (isPageRequest(request)) return redirect(loginUri);
+    // Not logged: an API call asked to sign in is the normal flow, not a failure.
     return errorResult(request, new AuthError(error.code, { description: error.description, status: 401, ...(error.correlationId ? { correlationId: error.correlationId } : {}) }), {
       loginUri,
       headers: { 'www-authenticate': `authflow error="${error.code}", login_uri="${loginUri}"` },
     });
+  }
+
+  /**
+   * The request's host when it is not `baseUrl`'s: cookies set at one host are not sent to the
+   * other, so a sign-in started at 127.0.0.1 cannot finish at localhost (where the OP returns).
+   */
+  #hostMismatch(request: RequestShape): { message: string } | undefined {
+    const header = request.headers['x-forwarded-host'] ?? request.headers.host;
+    const host = (Array.isArray(header) ? header[0] : header)?.split(',')[0]?.trim().toLowerCase();
+    const expected = this.options.baseUrl.host;
+    if (!host || host === expected) return undefined;
+    return { message: `this request came to host "${host}" but baseUrl is ${this.options.baseUrl.origin} (host "${expected}"): open the app at ${this.options.baseUrl.origin}` };
+  }
+
+  /**
+   * Logs a sign-in started at another host than baseUrl's, once per host. Not refused: behind a
+   * proxy or under a test client (supertest) the Host header differs legitimately.
+   */
+  #warnHostMismatch(request: RequestShape): void {
+    const mismatch = this.#hostMismatch(request);
+    if (mismatch) reportOnce(this.#logger, 'warn', `host\n${mismatch.message}`, { path: pathOf(request.url) }, `authflow: sign-in started at another host; ${mismatch.message}`);
   }
 
   async #forget(partition: string): Promise<void> {
@@ -191,4 +253,28 @@ export class WebAuth {
       return undefined;
     }
   }
+}
+
+/** Page requests (a browser navigating) are redirected to sign in; API calls get a 401. */
+function isPageRequest(request: RequestShape): boolean {
+  return request.method === 'GET' && !wantsJson(request);
+}
+
+/** The page and scopes (and claims challenge) a sign-in was started for. */
+function retryKey(request: RequestShape, error: AuthError): string {
+  const scopes = [...(error.scopes ?? [])].map((s) => s.toLowerCase()).sort().join(' ');
+  return [pathOf(request.url), scopes, error.claims ?? ''].join('\n');
+}
+
+/** The error page after a sign-in did not get what the page needs: the OP's reason, and which scopes. */
+function signInDidNotHelp(error: AuthError): AuthError {
+  const scopes = error.scopes?.length ? ` for ${error.scopes.join(' ')}` : '';
+  return new AuthError(error.code, {
+    status: 403,
+    description: `signing in again did not get a token${scopes}; the sign-in service said: ${error.description}`,
+    ...(error.correlationId ? { correlationId: error.correlationId } : {}),
+    ...(error.opError ? { opError: error.opError } : {}),
+    ...(error.suberror ? { suberror: error.suberror } : {}),
+    ...(error.scopes ? { scopes: error.scopes } : {}),
+  });
 }
