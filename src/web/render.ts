@@ -1,5 +1,6 @@
 import type { AuthError } from '../errors.js';
 import { isProduction } from '../logger.js';
+import { hintFor } from './hints.js';
 
 /** What a handler asks the adapter to do: redirect, or answer with a body. */
 export type WebResult =
@@ -52,6 +53,7 @@ export function errorResult(request: RequestShape, error: AuthError, extra: Erro
   const detailed = error.expose || !isProduction();
   const description = detailed ? error.description : GENERIC_DESCRIPTION;
   const opCode = detailed ? [error.opError, error.suberror].filter(Boolean).join(' / ') : '';
+  const hint = isProduction() ? undefined : hintFor(error);
   const correlationId = extra.correlationId ?? error.correlationId;
   const headers = { 'cache-control': 'no-store', ...extra.headers };
   if (wantsJson(request)) {
@@ -59,6 +61,7 @@ export function errorResult(request: RequestShape, error: AuthError, extra: Erro
       error: error.code,
       error_description: description,
       ...(opCode ? { op_error: opCode } : {}),
+      ...(hint ? { hint } : {}),
       ...(correlationId ? { correlation_id: correlationId } : {}),
       ...(extra.loginUri ? { login_uri: extra.loginUri } : {}),
     };
@@ -68,6 +71,7 @@ export function errorResult(request: RequestShape, error: AuthError, extra: Erro
     `<p id="error-description">${escapeHtml(description)}</p>`,
     `<p>Error code: <code id="error-code">${escapeHtml(error.code)}</code></p>`,
     opCode ? `<p>The sign-in service said: <code id="op-error">${escapeHtml(opCode)}</code></p>` : '',
+    hint ? `<p>What to do: <span id="hint">${escapeHtml(hint)}</span></p>` : '',
     correlationId ? `<p>Correlation id: <code id="correlation-id">${escapeHtml(correlationId)}</code></p>` : '',
     extra.loginUri ? `<p><a href="${escapeHtml(extra.loginUri)}">Sign in</a></p>` : '<p><a href="/">Back to the start page</a></p>',
   ];

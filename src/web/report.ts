@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { AuthError } from '../errors.js';
 import type { Logger } from '../logger.js';
+import { hintFor } from './hints.js';
 import type { RequestShape } from './render.js';
 
 /** Messages already logged by `reportOnce` (setup mistakes: one line per process, not per request). */
@@ -25,6 +26,7 @@ export function reportFailure(logger: Logger, request: RequestShape, error: Auth
     correlationId,
     method: request.method,
     path: pathOf(request.url),
+    ...(hintFor(error) ? { hint: hintFor(error) } : {}),
     ...extra,
   };
   logger[error.status >= 500 ? 'error' : 'warn'](fields, `authflow: ${error.code}: ${error.description}`);

@@ -217,7 +217,8 @@ export class WebAuth {
     const header = request.headers['x-forwarded-host'] ?? request.headers.host;
     const host = (Array.isArray(header) ? header[0] : header)?.split(',')[0]?.trim().toLowerCase();
     const expected = this.options.baseUrl.host;
-    if (!host || host === expected) return undefined;
+    // Cookies are per host name, not port: only a different name loses the session.
+    if (!host || hostname(host) === this.options.baseUrl.hostname) return undefined;
     return { message: `this request came to host "${host}" but baseUrl is ${this.options.baseUrl.origin} (host "${expected}"): open the app at ${this.options.baseUrl.origin}` };
   }
 
@@ -278,3 +279,6 @@ function signInDidNotHelp(error: AuthError): AuthError {
     ...(error.scopes ? { scopes: error.scopes } : {}),
   });
 }
+
+/** The name part of a Host header (`[::1]:3000` -> `[::1]`). */
+const hostname = (host: string): string => host.replace(/:\d+$/, '');
