@@ -296,7 +296,9 @@ function sessionPort(ctx: Context): SessionPort {
   return {
     read: () => ({ ...((current()[SESSION_KEY] as AuthSessionData | undefined) ?? {}) }),
     write: (data) => {
-      current()[SESSION_KEY] = data;
+      // No data, no key: a session left as it was loaded is not saved again by koa-session.
+      if (Object.values(data).every((value) => value === undefined)) delete current()[SESSION_KEY];
+      else current()[SESSION_KEY] = data;
     },
     regenerate: async () => {
       const data = current();

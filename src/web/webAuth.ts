@@ -57,7 +57,12 @@ export class WebAuth {
     session.write(withSignIn({ ...data, consent: undefined }, { flow, returnTo }, maxSignIns));
     // Saved now, not at the end of the response: a store that is down fails here (503), before
     // the user types a password at the OP and comes back to a session that was never stored.
-    await session.save();
+    try {
+      await session.save();
+    } catch (err) {
+      session.write(data); // as it was: nothing left for the session middleware to save at the end
+      throw err;
+    }
     return redirect(flow.authUri);
   }
 
