@@ -22,6 +22,7 @@ import type { WebAuthOptions } from '../web/options.js';
 import { errorResult, type WebResult } from '../web/render.js';
 import { defaultLogger } from '../logger.js';
 import { isIoredis, whenConnected } from '../stores/redisReady.js';
+import type { Cluster, Redis } from 'ioredis';
 import { reportFailure, reportOnce } from '../web/report.js';
 import { SESSION_KEY, type AuthSessionData, type SessionPort } from '../web/session.js';
 import { WebAuth, type GetTokenOptions, type WebRequest } from '../web/webAuth.js';
@@ -175,14 +176,14 @@ export function requireBearer(options: BearerGuardOptions): RequestHandler {
  * A session store that fails or does not answer within `storeTimeoutMs` (default 1,000) makes the
  * request fail with `store_unavailable` (503, rendered by `authErrors()`), never hang or 500.
  */
-export function authSession(options: AuthSessionOptions & { store?: Store; storeTimeoutMs?: number }): RequestHandler {
+export function authSession(options: AuthSessionOptions & ExpressSessionStoreOptions): RequestHandler {
   const settings = sessionSettings(options);
   const timeoutMs = options.storeTimeoutMs ?? 1_000;
   if (!Number.isInteger(timeoutMs) || timeoutMs <= 0) throw new AuthError('invalid_config', { description: 'option "storeTimeoutMs" must be a positive integer' });
   return session({
     name: settings.name,
     secret: settings.secrets,
-    ...(options.store ? { store: guardedStore(options.store, timeoutMs) } : {}),
+    ...(options.store ? { store: guardedStore(options.store, timeoutMs, options.redis) } : {}),
     resave: false,
     saveUninitialized: false,
     rolling: false,
@@ -190,11 +191,26 @@ export function authSession(options: AuthSessionOptions & { store?: Store; store
   });
 }
 
+/** Options of `authSession()` about its store. */
+export interface ExpressSessionStoreOptions {
+  /** An express-session store, e.g. `new RedisStore({ client: redis })` (connect-redis 8). Default: in memory. */
+  store?: Store;
+  /**
+   * The ioredis client behind `store`: requests made while it is still making its first
+   * connection (just after the app starts) wait for it, within `storeTimeoutMs`, instead of failing.
+   */
+  redis?: Redis | Cluster;
+  /** Longest a store call may take, ms; past it the request fails with `store_unavailable` (503). Default 1,000. */
+  storeTimeoutMs?: number;
+}
+
 /**
  * The session store seen through a guard: each call answers within `timeoutMs`, and its failures
  * become `store_unavailable`. The store itself is left untouched (the guard inherits from it).
  */
-function guardedStore(store: Store, timeoutMs: number): Store {
+function guardedStore(store: Store, timeoutMs: number, redis: Redis | Cluster | undefined): Store {
+  // connect-redis keeps the ioredis client out of reach (behind its own wrapper): `redis` names it.
+  const client = redis ?? (isIoredis((store as { client?: unknown }).client) ? (store as unknown as { client: Redis | Cluster }).client : undefined);
   const guarded = Object.create(store) as Store & Record<string, unknown>;
   for (const method of ['get', 'set', 'destroy', 'touch'] as const) {
     const original = store[method] as ((...args: unknown[]) => unknown) | undefined;
@@ -219,8 +235,7 @@ function guardedStore(store: Store, timeoutMs: number): Store {
         }
       };
       // A Redis client still making its first connection is waited for (within the same timeout).
-      const client = (store as { client?: unknown }).client;
-      if (isIoredis(client)) void whenConnected(client, timeoutMs).then(call);
+      if (client) void whenConnected(client, timeoutMs).then(call);
       else call();
     };
   }
