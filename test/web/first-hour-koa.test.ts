@@ -1,8 +1,8 @@
 /** The first-hour suite (see firstHourSuite.ts) against authflow/koa. */
 import Koa from 'koa';
 import session from 'koa-session';
-import { auth, authSession, redisSessionStore, requireAuth } from '../../src/koa/index.js';
-import { BASE_URL, ORDERS } from '../helpers/expressApp.js';
+import { auth, authSession, redisSessionStore, requireAuth, requireBearer } from '../../src/koa/index.js';
+import { BASE_URL, INVENTORY, ORDERS } from '../helpers/expressApp.js';
 import { buildKoaApp } from '../helpers/koaApp.js';
 import { clientFor } from '../helpers/op.js';
 import { firstHourSuite } from './firstHourSuite.js';
@@ -43,6 +43,15 @@ firstHourSuite({
     app.silent = true;
     app.use(authSession(app, { baseUrl: BASE_URL, store: redisSessionStore({ client: redis, prefix }) }));
     app.use(auth({ client: clientFor(op, 'webApp'), baseUrl: BASE_URL }));
+    return app.callback();
+  },
+  api: (orders) => {
+    const app = new Koa();
+    app.silent = true;
+    app.use(requireBearer({ client: orders, audience: 'api://orders', scopes: ['Orders.Read'] }));
+    app.use(async (ctx) => {
+      ctx.body = { token: (await ctx.getToken(INVENTORY)).length };
+    });
     return app.callback();
   },
 });

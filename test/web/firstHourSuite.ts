@@ -14,7 +14,7 @@ import { Redis } from 'ioredis';
 import type { ConfidentialClient } from '../../src/index.js';
 import { GENERIC_DESCRIPTION } from '../../src/web/render.js';
 import { BASE_URL, type AppOptions } from '../helpers/expressApp.js';
-import { expireAccessTokens, startDevOp, type DevOp } from '../helpers/op.js';
+import { clientFor, expireAccessTokens, signIn, startDevOp, type DevOp } from '../helpers/op.js';
 import { connectRedis, deleteKeys, freePort, uniquePrefix } from '../helpers/redis.js';
 import { captureStderr, type StderrCapture } from '../helpers/stderr.js';
 
@@ -32,6 +32,8 @@ export interface AdapterUnderTest {
   requireAuthWithoutAuth(): RequestListener;
   /** The README's app with its session store on `redis`. */
   withSessionRedis(op: DevOp, redis: Redis, prefix: string): RequestListener;
+  /** A web API: `GET /orders` behind requireBearer({ client: orders }), calling inventory On-Behalf-Of. */
+  api(orders: ConfidentialClient): RequestListener;
 }
 
 const correlationIdOf = (html: string): string | undefined => /id="correlation-id">([^<]+)</.exec(html)?.[1];
@@ -98,6 +100,20 @@ export function firstHourSuite(adapter: AdapterUnderTest): void {
       assert.equal(stderr.fields(line).correlationId, id, 'the page\'s id is the log line\'s');
       const atOp = op.lastErrors().filter((e) => e.error === 'invalid_client').at(-1);
       assert.equal(atOp?.clientRequestId, id, 'the page\'s id is the client-request-id the OP received');
+    });
+
+    it('a web API whose own secret is wrong: the JSON and the log line carry the id the OP saw', async () => {
+      const user = await signIn(op, clientFor(op, 'webApp'), { scopes: ['api://orders/Orders.Read'] });
+      secrets.add(user.accessToken);
+      const handler = adapter.api(clientFor(op, 'orders', { credential: { secret: 'not-the-api-secret' } }));
+      const answer = await request(handler).get('/orders').set('authorization', `Bearer ${user.accessToken}`);
+      assert.equal(answer.status, 500, answer.text);
+      const body = JSON.parse(answer.text) as { error: string; correlation_id?: string };
+      assert.equal(body.error, 'invalid_client');
+      const line = linesWith('invalid_client').find((l) => l.includes(body.correlation_id!));
+      assert.ok(line, stderr.lines().join('\n'));
+      assert.equal(stderr.fields(line).path, '/orders');
+      assert.equal(op.lastErrors().filter((e) => e.error === 'invalid_client').at(-1)?.clientRequestId, body.correlation_id);
     });
 
     it('a sign-in, a refresh and failures leave lines on stderr, none with a token, code, verifier or secret', async () => {
