@@ -26,9 +26,10 @@ export interface AuthSessionData {
   /**
    * The last sign-in authflow started because a token request needed interaction: which page and
    * scopes, and when. A second failure for the same within the retry window is shown, not retried
-   * (no redirect loop when the OP will never grant a scope).
+   * (no redirect loop when the OP will never grant a scope). A token then obtained for those
+   * scopes clears it: the sign-in worked.
    */
-  signInRetry?: { key: string; at: number };
+  signInRetry?: { key: string; scopes: string; at: number };
 }
 
 /**

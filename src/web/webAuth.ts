@@ -153,6 +153,9 @@ export class WebAuth {
       ...(options.claims ? { claims: options.claims } : {}),
       ...(options.forceRefresh ? { forceRefresh: true } : {}),
     });
+    const data = session.read();
+    // The sign-in for these scopes worked: a later need for interaction gets its sign-in again.
+    if (data.signInRetry?.scopes === scopesKey(scopes)) session.write({ ...data, signInRetry: undefined });
     return result.accessToken;
   }
 
@@ -184,7 +187,7 @@ export class WebAuth {
     if (last?.key === key && Date.now() - last.at < SIGN_IN_RETRY_WINDOW_MS) {
       return this.failure(request, signInDidNotHelp(error), { loginUri: this.#loginUri(request) });
     }
-    session.write({ ...data, consent, signInRetry: { key, at: Date.now() } });
+    session.write({ ...data, consent, signInRetry: { key, scopes: scopesKey(error.scopes ?? []), at: Date.now() } });
     this.#logger.debug({ code: error.code, path: pathOf(request.url) }, 'authflow: sending the browser to sign in');
     return this.#signInAnswer(request, error);
   }
@@ -268,9 +271,10 @@ function isPageRequest(request: RequestShape): boolean {
 
 /** The page and scopes (and claims challenge) a sign-in was started for. */
 function retryKey(request: RequestShape, error: AuthError): string {
-  const scopes = [...(error.scopes ?? [])].map((s) => s.toLowerCase()).sort().join(' ');
-  return [pathOf(request.url), scopes, error.claims ?? ''].join('\n');
+  return [pathOf(request.url), scopesKey(error.scopes ?? []), error.claims ?? ''].join('\n');
 }
+
+const scopesKey = (scopes: readonly string[]): string => scopes.map((s) => s.toLowerCase()).sort().join(' ');
 
 /** The error page after a sign-in did not get what the page needs: the OP's reason, and which scopes. */
 function signInDidNotHelp(error: AuthError): AuthError {

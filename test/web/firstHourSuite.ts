@@ -202,6 +202,21 @@ export function firstHourSuite(adapter: AdapterUnderTest): void {
       assert.equal((await agent.get('/inventory')).status, 302);
     });
 
+    it('a sign-in that worked lifts the retry limit: the same page may send the browser to sign in again', async () => {
+      const { handler, client } = adapter.app(op, { redis, prefix: `${prefix}retry:` });
+      const agent = request.agent(handler);
+      assert.equal((await agent.get(await throughOp(agent, '/login'))).status, 302);
+      const consent = await agent.get('/inventory');
+      assert.equal(consent.headers.location, '/login?returnTo=%2Finventory');
+      assert.equal((await agent.get(await throughOp(agent, consent.headers.location!))).headers.location, '/inventory');
+      assert.equal((await agent.get('/inventory')).status, 200);
+      // The token cache is gone (evicted, flushed): within the window, still a sign-in, not an error page.
+      for (const key of await redis.keys(`${prefix}retry:tc:*`)) await client.clearCache(/\{(.+)\}/.exec(key)![1]!);
+      const again = await agent.get('/inventory');
+      assert.equal(again.status, 302, again.text);
+      assert.equal(again.headers.location, '/login?returnTo=%2Finventory');
+    });
+
     it('setup mistakes are named on the page and logged once per process', async () => {
       const cases: Array<[string, RequestListener, string, RegExp]> = [
         ['no session middleware', adapter.withoutSession(op), '/login', /authflow needs a session/],
