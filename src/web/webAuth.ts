@@ -194,7 +194,9 @@ export class WebAuth {
 
   /** An error page or JSON for `error`, and its log line (the same correlation id on both). */
   failure(request: RequestShape, error: AuthError, extra: ErrorResultExtra = {}): WebResult {
-    const mismatch = this.#hostMismatch(request);
+    const path = pathOf(request.url);
+    const signInRoute = [this.options.paths.login, this.options.paths.callback].some((route) => path.endsWith(route));
+    const mismatch = signInRoute ? this.#hostMismatch(request) : undefined;
     const correlationId = reportFailure(this.#logger, request, error, mismatch ? { hostMismatch: mismatch.message } : {});
     return errorResult(request, error, { ...extra, correlationId });
   }
