@@ -4,13 +4,18 @@ import type { Logger } from '../logger.js';
 import { hintFor } from './hints.js';
 import type { RequestShape } from './render.js';
 
-/** Messages already logged by `reportOnce` (setup mistakes: one line per process, not per request). */
-const reported = new Set<string>();
-const MAX_REPORTED = 1_000;
+/**
+ * Keys already logged by `reportOnce`, per kind (the key's first line): setup mistakes are one
+ * line per process, not per request. Bounded per kind, so Host headers a client makes up cannot
+ * crowd out the setup mistakes.
+ */
+const reported = new Map<string, Set<string>>();
+const MAX_REPORTED = 100;
 
 /**
- * Logs a failure the web layer answers, with the correlation id the page shows (the OP's request
- * id when the failure came from the OP, a new one otherwise), and returns that id. One line: the
+ * Logs a failure the web layer answers, with the correlation id the page shows (the
+ * `client-request-id` sent to the OP when the failure came from the OP, a new one otherwise), and
+ * returns that id. One line: the
  * code and description (the OP's, e.g. `invalid_client: AADSTS7000215 …`), the OP's raw error and
  * suberror, method and path; never the query (it holds the authorization code). `invalid_config`
  * (a setup mistake, the same on every request) is logged once per process.
@@ -39,9 +44,11 @@ export function reportOnce(logger: Logger, level: 'warn' | 'error', key: string,
 }
 
 function firstTime(key: string): boolean {
-  if (reported.has(key)) return false;
-  if (reported.size >= MAX_REPORTED) return false;
-  reported.add(key);
+  const kind = key.split('\n', 1)[0]!;
+  const seen = reported.get(kind) ?? new Set<string>();
+  reported.set(kind, seen);
+  if (seen.has(key) || seen.size >= MAX_REPORTED) return false;
+  seen.add(key);
   return true;
 }
 
