@@ -3,7 +3,7 @@ import { parseAuthority, type Authority, type AuthorityType } from './authority.
 import { configError } from './errors.js';
 import { MemoryTokenCacheStore } from './stores/memory.js';
 import type { TokenCacheStore } from './stores/types.js';
-import { silentLogger, type Logger } from './logger.js';
+import { defaultLogger, type Logger } from './logger.js';
 
 
 /** A client secret, sent in the request body (`client_secret_post`, Entra's choice) or as HTTP Basic. */
@@ -39,6 +39,10 @@ export interface ClientOptionsBase {
   allowInsecureRequests?: boolean;
   /** Force the authority's dialect; detected from the host otherwise (Entra hosts -> `entra`). */
   authorityType?: AuthorityType;
+  /**
+   * Where authflow logs (pino-style). Default: warnings and errors to stderr outside production,
+   * errors only when NODE_ENV=production (see `defaultLogger`); pass `silentLogger` for none.
+   */
   logger?: Logger;
   /** Timeout of each request to the OP, in milliseconds. Default 10,000. */
   timeoutMs?: number;
@@ -201,7 +205,7 @@ function resolveStore(store: unknown): TokenCacheStore {
 }
 
 function resolveLogger(logger: unknown): Logger {
-  if (logger === undefined) return silentLogger;
+  if (logger === undefined) return defaultLogger;
   const l = logger as Partial<Logger> | null;
   if (!l || (['debug', 'info', 'warn', 'error'] as const).some((level) => typeof l[level] !== 'function')) {
     throw configError('logger', 'must have debug, info, warn and error methods (pino-style)');

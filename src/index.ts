@@ -5,7 +5,7 @@
 export { ConfidentialClient } from './client.js';
 export { AuthError, isOpErrorCode } from './errors.js';
 export type { AuthErrorCode, AuthErrorOptions, LocalErrorCode, OpErrorCode } from './errors.js';
-export { silentLogger } from './logger.js';
+export { defaultLogger, silentLogger, stderrLogger } from './logger.js';
 export type { Logger } from './logger.js';
 export type {
   CertificateCredential, ClientCredential, ConfidentialClientOptions, SecretCredential,

@@ -134,11 +134,13 @@ export class OpClient {
         cause: err,
       });
     }
-    const correlationId = response.headers.get('x-ms-request-id') ?? response.headers.get('client-request-id') ?? requestId;
-    responseCorrelationIds.set(response, correlationId);
+    // The id we sent is the correlation id (Entra echoes it as `correlation_id`): the one on the
+    // error page, in the log line and at the OP. The OP's own request id is logged beside it.
+    responseCorrelationIds.set(response, requestId);
+    const opRequestId = response.headers.get('x-ms-request-id') ?? undefined;
     const durationMs = Math.round(performance.now() - started);
-    const level = response.status >= 400 ? 'warn' : 'debug';
-    logger[level]({ endpoint, method: options.method, status: response.status, durationMs, correlationId }, 'authflow: OP request');
+    // A 4xx (consent needed, refused grant) is reported by whoever handles the error, once.
+    logger.debug({ endpoint, method: options.method, status: response.status, durationMs, correlationId: requestId, ...(opRequestId ? { opRequestId } : {}) }, 'authflow: OP request');
     return response;
   };
 }
@@ -159,6 +161,14 @@ async function clientAuthentication(credential: ResolvedCredential): Promise<oid
   });
 }
 
+/** The HTTP status of the OP's response behind an openid-client error, when it kept one. */
+function responseStatus(err: unknown): number | undefined {
+  for (let e = err, depth = 0; e && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
+    if (e instanceof Response) return e.status;
+  }
+  return undefined;
+}
+
 function discoveryError(err: unknown, issuer: string): AuthError {
   if (err instanceof oidc.ClientError && err.code === 'OAUTH_JSON_ATTRIBUTE_COMPARISON_FAILED') {
     const found = (err.cause as { body?: { issuer?: unknown } } | undefined)?.body?.issuer;
@@ -176,8 +186,13 @@ function discoveryError(err: unknown, issuer: string): AuthError {
     }
   })();
   if (mapped && (mapped.code === 'op_unreachable' || mapped.code === 'op_timeout')) return mapped;
+  const status = responseStatus(err);
+  // A 4xx for the metadata is a wrong authority: say which URL was asked and what it should look like.
+  const hint = status !== undefined && status >= 400 && status < 500
+    ? ` (HTTP ${status} for ${issuer.replace(/\/$/, '')}/.well-known/openid-configuration): check "authority": the tenant, and the issuer's exact path (Entra's ends in /v2.0, e.g. https://login.microsoftonline.com/<tenant>/v2.0)`
+    : '';
   return new AuthError('discovery_failed', {
-    description: `could not read the OP's metadata at ${issuer}: ${mapped?.description ?? 'unexpected error'}`,
+    description: `could not read the OP's metadata at ${issuer}: ${mapped?.description ?? 'unexpected error'}${hint}`,
     correlationId: mapped?.correlationId,
     cause: err,
   });

@@ -28,7 +28,7 @@ export function toAuthError(err: unknown): AuthError {
       description: err.error_description,
       status: err.status,
       body,
-      correlationId: text(body.correlation_id) ?? text(body.trace_id) ?? responseCorrelationIds.get(err.response),
+      correlationId: responseCorrelationIds.get(err.response) ?? text(body.correlation_id) ?? text(body.trace_id),
     });
   }
   if (err instanceof oidc.AuthorizationResponseError) {

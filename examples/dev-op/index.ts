@@ -88,7 +88,8 @@ export interface DevOpStats {
 }
 
 /** An error the provider reported (event name, OAuth error and description; never tokens). */
-export interface DevOpError { event: string; error: string; description?: string; at: string }
+/** An error the provider reported; `clientRequestId` is the request's `client-request-id` header (Entra's correlation id). */
+export interface DevOpError { event: string; error: string; description?: string; clientRequestId?: string; at: string }
 
 /** A running dev OP. */
 export interface DevOp {
@@ -155,10 +156,12 @@ export async function startDevOp(options: DevOpOptions = {}): Promise<DevOp> {
   let faults: DevOpFaults = {};
   const errorsSeen: DevOpError[] = [];
   const clientInfoGrants = new Set<string>();
-  const recordError = (event: string, err: unknown): void => {
+  const recordError = (event: string, err: unknown, ctx?: unknown): void => {
     const e = err as { error?: string; error_description?: string; error_detail?: string; message?: string };
     const description = [e.error_description, e.error_detail].filter(Boolean).join(' | ') || undefined;
-    errorsSeen.push({ event, error: e.error ?? e.message ?? String(err), ...(description ? { description } : {}), at: new Date().toISOString() });
+    const header = (ctx as { get?: (name: string) => string } | undefined)?.get?.('client-request-id');
+    const clientRequestId = typeof header === 'string' && header !== '' ? header : undefined;
+    errorsSeen.push({ event, error: e.error ?? e.message ?? String(err), ...(description ? { description } : {}), ...(clientRequestId ? { clientRequestId } : {}), at: new Date().toISOString() });
     if (errorsSeen.length > 50) errorsSeen.shift();
   };
 
@@ -176,7 +179,7 @@ export async function startDevOp(options: DevOpOptions = {}): Promise<DevOp> {
     registerGrants(provider, issuer, rt, () => faults.oboClaimsChallenge);
     if (options.clientSecret === undefined) acceptDevSecretsFromLoopbackOnly(provider);
     for (const event of ['grant.error', 'server_error', 'authorization.error', 'end_session.error', 'backchannel.error', 'jwks.error', 'discovery.error', 'introspection.error', 'revocation.error', 'userinfo.error']) {
-      provider.on(event, (...args: unknown[]) => recordError(event, args[1]));
+      provider.on(event, (...args: unknown[]) => recordError(event, args[1], args[0]));
     }
     provider.use(async (ctx: KoaContextWithOIDC, next) => {
       const isToken = ctx.method === 'POST' && ctx.path === ROUTES.token;

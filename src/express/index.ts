@@ -20,6 +20,10 @@ import { AuthError } from '../errors.js';
 import type { AccountInfo } from '../results.js';
 import type { WebAuthOptions } from '../web/options.js';
 import { errorResult, type WebResult } from '../web/render.js';
+import { defaultLogger } from '../logger.js';
+import { isIoredis, whenConnected } from '../stores/redisReady.js';
+import type { Cluster, Redis } from 'ioredis';
+import { reportFailure, reportOnce } from '../web/report.js';
 import { SESSION_KEY, type AuthSessionData, type SessionPort } from '../web/session.js';
 import { WebAuth, type GetTokenOptions, type WebRequest } from '../web/webAuth.js';
 import { sessionSettings, type AuthSessionOptions } from '../web/sessionSettings.js';
@@ -65,6 +69,9 @@ type Decorated = Request & { [WEB]?: WebAuth; [GUARD]?: BearerGuard; [PORT]?: Se
 export function auth(options: WebAuthOptions): RequestHandler {
   const web = new WebAuth(options);
   const { paths } = web.options;
+  // From now on every Express request has req.getToken: a route mounted before auth() gets an
+  // error naming the mistake instead of "req.getToken is not a function".
+  decoratePrototype(express.request);
   const form = express.urlencoded({ extended: false, limit: '16kb', parameterLimit: 50 });
   type Route = { readBody: boolean; handle(request: WebRequest, port: SessionPort, req: Request): Promise<WebResult> };
   const routes = new Map<string, Route>([
@@ -104,7 +111,7 @@ export function auth(options: WebAuthOptions): RequestHandler {
 export function requireAuth(): RequestHandler {
   return (req, res, next) => {
     const web = (req as Decorated)[WEB];
-    if (!web) return next(new AuthError('invalid_config', { description: 'requireAuth() needs app.use(auth(...)) before it' }));
+    if (!web) return next(setupMistake('requireAuth() ran on a request auth() has not seen: mount app.use(auth(...)) before the routes that use requireAuth()'));
     const port = sessionPort(req);
     if (web.user(port)) return next();
     send(res, web.requireUser(webRequest(req), port)!);
@@ -123,8 +130,10 @@ export function authErrors(): ErrorRequestHandler {
     if (!res.headersSent) {
       if (guard) result = guard.errorResult(webRequest(req), err);
       else if (web && req.session) result = web.errorResult(webRequest(req), sessionPort(req), err);
-      // Failed before auth() ran (the session store is down): still a plain authflow answer.
-      else if (err instanceof AuthError) result = errorResult(webRequest(req), err);
+      // No session, or failed before auth() ran (the session store is down): still a plain
+      // authflow answer, logged with the id it shows.
+      else if (err instanceof AuthError && web) result = web.failure(webRequest(req), err);
+      else if (err instanceof AuthError) result = errorResult(webRequest(req), err, { correlationId: reportFailure(defaultLogger, webRequest(req), err) });
     }
     if (result) send(res, result);
     else next(err);
@@ -168,14 +177,14 @@ export function requireBearer(options: BearerGuardOptions): RequestHandler {
  * A session store that fails or does not answer within `storeTimeoutMs` (default 1,000) makes the
  * request fail with `store_unavailable` (503, rendered by `authErrors()`), never hang or 500.
  */
-export function authSession(options: AuthSessionOptions & { store?: Store; storeTimeoutMs?: number }): RequestHandler {
+export function authSession(options: AuthSessionOptions & ExpressSessionStoreOptions): RequestHandler {
   const settings = sessionSettings(options);
   const timeoutMs = options.storeTimeoutMs ?? 1_000;
   if (!Number.isInteger(timeoutMs) || timeoutMs <= 0) throw new AuthError('invalid_config', { description: 'option "storeTimeoutMs" must be a positive integer' });
   const middleware = session({
     name: settings.name,
     secret: settings.secrets,
-    ...(options.store ? { store: guardedStore(options.store, timeoutMs) } : {}),
+    ...(options.store ? { store: guardedStore(options.store, timeoutMs, options.redis) } : {}),
     resave: false,
     saveUninitialized: false,
     rolling: false,
@@ -187,11 +196,26 @@ export function authSession(options: AuthSessionOptions & { store?: Store; store
   };
 }
 
+/** Options of `authSession()` about its store. */
+export interface ExpressSessionStoreOptions {
+  /** An express-session store, e.g. `new RedisStore({ client: redis })` (connect-redis 8). Default: in memory. */
+  store?: Store;
+  /**
+   * The ioredis client behind `store`: requests made while it is still making its first
+   * connection (just after the app starts) wait for it, within `storeTimeoutMs`, instead of failing.
+   */
+  redis?: Redis | Cluster;
+  /** Longest a store call may take, ms; past it the request fails with `store_unavailable` (503). Default 1,000. */
+  storeTimeoutMs?: number;
+}
+
 /**
  * The session store seen through a guard: each call answers within `timeoutMs`, and its failures
  * become `store_unavailable`. The store itself is left untouched (the guard inherits from it).
  */
-function guardedStore(store: Store, timeoutMs: number): Store {
+function guardedStore(store: Store, timeoutMs: number, redis: Redis | Cluster | undefined): Store {
+  // connect-redis keeps the ioredis client out of reach (behind its own wrapper): `redis` names it.
+  const client = redis ?? (isIoredis((store as { client?: unknown }).client) ? (store as unknown as { client: Redis | Cluster }).client : undefined);
   const guarded = Object.create(store) as Store & Record<string, unknown>;
   for (const method of ['get', 'set', 'destroy', 'touch'] as const) {
     const original = store[method] as ((...args: unknown[]) => unknown) | undefined;
@@ -206,12 +230,18 @@ function guardedStore(store: Store, timeoutMs: number): Store {
         callback(err ? sessionStoreError(method, err) : null, value);
       };
       const timer = setTimeout(() => finish(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
-      try {
-        const result = original.call(store, ...args, finish) as unknown;
-        if (result instanceof Promise) result.catch(finish);
-      } catch (err) {
-        finish(err);
-      }
+      const call = (): void => {
+        if (settled) return;
+        try {
+          const result = original.call(store, ...args, finish) as unknown;
+          if (result instanceof Promise) result.catch(finish);
+        } catch (err) {
+          finish(err);
+        }
+      };
+      // A Redis client still making its first connection is waited for (within the same timeout).
+      if (client) void whenConnected(client, timeoutMs).then(call);
+      else call();
     };
   }
   return guarded;
@@ -224,7 +254,10 @@ function guardedStore(store: Store, timeoutMs: number): Store {
  */
 function decorate(req: Decorated, web: WebAuth): void {
   req[WEB] = web;
-  const prototype = Object.getPrototypeOf(req) as object;
+  decoratePrototype(Object.getPrototypeOf(req) as object);
+}
+
+function decoratePrototype(prototype: object): void {
   if (decoratedPrototypes.has(prototype)) return;
   decoratedPrototypes.add(prototype);
   Object.defineProperties(prototype, {
@@ -233,7 +266,7 @@ function decorate(req: Decorated, web: WebAuth): void {
       writable: true,
       value(this: Decorated, scopes: readonly string[], options?: GetTokenOptions): Promise<string> {
         const auth = this[WEB];
-        if (!auth) return Promise.reject(new AuthError('invalid_config', { description: 'req.getToken needs app.use(auth(...)) before the route' }));
+        if (!auth) return Promise.reject(setupMistake('req.getToken was called on a request auth() has not seen: mount app.use(auth(...)) before your routes'));
         return auth.getToken(sessionPort(this), scopes, options);
       },
     },
@@ -311,11 +344,24 @@ class ExpressSessionPort implements SessionPort {
     return this.#req.session as session.Session & Record<string, unknown>;
   }
 
-  #settle(operation: 'regenerate' | 'destroy'): Promise<void> {
+  save(): Promise<void> {
+    return this.#settle('save');
+  }
+
+  #settle(operation: 'regenerate' | 'destroy' | 'save'): Promise<void> {
     return new Promise<void>((resolve, reject) => {
       this.#session()[operation]((err?: unknown) => (err ? reject(sessionStoreError(operation, err)) : resolve()));
     });
   }
+}
+
+/**
+ * The error for a wiring mistake found at a request, logged once per process where the developer
+ * looks (stderr by default): no client logger is reachable when auth() has not run.
+ */
+function setupMistake(description: string): AuthError {
+  reportOnce(defaultLogger, 'error', `config\n${description}`, { code: 'invalid_config' }, `authflow: ${description}`);
+  return new AuthError('invalid_config', { description });
 }
 
 function destroyStored(req: Request, sessionId: string): Promise<void> {

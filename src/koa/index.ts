@@ -19,6 +19,8 @@ import { AuthError } from '../errors.js';
 import type { AccountInfo } from '../results.js';
 import type { WebAuthOptions } from '../web/options.js';
 import type { WebResult } from '../web/render.js';
+import { defaultLogger } from '../logger.js';
+import { reportOnce } from '../web/report.js';
 import { SESSION_KEY, type AuthSessionData, type SessionPort } from '../web/session.js';
 import { sessionSettings, type AuthSessionOptions } from '../web/sessionSettings.js';
 import { WebAuth, type GetTokenOptions, type WebRequest } from '../web/webAuth.js';
@@ -100,7 +102,7 @@ export function auth(options: WebAuthOptions): Middleware {
 export function requireAuth(): Middleware {
   return async (ctx, next) => {
     const web = (ctx.state as Record<symbol, WebAuth | undefined>)[WEB];
-    if (!web) throw new AuthError('invalid_config', { description: 'requireAuth() needs app.use(auth(...)) before it' });
+    if (!web) throw setupMistake('requireAuth() ran on a request auth() has not seen: mount app.use(auth(...)) before the routes that use requireAuth()');
     const result = web.requireUser(await webRequest(ctx, false), sessionPort(ctx));
     if (result) send(ctx, result);
     else await next();
@@ -154,6 +156,8 @@ export function authSession(app: Koa, options: AuthSessionOptions & { store?: Ko
   (app.context as unknown as Record<symbol, KoaSessionStore>)[STORE] = store;
   (app.context as unknown as Record<symbol, number>)[FULL_LIFETIME] = settings.maxAgeMs;
   const remember = (ctx: Context, id: string): string => ((ctx.state as Record<symbol, string>)[SESSION_ID] = id);
+  // Until auth() runs for a request, ctx.getToken names the mistake (auth() mounted after the routes).
+  app.context.getToken = () => Promise.reject(setupMistake('ctx.getToken was called on a request auth() has not seen: mount app.use(auth(...)) before your routes'));
   return session({
     key: settings.name,
     maxAge: settings.maxAgeMs,
@@ -255,7 +259,9 @@ function sessionPort(ctx: Context): SessionPort {
   return {
     read: () => ({ ...((current()[SESSION_KEY] as AuthSessionData | undefined) ?? {}) }),
     write: (data) => {
-      current()[SESSION_KEY] = data;
+      // No data, no key: a session left as it was loaded is not saved again by koa-session.
+      if (Object.values(data).every((value) => value === undefined)) delete current()[SESSION_KEY];
+      else current()[SESSION_KEY] = data;
     },
     regenerate: async () => {
       const data = current();
@@ -275,6 +281,13 @@ function sessionPort(ctx: Context): SessionPort {
       const maxAge = ms ?? full;
       if (maxAge !== undefined) current().maxAge = maxAge;
     },
+    save: async () => {
+      try {
+        await (current() as unknown as { manuallyCommit(): Promise<void> }).manuallyCommit();
+      } catch (err) {
+        throw err instanceof AuthError ? err : new AuthError('store_unavailable', { description: 'the session store failed to save', cause: err });
+      }
+    },
   };
 }
 
@@ -282,6 +295,12 @@ function sessionPort(ctx: Context): SessionPort {
 async function destroyStored(ctx: Context, sessionId: string): Promise<void> {
   const store = (ctx as unknown as Record<symbol, KoaSessionStore | undefined>)[STORE];
   if (store) await store.destroy(sessionId);
+}
+
+/** The error for a wiring mistake found at a request, logged once per process (stderr by default). */
+function setupMistake(description: string): AuthError {
+  reportOnce(defaultLogger, 'error', `config\n${description}`, { code: 'invalid_config' }, `authflow: ${description}`);
+  return new AuthError('invalid_config', { description });
 }
 
 function send(ctx: Context, result: WebResult): void {

@@ -5,6 +5,7 @@
  */
 import type { Cluster, Redis } from 'ioredis';
 import { AuthError } from '../errors.js';
+import { whenConnected } from '../stores/redisReady.js';
 
 /** koa-session's external store contract. */
 export interface KoaSessionStore {
@@ -48,10 +49,13 @@ export function memorySessionStore(options: { maxSessions?: number } = {}): KoaS
 }
 
 /** A koa-session store on an ioredis client (one string per session, expiring with it). */
-export function redisSessionStore(options: { client: Redis | Cluster; prefix?: string }): KoaSessionStore {
+export function redisSessionStore(options: { client: Redis | Cluster; prefix?: string; connectTimeoutMs?: number }): KoaSessionStore {
   const { client } = options;
   const prefix = options.prefix ?? 'authflow:sess:';
+  const connectTimeoutMs = options.connectTimeoutMs ?? 1_000;
   const guard = async <T>(operation: string, run: () => Promise<T>): Promise<T> => {
+    // A client still making its first connection is waited for; one that is down fails at once.
+    await whenConnected(client, connectTimeoutMs);
     if (client.status !== 'ready') throw new AuthError('store_unavailable', { description: `the session store cannot ${operation}: Redis is ${client.status}` });
     try {
       return await run();

@@ -5,6 +5,7 @@ import { FieldCipher, type EncryptionKey } from '../cache/crypto.js';
 import { silentLogger, type Logger } from '../logger.js';
 import { AuthError, configError } from '../errors.js';
 import type { CacheChanges, CacheWriteOptions, ReleaseLock, TokenCacheStore } from './types.js';
+import { whenConnected } from './redisReady.js';
 
 export interface RedisTokenCacheStoreOptions {
   /** An ioredis `Redis` or `Cluster` you built (and close). */
@@ -173,15 +174,20 @@ export class RedisTokenCacheStore implements TokenCacheStore {
     this.#logger.warn({ problem, ...(keyId ? { keyId } : {}) }, 'authflow: a cached value could not be read and is treated as absent');
   }
 
-  /** Runs a command only on a connected client, and no longer than the command timeout. */
+  /**
+   * Runs a command only on a connected client (one still connecting is waited for), and no
+   * longer than the command timeout, the wait included.
+   */
   async #command<T>(operation: string, run: () => Promise<T>): Promise<T> {
-    const status = this.#client.status;
+    const started = Date.now();
+    const status = await whenConnected(this.#client, this.#commandTimeoutMs);
     if (status !== 'ready' && status !== 'wait') {
       throw unavailable(operation, new Error(`Redis connection is ${status}`));
     }
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`no answer within ${this.#commandTimeoutMs} ms`)), this.#commandTimeoutMs);
+      const left = Math.max(1, this.#commandTimeoutMs - (Date.now() - started));
+      timer = setTimeout(() => reject(new Error(`no answer within ${this.#commandTimeoutMs} ms`)), left);
     });
     try {
       return await Promise.race([run(), timeout]);

@@ -1,7 +1,9 @@
 import type { ConfidentialClient } from '../client.js';
 import { createBearerValidator, type BearerClaims, type BearerOptions } from '../bearer.js';
 import { AuthError, configError } from '../errors.js';
+import { defaultLogger } from '../logger.js';
 import { errorResult, type RequestShape, type WebResult } from './render.js';
+import { reportFailure } from './report.js';
 
 /** Options of `requireBearer()` (Express and Koa). */
 export interface BearerGuardOptions extends Partial<Omit<BearerOptions, 'audience'>> {
@@ -88,7 +90,9 @@ export class BearerGuard {
       if (error.claims) attributes.push(`claims="${Buffer.from(error.claims, 'utf8').toString('base64')}"`);
       if (this.client) attributes.push(`client_id="${quote(this.client.clientId)}"`);
     } else {
-      return errorResult(request, error);
+      // Not the caller's token: the API's own failure (its secret, the OP, a store), logged with the id the answer shows.
+      const correlationId = reportFailure(this.client?.config.logger ?? defaultLogger, request, error);
+      return errorResult({ ...request, headers: { accept: 'application/json' } }, error, { correlationId });
     }
     const challenge = ['Bearer realm="api"', ...attributes].join(', ');
     const answered = new AuthError(error.code, { description: error.description, status, ...(error.correlationId ? { correlationId: error.correlationId } : {}) });

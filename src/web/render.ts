@@ -1,4 +1,6 @@
 import type { AuthError } from '../errors.js';
+import { isProduction } from '../logger.js';
+import { hintFor } from './hints.js';
 
 /** What a handler asks the adapter to do: redirect, or answer with a body. */
 export type WebResult =
@@ -29,30 +31,51 @@ export function wantsJson(request: RequestShape): boolean {
   return json !== -1 && (html === -1 || json < html);
 }
 
+/** What a 5xx page says in production: the detail is in the log line with the same correlation id. */
+export const GENERIC_DESCRIPTION = 'the sign-in service had a problem; try again later';
+
+export interface ErrorResultExtra {
+  /** A sign-in link (interaction needed). */
+  loginUri?: string;
+  headers?: Record<string, string>;
+  /** The id the log line carries (defaults to the error's). */
+  correlationId?: string;
+}
+
 /**
- * An error page or JSON body for a failed request: the code, a description (generic for 5xx,
- * whose details stay in the logs) and the correlation id. Never a token: AuthError descriptions
- * hold none, and everything is HTML-escaped (an OP's error_description can be forged in a callback URL).
+ * An error page or JSON body for a failed request: the code, the description and the correlation
+ * id of the log line. Outside production the page also carries the description of a 5xx and the
+ * OP's own error code (a developer reads it there); in production a 5xx page stays generic and the
+ * details stay in the log. Never a token: AuthError descriptions hold none, and everything is
+ * HTML-escaped (an OP's error_description can be forged in a callback URL).
  */
-export function errorResult(request: RequestShape, error: AuthError, extra: { loginUri?: string; headers?: Record<string, string> } = {}): WebResult {
-  const description = error.expose ? error.description : 'the sign-in service had a problem; try again later';
+export function errorResult(request: RequestShape, error: AuthError, extra: ErrorResultExtra = {}): WebResult {
+  const detailed = error.expose || !isProduction();
+  const description = detailed ? error.description : GENERIC_DESCRIPTION;
+  const opCode = detailed ? [error.opError, error.suberror].filter(Boolean).join(' / ') : '';
+  const hint = isProduction() ? undefined : hintFor(error);
+  const correlationId = extra.correlationId ?? error.correlationId;
   const headers = { 'cache-control': 'no-store', ...extra.headers };
   if (wantsJson(request)) {
     const body = {
       error: error.code,
       error_description: description,
-      ...(error.correlationId ? { correlation_id: error.correlationId } : {}),
+      ...(opCode ? { op_error: opCode } : {}),
+      ...(hint ? { hint } : {}),
+      ...(correlationId ? { correlation_id: correlationId } : {}),
       ...(extra.loginUri ? { login_uri: extra.loginUri } : {}),
     };
     return { kind: 'respond', status: error.status, contentType: 'application/json; charset=utf-8', body: JSON.stringify(body), headers };
   }
   const lines = [
-    `<p>${escapeHtml(description)}</p>`,
-    `<p>Error code: <code>${escapeHtml(error.code)}</code></p>`,
-    error.correlationId ? `<p>Correlation id: <code>${escapeHtml(error.correlationId)}</code></p>` : '',
+    `<p id="error-description">${escapeHtml(description)}</p>`,
+    `<p>Error code: <code id="error-code">${escapeHtml(error.code)}</code></p>`,
+    opCode ? `<p>The sign-in service said: <code id="op-error">${escapeHtml(opCode)}</code></p>` : '',
+    hint ? `<p>What to do: <span id="hint">${escapeHtml(hint)}</span></p>` : '',
+    correlationId ? `<p>Correlation id: <code id="correlation-id">${escapeHtml(correlationId)}</code></p>` : '',
     extra.loginUri ? `<p><a href="${escapeHtml(extra.loginUri)}">Sign in</a></p>` : '<p><a href="/">Back to the start page</a></p>',
   ];
-  const body = `<!doctype html>\n<html lang="en"><head><meta charset="utf-8"><title>Sign-in problem</title></head>\n<body><h1>Sign-in problem</h1>\n${lines.join('\n')}\n</body></html>\n`;
+  const body = `<!doctype html>\n<html lang="en"><head><meta charset="utf-8"><title>Sign-in problem</title></head>\n<body><h1>Sign-in problem</h1>\n${lines.filter(Boolean).join('\n')}\n</body></html>\n`;
   return { kind: 'respond', status: error.status, contentType: 'text/html; charset=utf-8', body, headers };
 }
 

@@ -24,6 +24,13 @@ export interface AuthSessionData {
   user?: SignedInUser;
   /** What the next sign-in must ask for, after a token request needed consent or a claims challenge. */
   consent?: { scopes: string[]; claims?: string };
+  /**
+   * The last sign-in authflow started because a token request needed interaction: which page and
+   * scopes, and when. A second failure for the same within the retry window is shown, not retried
+   * (no redirect loop when the OP will never grant a scope). A token then obtained for those
+   * scopes clears it: the sign-in worked.
+   */
+  signInRetry?: { key: string; scopes: string; at: number };
 }
 
 /**
@@ -37,6 +44,8 @@ export interface SessionPort {
   /** A new session id with no data (session fixation defence at sign-in). */
   regenerate(): Promise<void>;
   destroy(): Promise<void>;
+  /** Writes the session to its store now (before the browser leaves for the OP). */
+  save(): Promise<void>;
   /** The session's id in its store, after `regenerate`, for back-channel logout. */
   id(): string | undefined;
   /**

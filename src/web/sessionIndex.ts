@@ -1,5 +1,6 @@
 import type { Cluster, Redis } from 'ioredis';
 import { AuthError, configError } from '../errors.js';
+import { whenConnected } from '../stores/redisReady.js';
 
 /**
  * Which app sessions belong to an OP session (`sid`) or user (`sub`), so a back-channel logout
@@ -90,14 +91,20 @@ export class RedisSessionIndex implements SessionIndex {
   readonly #client: Redis | Cluster;
   readonly #prefix: string;
 
-  constructor(options: { client: Redis | Cluster; prefix?: string }) {
+  readonly #connectTimeoutMs: number;
+
+  /** `connectTimeoutMs`: how long a call waits for a client still connecting (default 1,000). */
+  constructor(options: { client: Redis | Cluster; prefix?: string; connectTimeoutMs?: number }) {
     if (!options?.client || typeof (options.client as Partial<Redis>).sadd !== 'function') throw configError('client', 'must be an ioredis Redis or Cluster instance');
     this.#client = options.client;
     this.#prefix = options.prefix ?? 'authflow:sx:';
+    this.#connectTimeoutMs = options.connectTimeoutMs ?? 1_000;
+    if (!Number.isInteger(this.#connectTimeoutMs) || this.#connectTimeoutMs <= 0) throw configError('connectTimeoutMs', 'must be a positive integer');
   }
 
   async add(keys: readonly string[], entry: string, ttlSeconds: number): Promise<void> {
     try {
+      await whenConnected(this.#client, this.#connectTimeoutMs);
       // One command pair per key: keys may live in different cluster slots.
       for (const key of keys) {
         await this.#client.multi().sadd(this.#prefix + key, entry).expire(this.#prefix + key, Math.ceil(ttlSeconds)).exec();
@@ -109,6 +116,7 @@ export class RedisSessionIndex implements SessionIndex {
 
   async take(key: string): Promise<string[]> {
     try {
+      await whenConnected(this.#client, this.#connectTimeoutMs);
       const results = await this.#client.multi().smembers(this.#prefix + key).del(this.#prefix + key).exec();
       const members = results?.[0]?.[1];
       return Array.isArray(members) ? members.map(String) : [];

@@ -3,7 +3,9 @@ import { AuthError } from '../errors.js';
 import { assertSameOrigin, logoutConfirmation } from './logoutGuard.js';
 import { createLogoutTokenVerifier, logoutKeys } from './logoutToken.js';
 import { resolveWebOptions, type ResolvedWebOptions, type WebAuthOptions } from './options.js';
-import { errorResult, redirect, wantsJson, type RequestShape, type WebResult } from './render.js';
+import { isProduction } from '../logger.js';
+import { errorResult, redirect, wantsJson, type ErrorResultExtra, type RequestShape, type WebResult } from './render.js';
+import { pathOf, reportFailure, reportOnce } from './report.js';
 import { safeReturnTo } from './returnTo.js';
 import { MemorySessionIndex } from './sessionIndex.js';
 import { profileClaims, withSignIn, type SessionPort, type SignedInUser } from './session.js';
@@ -23,6 +25,9 @@ export interface GetTokenOptions {
 
 /** How long a sign-in stays in the back-channel logout index: the refresh token's usual life. */
 const INDEX_TTL_SECONDS = 14 * 24 * 3600;
+
+/** A token request needing interaction sends the browser to sign in for the same page and scopes at most once in this window. */
+export const SIGN_IN_RETRY_WINDOW_MS = 2 * 60 * 1000;
 
 /**
  * The framework-neutral request logic of sign-in, shared by the Express and Koa adapters: each
@@ -55,9 +60,18 @@ export class WebAuth {
       ...(data.user?.account.username ? { loginHint: data.user.account.username } : {}),
     });
     const returnTo = safeReturnTo(request.query.returnTo, this.options.baseUrl);
+    this.#warnHostMismatch(request);
     session.write(withSignIn({ ...data, consent: undefined }, { flow, returnTo }, maxSignIns));
     // Nobody signed in yet: the session only carries this flow, and expires with it.
     if (!data.user) session.setLifetime?.(client.config.flowLifetimeSeconds * 1000);
+    // Saved now, not at the end of the response: a store that is down fails here (503), before
+    // the user types a password at the OP and comes back to a session that was never stored.
+    try {
+      await session.save();
+    } catch (err) {
+      session.write(data); // as it was: nothing left for the session middleware to save at the end
+      throw err;
+    }
     return redirect(flow.authUri);
   }
 
@@ -73,8 +87,11 @@ export class WebAuth {
     const pending = typeof state === 'string' ? data.signIns?.[state] : undefined;
     if (!pending || typeof state !== 'string') {
       const inFlight = Object.keys(data.signIns ?? {}).length > 0;
+      const mismatch = this.#hostMismatch(request);
+      // The likeliest cause in development: the app opened at one host, the OP returning to another.
+      const hint = mismatch && !isProduction() ? `; ${mismatch.message} (the session cookie was probably set for the other host)` : '';
       throw new AuthError(inFlight ? 'state_mismatch' : 'flow_missing', {
-        description: inFlight ? 'this callback does not belong to a sign-in of this browser session' : 'no sign-in is in progress in this browser session',
+        description: (inFlight ? 'this callback does not belong to a sign-in of this browser session' : 'no sign-in is in progress in this browser session') + hint,
       });
     }
     const { [state]: _used, ...otherSignIns } = data.signIns ?? {};
@@ -85,7 +102,8 @@ export class WebAuth {
     const previous = data.user?.partition;
     await session.regenerate();
     const user: SignedInUser = { partition, account: result.account!, claims: profileClaims(result.idTokenClaims) };
-    session.write({ user });
+    // The retry mark survives the new session: it is what stops a sign-in loop.
+    session.write({ user, ...(data.signInRetry ? { signInRetry: data.signInRetry } : {}) });
     session.setLifetime?.(undefined);
     if (previous && previous !== partition) await this.#forget(previous);
     await this.#indexForBackchannel(user, session.id());
@@ -158,6 +176,9 @@ export class WebAuth {
       ...(options.claims ? { claims: options.claims } : {}),
       ...(options.forceRefresh ? { forceRefresh: true } : {}),
     });
+    const data = session.read();
+    // The sign-in for these scopes worked: a later need for interaction gets its sign-in again.
+    if (data.signInRetry?.scopes === scopesKey(scopes)) session.write({ ...data, signInRetry: undefined });
     return result.accessToken;
   }
 
@@ -170,27 +191,79 @@ export class WebAuth {
   /**
    * The answer to a failure: an `AuthError` needing interaction becomes a sign-in asking for the
    * missing scopes (a redirect back to this page for page requests, a 401 naming the sign-in URL
-   * for API requests); any other `AuthError` an error page or JSON with its status. Returns
-   * undefined for errors that are not authflow's (the framework handles those).
+   * for API requests); any other `AuthError` an error page or JSON with its status, logged with
+   * the correlation id the page shows. A page that needed a sign-in for the same scopes less than
+   * `SIGN_IN_RETRY_WINDOW_MS` ago gets an error page with the OP's reason instead of another
+   * redirect. Returns undefined for errors that are not authflow's (the framework handles those).
    */
   errorResult(request: WebRequest, session: SessionPort | undefined, error: unknown): WebResult | undefined {
     if (!(error instanceof AuthError)) return undefined;
-    if (!error.interactionRequired || !session) return errorResult(request, error);
-    if (error.scopes?.length || error.claims) {
-      session.write({ ...session.read(), consent: { scopes: [...(error.scopes ?? [])], ...(error.claims ? { claims: error.claims } : {}) } });
+    if (!error.interactionRequired || !session) return this.failure(request, error);
+    const data = session.read();
+    const consent = error.scopes?.length || error.claims ? { scopes: [...(error.scopes ?? [])], ...(error.claims ? { claims: error.claims } : {}) } : data.consent;
+    if (!isPageRequest(request)) {
+      session.write({ ...data, consent });
+      return this.#signInAnswer(request, error);
     }
+    const key = retryKey(request, error);
+    const last = data.signInRetry;
+    if (last?.key === key && Date.now() - last.at < SIGN_IN_RETRY_WINDOW_MS) {
+      return this.failure(request, signInDidNotHelp(error), { loginUri: this.#loginUri(request) });
+    }
+    session.write({ ...data, consent, signInRetry: { key, scopes: scopesKey(error.scopes ?? []), at: Date.now() } });
+    this.#logger.debug({ code: error.code, path: pathOf(request.url) }, 'authflow: sending the browser to sign in');
     return this.#signInAnswer(request, error);
   }
 
-  #signInAnswer(request: WebRequest, error: AuthError): WebResult {
+  /** An error page or JSON for `error`, and its log line (the same correlation id on both). */
+  failure(request: RequestShape, error: AuthError, extra: ErrorResultExtra = {}): WebResult {
+    const path = pathOf(request.url);
+    const signInRoute = [this.options.paths.login, this.options.paths.callback].some((route) => path.endsWith(route));
+    const mismatch = signInRoute ? this.#hostMismatch(request) : undefined;
+    const correlationId = reportFailure(this.#logger, request, error, mismatch ? { hostMismatch: mismatch.message } : {});
+    return errorResult(request, error, { ...extra, correlationId });
+  }
+
+  get #logger() {
+    return this.options.client.config.logger;
+  }
+
+  #loginUri(request: RequestShape): string {
     // The page to come back to, judged like any returnTo; its path alone keeps the URI short.
     const back = new URL(safeReturnTo(request.url, this.options.baseUrl));
-    const loginUri = `${this.options.publicPaths.login}?returnTo=${encodeURIComponent(back.pathname + back.search)}`;
-    if (request.method === 'GET' && !wantsJson(request)) return redirect(loginUri);
+    return `${this.options.publicPaths.login}?returnTo=${encodeURIComponent(back.pathname + back.search)}`;
+  }
+
+  #signInAnswer(request: WebRequest, error: AuthError): WebResult {
+    const loginUri = this.#loginUri(request);
+    if (isPageRequest(request)) return redirect(loginUri);
+    // Not logged: an API call asked to sign in is the normal flow, not a failure.
     return errorResult(request, new AuthError(error.code, { description: error.description, status: 401, ...(error.correlationId ? { correlationId: error.correlationId } : {}) }), {
       loginUri,
       headers: { 'www-authenticate': `authflow error="${error.code}", login_uri="${loginUri}"` },
     });
+  }
+
+  /**
+   * The request's host when it is not `baseUrl`'s: cookies set at one host are not sent to the
+   * other, so a sign-in started at 127.0.0.1 cannot finish at localhost (where the OP returns).
+   */
+  #hostMismatch(request: RequestShape): { message: string } | undefined {
+    const header = request.headers['x-forwarded-host'] ?? request.headers.host;
+    const host = (Array.isArray(header) ? header[0] : header)?.split(',')[0]?.trim().toLowerCase();
+    const expected = this.options.baseUrl.host;
+    // Cookies are per host name, not port: only a different name loses the session.
+    if (!host || hostname(host) === this.options.baseUrl.hostname) return undefined;
+    return { message: `this request came to host "${host}" but baseUrl is ${this.options.baseUrl.origin} (host "${expected}"): open the app at ${this.options.baseUrl.origin}` };
+  }
+
+  /**
+   * Logs a sign-in started at another host than baseUrl's, once per host. Not refused: behind a
+   * proxy or under a test client (supertest) the Host header differs legitimately.
+   */
+  #warnHostMismatch(request: RequestShape): void {
+    const mismatch = this.#hostMismatch(request);
+    if (mismatch) reportOnce(this.#logger, 'warn', `host\n${mismatch.message}`, { path: pathOf(request.url) }, `authflow: sign-in started at another host; ${mismatch.message}`);
   }
 
   async #forget(partition: string): Promise<void> {
@@ -227,3 +300,31 @@ export class WebAuth {
     }
   }
 }
+
+/** Page requests (a browser navigating) are redirected to sign in; API calls get a 401. */
+function isPageRequest(request: RequestShape): boolean {
+  return request.method === 'GET' && !wantsJson(request);
+}
+
+/** The page and scopes (and claims challenge) a sign-in was started for. */
+function retryKey(request: RequestShape, error: AuthError): string {
+  return [pathOf(request.url), scopesKey(error.scopes ?? []), error.claims ?? ''].join('\n');
+}
+
+const scopesKey = (scopes: readonly string[]): string => scopes.map((s) => s.toLowerCase()).sort().join(' ');
+
+/** The error page after a sign-in did not get what the page needs: the OP's reason, and which scopes. */
+function signInDidNotHelp(error: AuthError): AuthError {
+  const scopes = error.scopes?.length ? ` for ${error.scopes.join(' ')}` : '';
+  return new AuthError(error.code, {
+    status: 403,
+    description: `signing in again did not get a token${scopes}; the sign-in service said: ${error.description}`,
+    ...(error.correlationId ? { correlationId: error.correlationId } : {}),
+    ...(error.opError ? { opError: error.opError } : {}),
+    ...(error.suberror ? { suberror: error.suberror } : {}),
+    ...(error.scopes ? { scopes: error.scopes } : {}),
+  });
+}
+
+/** The name part of a Host header (`[::1]:3000` -> `[::1]`). */
+const hostname = (host: string): string => host.replace(/:\d+$/, '');

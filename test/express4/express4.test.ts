@@ -1,6 +1,6 @@
 /**
  * authflow/express on Express 4: the Express suites (sign-in, refusals, open redirects,
- * incremental consent, logout, back-channel logout, leak scan) run again in a child process in
+ * incremental consent, logout, back-channel logout, leak scan, the first hour) run again in a child process in
  * which `express` resolves to Express 4.22 (a resolve hook; the adapter's own code is unchanged).
  */
 import { describe, it } from 'node:test';
@@ -19,7 +19,7 @@ describe('Express 4', () => {
   });
 
   it('passes the Express suites', { timeout: 150_000 }, () => {
-    const run = node(['--test', '--test-concurrency=1', 'test/web/express.test.ts', 'test/web/backchannel.test.ts', 'test/web/chain.test.ts']);
+    const run = node(['--test', '--test-concurrency=1', 'test/web/express.test.ts', 'test/web/backchannel.test.ts', 'test/web/chain.test.ts', 'test/web/first-hour-express.test.ts']);
     const summary = /# pass (\d+)\n# fail (\d+)/.exec(run.stdout);
     assert.ok(summary, `${run.stdout.slice(-2000)}\n${run.stderr.slice(-2000)}`);
     assert.equal(summary[2], '0', run.stdout.split('\n').filter((l) => /not ok|Error/.test(l)).slice(0, 20).join('\n'));

@@ -7,13 +7,26 @@ import express, { type Express } from 'express';
 import { RedisStore } from 'connect-redis';
 import type { Redis } from 'ioredis';
 import { decodeJwt } from 'jose';
-import { RedisTokenCacheStore, RedisSessionIndex, type ConfidentialClient } from '../../src/index.js';
+import { RedisTokenCacheStore, RedisSessionIndex, type ConfidentialClient, type ConfidentialClientOptions } from '../../src/index.js';
 import { auth, authErrors, authSession, requireAuth } from '../../src/express/index.js';
 import { clientFor, type DevOp } from './op.js';
 
 export const BASE_URL = 'http://localhost:3000';
 export const ORDERS = ['api://orders/Orders.Read'];
 export const INVENTORY = ['api://inventory/Inventory.Read'];
+/** A scope the dev OP never grants (it drops it at sign-in, refuses it at refresh: AADSTS65001). */
+export const GRAPH = ['https://graph.microsoft.com/User.Read'];
+
+export interface AppOptions {
+  redis?: Redis;
+  prefix?: string;
+  baseUrl?: string;
+  idpLogout?: boolean;
+  /** Overrides of the web app's client options (a wrong secret, another authority, a logger). */
+  clientOptions?: Partial<ConfidentialClientOptions>;
+  /** The session secret (required when NODE_ENV=production). */
+  sessionSecret?: string;
+}
 
 export interface TestApp {
   app: Express;
@@ -21,14 +34,14 @@ export interface TestApp {
   tokenStore: RedisTokenCacheStore | undefined;
 }
 
-export function buildExpressApp(op: DevOp, options: { redis?: Redis; prefix?: string; baseUrl?: string; idpLogout?: boolean } = {}): TestApp {
+export function buildExpressApp(op: DevOp, options: AppOptions = {}): TestApp {
   const { redis, prefix = 'authflow-test:' } = options;
   const tokenStore = redis ? new RedisTokenCacheStore({ client: redis, prefix: `${prefix}tc:` }) : undefined;
   // A one-second local copy (the default is 30 s), so the flushed-cache tests need not wait long.
-  const client = clientFor(op, 'webApp', { localCacheSeconds: 1, ...(tokenStore ? { cacheStore: tokenStore } : {}) });
+  const client = clientFor(op, 'webApp', { localCacheSeconds: 1, ...(tokenStore ? { cacheStore: tokenStore } : {}), ...options.clientOptions });
   const baseUrl = options.baseUrl ?? BASE_URL;
   const app = express();
-  app.use(authSession({ baseUrl, ...(redis ? { store: new RedisStore({ client: redis, prefix: `${prefix}sess:` }) } : {}) }));
+  app.use(authSession({ baseUrl, ...(options.sessionSecret ? { secret: options.sessionSecret } : {}), ...(redis ? { store: new RedisStore({ client: redis, prefix: `${prefix}sess:` }) } : {}) }));
   app.use(auth({
     client,
     baseUrl,
@@ -45,6 +58,9 @@ export function buildExpressApp(op: DevOp, options: { redis?: Redis; prefix?: st
   });
   app.get('/inventory', requireAuth(), (req, res, next) => {
     req.getToken(INVENTORY).then((token) => res.json({ aud: decodeJwt(token).aud }), next);
+  });
+  app.get('/graph', requireAuth(), (req, res, next) => {
+    req.getToken(GRAPH).then((token) => res.json({ aud: decodeJwt(token).aud }), next);
   });
   app.use(authErrors());
   return { app, client, tokenStore };

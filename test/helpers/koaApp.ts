@@ -8,9 +8,10 @@ import Koa from 'koa';
 import type { Context, Middleware, Next } from 'koa';
 import type { Redis } from 'ioredis';
 import { decodeJwt } from 'jose';
-import { RedisTokenCacheStore, RedisSessionIndex, type ConfidentialClient } from '../../src/index.js';
+import { RedisTokenCacheStore, RedisSessionIndex, type ConfidentialClient, type ConfidentialClientOptions } from '../../src/index.js';
 import { auth, authSession, redisSessionStore, requireAuth } from '../../src/koa/index.js';
 import { clientFor, type DevOp } from './op.js';
+import { GRAPH, type AppOptions } from './expressApp.js';
 
 export const BASE_URL = 'http://localhost:3000';
 export const ORDERS = ['api://orders/Orders.Read'];
@@ -34,11 +35,11 @@ function get(path: string, ...handlers: Middleware[]): Middleware {
   };
 }
 
-export function buildKoaApp(op: DevOp, options: { redis: Redis; prefix: string; baseUrl?: string; idpLogout?: boolean }): KoaTestApp {
+export function buildKoaApp(op: DevOp, options: AppOptions & { redis: Redis; prefix: string }): KoaTestApp {
   const { redis, prefix } = options;
   const tokenStore = new RedisTokenCacheStore({ client: redis, prefix: `${prefix}tc:` });
   // A one-second local copy (the default is 30 s), so the flushed-cache test need not wait long.
-  const client = clientFor(op, 'webApp', { cacheStore: tokenStore, localCacheSeconds: 1 });
+  const client = clientFor(op, 'webApp', { cacheStore: tokenStore, localCacheSeconds: 1, ...options.clientOptions });
   const baseUrl = options.baseUrl ?? BASE_URL;
   const app = new Koa();
   app.silent = true;
@@ -47,7 +48,7 @@ export function buildKoaApp(op: DevOp, options: { redis: Redis; prefix: string; 
     await next();
     ctx.set('x-signed-in', ctx.state.account ? 'yes' : 'no');
   });
-  app.use(authSession(app, { baseUrl, store: redisSessionStore({ client: redis, prefix: `${prefix}sess:` }) }));
+  app.use(authSession(app, { baseUrl, ...(options.sessionSecret ? { secret: options.sessionSecret } : {}), store: redisSessionStore({ client: redis, prefix: `${prefix}sess:` }) }));
   app.use(auth({
     client,
     baseUrl,
@@ -67,6 +68,9 @@ export function buildKoaApp(op: DevOp, options: { redis: Redis; prefix: string; 
   }));
   app.use(get('/inventory', requireAuth(), async (ctx) => {
     ctx.body = { aud: decodeJwt(await ctx.getToken(INVENTORY)).aud };
+  }));
+  app.use(get('/graph', requireAuth(), async (ctx) => {
+    ctx.body = { aud: decodeJwt(await ctx.getToken(GRAPH)).aud };
   }));
   return { app, client, tokenStore };
 }

@@ -1,0 +1,56 @@
+import { randomUUID } from 'node:crypto';
+import type { AuthError } from '../errors.js';
+import type { Logger } from '../logger.js';
+import { hintFor } from './hints.js';
+import type { RequestShape } from './render.js';
+
+/**
+ * Keys already logged by `reportOnce`, per kind (the key's first line): setup mistakes are one
+ * line per process, not per request. Bounded per kind, so Host headers a client makes up cannot
+ * crowd out the setup mistakes.
+ */
+const reported = new Map<string, Set<string>>();
+const MAX_REPORTED = 100;
+
+/**
+ * Logs a failure the web layer answers, with the correlation id the page shows (the
+ * `client-request-id` sent to the OP when the failure came from the OP, a new one otherwise), and
+ * returns that id. One line: the
+ * code and description (the OP's, e.g. `invalid_client: AADSTS7000215 …`), the OP's raw error and
+ * suberror, method and path; never the query (it holds the authorization code). `invalid_config`
+ * (a setup mistake, the same on every request) is logged once per process.
+ */
+export function reportFailure(logger: Logger, request: RequestShape, error: AuthError, extra: Record<string, unknown> = {}): string {
+  const correlationId = error.correlationId ?? randomUUID();
+  if (error.code === 'invalid_config' && !firstTime(`config\n${error.description}`)) return correlationId;
+  const fields = {
+    code: error.code,
+    ...(error.opError ? { opError: error.opError } : {}),
+    ...(error.suberror ? { suberror: error.suberror } : {}),
+    status: error.status,
+    correlationId,
+    method: request.method,
+    path: pathOf(request.url),
+    ...(hintFor(error) ? { hint: hintFor(error) } : {}),
+    ...extra,
+  };
+  logger[error.status >= 500 ? 'error' : 'warn'](fields, `authflow: ${error.code}: ${error.description}`);
+  return correlationId;
+}
+
+/** Logs `message` at most once per process for the same `key` (setup mistakes, host mismatches). */
+export function reportOnce(logger: Logger, level: 'warn' | 'error', key: string, fields: Record<string, unknown>, message: string): void {
+  if (firstTime(key)) logger[level](fields, message);
+}
+
+function firstTime(key: string): boolean {
+  const kind = key.split('\n', 1)[0]!;
+  const seen = reported.get(kind) ?? new Set<string>();
+  reported.set(kind, seen);
+  if (seen.has(key) || seen.size >= MAX_REPORTED) return false;
+  seen.add(key);
+  return true;
+}
+
+/** The path of a request URL, without its query (which may hold a code or state). */
+export const pathOf = (url: string): string => url.split(/[?#]/, 1)[0] ?? '/';
