@@ -23,6 +23,14 @@ export function devOpClientSecretFromEnv(): string | undefined {
   return secret;
 }
 
+/** `CACHE_KEY` when set: the token cache's AES-256-GCM key in Redis (32 bytes, base64). */
+export function cacheKeyFromEnv(): string | undefined {
+  const key = process.env['CACHE_KEY'];
+  if (key === undefined || key === '') return undefined;
+  if (Buffer.from(key, 'base64').length !== 32) throw new StartupError('CACHE_KEY must be 32 bytes in base64 (openssl rand -base64 32), or unset for a key of this run only');
+  return key;
+}
+
 /** Prints a {@link StartupError} (or what `explain` makes of another error) as one line and exits 1; rethrows anything else. */
 export function exitWithOneLine(explain: (err: unknown) => string | undefined = () => undefined) {
   return (err: unknown): never => {

@@ -3,6 +3,7 @@
  * In-memory stores by default; with a Redis URL, sessions (connect-redis) and token caches
  * (RedisTokenCacheStore) live in Redis. Used by `npm start` and by the browser test.
  */
+import { randomBytes } from 'node:crypto';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { RedisStore } from 'connect-redis';
@@ -43,6 +44,11 @@ export interface StackOptions {
   sessionSecret?: string;
   /** The dev OP's client secret (see `startDevOp({ clientSecret })`); default: its fixed development secrets. */
   opClientSecret?: string;
+  /**
+   * The token cache's AES-256-GCM key in Redis (32 bytes, base64: `openssl rand -base64 32`).
+   * Default: a random key for this run (cached tokens do not outlive a restart; users sign in again).
+   */
+  cacheKey?: string;
 }
 
 export interface Stack {
@@ -84,7 +90,9 @@ async function assemble(options: StackOptions, closers: Array<() => Promise<void
     },
   }));
   closers.push(() => op.close());
-  const cacheStore = (prefix: string): TokenCacheStore | undefined => (redis ? new RedisTokenCacheStore({ client: redis, prefix }) : undefined);
+  // Tokens in Redis are always encrypted, as in production (RedisTokenCacheStore refuses clear text there).
+  const encryptionKeys = [{ id: 'example', key: options.cacheKey ?? randomBytes(32).toString('base64') }];
+  const cacheStore = (prefix: string): TokenCacheStore | undefined => (redis ? new RedisTokenCacheStore({ client: redis, prefix, encryptionKeys }) : undefined);
   const clientOf = (name: 'webApp' | 'orders' | 'inventory'): ConfidentialClient => new ConfidentialClient({
     clientId: op.clients[name].clientId,
     authority: op.issuer,

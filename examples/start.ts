@@ -4,7 +4,7 @@
  * failure a developer can fix (a port in use, a port that is not a number, Redis away) ends in one
  * line naming the variable to change and exit code 1, not a stack trace.
  */
-import { devOpClientSecretFromEnv, exitWithOneLine, portFromEnv } from './env.js';
+import { cacheKeyFromEnv, devOpClientSecretFromEnv, exitWithOneLine, portFromEnv } from './env.js';
 import { PortUnavailableError, RedisUnreachableError, startStack, type StackService } from './stack.js';
 
 /** Each listener's variable and default port. */
@@ -35,12 +35,14 @@ function explain(err: unknown): string | undefined {
 async function main(): Promise<void> {
   const ports = { app: portOf('app'), orders: portOf('orders'), inventory: portOf('inventory'), op: portOf('op') };
   const clientSecret = devOpClientSecretFromEnv();
+  const cacheKey = cacheKeyFromEnv();
   const stack = await startStack({
     host: process.env.HOST || '127.0.0.1',
     ports,
     ...(process.env.REDIS_URL ? { redisUrl: process.env.REDIS_URL } : {}),
     ...(process.env.SESSION_SECRET ? { sessionSecret: process.env.SESSION_SECRET } : {}),
     ...(clientSecret ? { opClientSecret: clientSecret } : {}),
+    ...(cacheKey ? { cacheKey } : {}),
   });
 
   // Handlers first: whoever reads the printout may stop the stack at once.
@@ -54,7 +56,7 @@ async function main(): Promise<void> {
     `orders API:    ${stack.ordersUrl}/orders`,
     `inventory API: ${stack.inventoryUrl}/inventory`,
     `dev OP:        ${stack.op.issuer}`,
-    `stores:        ${process.env.REDIS_URL ? `Redis at ${new URL(process.env.REDIS_URL).host}` : 'in memory (set REDIS_URL for Redis)'}`,
+    `stores:        ${process.env.REDIS_URL ? `Redis at ${new URL(process.env.REDIS_URL).host}, token cache encrypted (${process.env.CACHE_KEY ? 'CACHE_KEY' : 'a key for this run: set CACHE_KEY to keep tokens across restarts'})` : 'in memory (set REDIS_URL for Redis)'}`,
     `demo users:    ${Object.values(stack.op.users).map((u) => `${u.username} / ${u.password}`).join(', ')}`,
   ].join('\n'));
 }

@@ -109,6 +109,14 @@ describe('npm start (examples/start.ts)', () => {
   });
 });
 
+describe('npm start: the token cache key', () => {
+  it('a CACHE_KEY that is not 32 bytes of base64 is refused by name', async () => {
+    const run = await start({ ...await freePorts(), CACHE_KEY: 'not-a-key' });
+    assert.equal(run.code, 1, run.stderr);
+    assert.deepEqual(ownLines(run.stderr), ['CACHE_KEY must be 32 bytes in base64 (openssl rand -base64 32), or unset for a key of this run only']);
+  });
+});
+
 describe('npm run dev-op (examples/dev-op/main.ts)', () => {
   const webAppSecret = (stdout: string): string | undefined => / webApp +client_id=\S+ secret=(\S+)/.exec(stdout)?.[1];
 
