@@ -285,6 +285,9 @@ function sessionPort(ctx: Context): SessionPort {
       try {
         await (current() as unknown as { manuallyCommit(): Promise<void> }).manuallyCommit();
       } catch (err) {
+        // The caller answers 503 and rolls the data back; koa-session must not try again at the end
+        // of the response (a lifetime change forces a save: koa-session's public `_requireSave`).
+        (current() as { _requireSave?: boolean })._requireSave = false;
         throw err instanceof AuthError ? err : new AuthError('store_unavailable', { description: 'the session store failed to save', cause: err });
       }
     },

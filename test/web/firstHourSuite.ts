@@ -192,7 +192,7 @@ export function firstHourSuite(adapter: AdapterUnderTest): void {
       assert.equal(first.status, 302);
       assert.equal(first.headers.location, '/login?returnTo=%2Fgraph');
       const back = await agent.get(await throughOp(agent, first.headers.location!));
-      assert.equal(back.headers.location, '/graph');
+      assert.equal(back.headers.location, 'http://localhost:3000/graph');
       const second = await agent.get('/graph');
       assert.equal(second.status, 403, 'no second redirect');
       assert.match(second.text, /AADSTS65001/);
@@ -208,7 +208,7 @@ export function firstHourSuite(adapter: AdapterUnderTest): void {
       assert.equal((await agent.get(await throughOp(agent, '/login'))).status, 302);
       const consent = await agent.get('/inventory');
       assert.equal(consent.headers.location, '/login?returnTo=%2Finventory');
-      assert.equal((await agent.get(await throughOp(agent, consent.headers.location!))).headers.location, '/inventory');
+      assert.equal((await agent.get(await throughOp(agent, consent.headers.location!))).headers.location, 'http://localhost:3000/inventory');
       assert.equal((await agent.get('/inventory')).status, 200);
       // The token cache is gone (evicted, flushed): within the window, still a sign-in, not an error page.
       for (const key of await redis.keys(`${prefix}retry:tc:*`)) await client.clearCache(/\{(.+)\}/.exec(key)![1]!);
