@@ -3,9 +3,13 @@
  * correlation id) at `debug`, failures at `warn`; never a token, code, verifier, assertion or secret.
  */
 export interface Logger {
+  /** Routine detail, e.g. one line per OP call. */
   debug(obj: Record<string, unknown>, msg?: string): void;
+  /** Notable events. */
   info(obj: Record<string, unknown>, msg?: string): void;
+  /** Failures authflow answered (the OP refused, a store was down). */
   warn(obj: Record<string, unknown>, msg?: string): void;
+  /** Failures that need the developer or operator. */
   error(obj: Record<string, unknown>, msg?: string): void;
 }
 

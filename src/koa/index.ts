@@ -165,8 +165,11 @@ export function authSession(app: Koa, options: AuthSessionOptions & { store?: Ko
 
 /** koa-session's external store contract. */
 export interface KoaSessionStore {
+  /** The session stored under `key`, or undefined. */
   get(key: string): Promise<Record<string, unknown> | undefined>;
+  /** Stores the session for `maxAge` milliseconds (`'session'`: for the browser session). */
   set(key: string, value: Record<string, unknown>, maxAge: number | 'session' | undefined): Promise<void>;
+  /** Deletes the session. */
   destroy(key: string): Promise<void>;
 }
 

@@ -17,6 +17,7 @@ export class MemorySessionIndex implements SessionIndex {
   readonly #entries = new Map<string, Map<string, number>>();
   readonly #maxKeys: number;
 
+  /** `maxKeys`: most OP sessions remembered (default 100,000); the oldest are dropped beyond it. */
   constructor(options: { maxKeys?: number } = {}) {
     this.#maxKeys = options.maxKeys ?? 100_000;
   }
@@ -52,6 +53,7 @@ export class RedisSessionIndex implements SessionIndex {
   readonly #client: Redis | Cluster;
   readonly #prefix: string;
 
+  /** `client`: an ioredis `Redis` or `Cluster` you built; `prefix` of its keys (default `authflow:sx:`). */
   constructor(options: { client: Redis | Cluster; prefix?: string }) {
     if (!options?.client || typeof (options.client as Partial<Redis>).sadd !== 'function') throw configError('client', 'must be an ioredis Redis or Cluster instance');
     this.#client = options.client;
