@@ -16,7 +16,8 @@ import { fileURLToPath } from 'node:url';
 import { startDevOp, type DevOp } from '../examples/dev-op/index.js';
 import { createInventoryApi } from '../examples/apis/inventory.js';
 import { clientFor } from '../test/helpers/op.js';
-import { redisUrl } from '../test/helpers/redis.js';
+import { Redis } from 'ioredis';
+import { deleteKeys, redisUrl } from '../test/helpers/redis.js';
 import { Browser } from '../test/helpers/browser.js';
 import { freePort, npmInstall, packRepository, run, runOk, startProgram, tempDir, writeFiles, type Program } from './project.js';
 import { installPackages, readReadme, tsSnippets, type Snippet } from './readme.js';
@@ -156,7 +157,7 @@ async function runReadmePrograms(project: string): Promise<void> {
     inventory = createInventoryApi(clientFor(op, 'inventory')).listen(0, '127.0.0.1');
     await new Promise((resolve) => inventory!.once('listening', resolve));
     const inventoryUrl = `http://127.0.0.1:${(inventory.address() as { port: number }).port}`;
-    const shared = { AUTHORITY: op.issuer, CACHE_KEY: randomBytes(32).toString('base64'), REDIS_URL: await redisUrl() };
+    const shared = { AUTHORITY: op.issuer, CACHE_KEY: randomBytes(32).toString('base64'), REDIS_URL: await programsRedisUrl() };
     const webApp = { ...shared, CLIENT_ID: op.clients.webApp.clientId, CLIENT_SECRET: op.clients.webApp.clientSecret!, SESSION_SECRET: randomBytes(32).toString('base64'), ORDERS_URL: `http://127.0.0.1:${ordersPort}` };
     const compiled = (heading: string): string => `out/${snippetUnder(heading).file.replace(/\.ts$/, '.js')}`;
 
@@ -176,6 +177,28 @@ async function runReadmePrograms(project: string): Promise<void> {
     await Promise.all(programs.map((p) => p.stop()));
     if (inventory) await new Promise((resolve) => inventory!.close(resolve));
     await op.close();
+    await deleteProgramsKeys();
+  }
+}
+
+/**
+ * The README programs keep the default key prefixes (`sess:`, `authflow:`), so they get a Redis
+ * database of their own (the other suites use database 0 with their own prefixes), emptied of
+ * those keys afterwards.
+ */
+const PROGRAMS_DB = 9;
+async function programsRedisUrl(): Promise<string> {
+  const url = new URL(await redisUrl());
+  url.pathname = `/${PROGRAMS_DB}`;
+  return url.href;
+}
+
+async function deleteProgramsKeys(): Promise<void> {
+  const redis = new Redis(await programsRedisUrl(), { maxRetriesPerRequest: 1 });
+  try {
+    for (const prefix of ['sess:', 'authflow:']) await deleteKeys(redis, prefix);
+  } finally {
+    redis.disconnect();
   }
 }
 
