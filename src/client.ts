@@ -37,31 +37,72 @@ export class ConfidentialClient {
     this.#ctx = createFlowContext(config);
   }
 
+  /** The application (client) id this client acts as. */
   get clientId(): string {
     return this.#ctx.config.clientId;
   }
 
   /** Reads the OP's metadata now (it is read once and shared): call at start-up to fail fast on a wrong authority. */
-  discover(): Promise<{ issuer: string; endSessionEndpoint: string | undefined; jwksUri: string | undefined }> {
+  discover(): Promise<{
+    /** The OP's issuer, as its discovery document names it. */
+    issuer: string;
+    /** Where RP-initiated logout goes, when the OP has one. */
+    endSessionEndpoint: string | undefined;
+    /** The OP's signing keys (JWKS). */
+    jwksUri: string | undefined;
+  }> {
     return discover(this.#ctx);
   }
 
+  /**
+   * Starts a sign-in: random `state`, a PKCE S256 verifier and a `nonce`, with `openid profile
+   * offline_access` added to the scopes. Keep the returned flow server-side (it holds the
+   * verifier) and send the browser to `flow.authUri`.
+   *
+   * @see https://www.rfc-editor.org/rfc/rfc7636 (PKCE), https://openid.net/specs/openid-connect-core-1_0.html#AuthRequest
+   */
   initiateAuthCodeFlow(request: AuthCodeFlowRequest): Promise<AuthCodeFlow> {
     return initiateAuthCodeFlow(this.#ctx, request);
   }
 
+  /**
+   * Finishes a sign-in at the callback: checks `state` and the RFC 9207 `iss`, redeems the code
+   * with the PKCE verifier, verifies the ID token (signature, iss, aud, exp/iat, nonce, tenant)
+   * and caches the tokens in `options.partition` (default: the account's home account id).
+   * A flow is redeemed once.
+   *
+   * @see https://www.rfc-editor.org/rfc/rfc6749#section-4.1.3, https://www.rfc-editor.org/rfc/rfc9207
+   */
   acquireTokenByAuthCodeFlow(flow: AuthCodeFlow | undefined | null, callbackParams: CallbackParams, options: { partition?: string } = {}): Promise<TokenResult> {
     return acquireTokenByAuthCodeFlow(this.#ctx, flow, callbackParams, options);
   }
 
+  /**
+   * A token without the user: a cached access token if one fits, else the refresh token
+   * redeemed (once per partition at a time, across processes with a shared store). When nothing
+   * usable is left it fails with an `AuthError` whose `interactionRequired` is true.
+   *
+   * @see https://www.rfc-editor.org/rfc/rfc6749#section-6
+   */
   acquireTokenSilent(request: SilentRequest): Promise<TokenResult> {
     return acquireTokenSilent(this.#ctx, request);
   }
 
+  /**
+   * On-Behalf-Of (Entra's jwt-bearer exchange): trades the access token your API received for
+   * one to a downstream API, as the same user; cached by the assertion's SHA-256.
+   *
+   * @see https://www.rfc-editor.org/rfc/rfc7523#section-2.1, https://learn.microsoft.com/entra/identity-platform/v2-oauth2-on-behalf-of-flow
+   */
   acquireTokenOnBehalfOf(request: OnBehalfOfRequest): Promise<TokenResult> {
     return acquireTokenOnBehalfOf(this.#ctx, request);
   }
 
+  /**
+   * Client credentials: a token for the app itself, cached per client and tenant.
+   *
+   * @see https://www.rfc-editor.org/rfc/rfc6749#section-4.4
+   */
   acquireTokenForClient(request: ClientCredentialsRequest): Promise<TokenResult> {
     return acquireTokenForClient(this.#ctx, request);
   }

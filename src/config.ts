@@ -8,7 +8,9 @@ import { defaultLogger, type Logger } from './logger.js';
 
 /** A client secret, sent in the request body (`client_secret_post`, Entra's choice) or as HTTP Basic. */
 export interface SecretCredential {
+  /** The client secret from the app registration. */
   secret: string;
+  /** How it is sent. Default `client_secret_post`. */
   authMethod?: 'client_secret_post' | 'client_secret_basic';
 }
 
@@ -17,12 +19,15 @@ export interface SecretCredential {
  * The assertion carries `x5t#S256` from the certificate, as Entra expects.
  */
 export interface CertificateCredential {
+  /** The PEM (PKCS#8) private key that signs the client assertion. */
   privateKey: string;
+  /** The PEM X.509 certificate registered at the OP (its `x5t#S256` goes in the assertion). */
   certificate: string;
   /** Signing algorithm of the client assertion. Default `RS256`. */
   algorithm?: 'RS256' | 'PS256';
 }
 
+/** How a confidential client authenticates to the token endpoint: a secret or a certificate. */
 export type ClientCredential = SecretCredential | CertificateCredential;
 
 /** Options shared by confidential and public clients. */
@@ -40,8 +45,9 @@ export interface ClientOptionsBase {
   /** Force the authority's dialect; detected from the host otherwise (Entra hosts -> `entra`). */
   authorityType?: AuthorityType;
   /**
-   * Where authflow logs (pino-style). Default: warnings and errors to stderr outside production,
-   * errors only when NODE_ENV=production (see `defaultLogger`); pass `silentLogger` for none.
+   * Where authflow logs (pino-style); never receives a token, code, verifier, assertion or secret.
+   * Default: warnings and errors to stderr outside production, errors only when NODE_ENV=production
+   * (see `defaultLogger`); pass `silentLogger` for none.
    */
   logger?: Logger;
   /** Timeout of each request to the OP, in milliseconds. Default 10,000. */
@@ -60,7 +66,9 @@ export interface ClientOptionsBase {
   localCacheSeconds?: number;
 }
 
+/** Options of a {@link ConfidentialClient}; validated when it is built. */
 export interface ConfidentialClientOptions extends ClientOptionsBase {
+  /** The client's secret or certificate. */
   credential: ClientCredential;
 }
 

@@ -61,6 +61,7 @@ export type LocalErrorCode =
   | 'flow_timeout'
   | 'cross_site_request';
 
+/** Every `AuthError.code`: the OP's OAuth 2.0 / OIDC codes passed through, and authflow's own. */
 export type AuthErrorCode = OpErrorCode | LocalErrorCode;
 
 const OP_ERROR_CODES: ReadonlySet<string> = new Set<OpErrorCode>([
@@ -113,6 +114,7 @@ const STATUS: Partial<Record<AuthErrorCode, number>> = {
   cross_site_request: 403,
 };
 
+/** The details an {@link AuthError} carries besides its code. */
 export interface AuthErrorOptions {
   /** The OP's `error_description`, or ours. Never contains a token, code, verifier or secret. */
   description?: string;
@@ -128,6 +130,7 @@ export interface AuthErrorOptions {
   opError?: string;
   /** Entra's `suberror` (e.g. `consent_required`, `basic_action`). */
   suberror?: string;
+  /** The underlying error (kept for logs, never shown to users). */
   cause?: unknown;
 }
 
@@ -137,16 +140,26 @@ export interface AuthErrorOptions {
  * stays in logs and out of responses.
  */
 export class AuthError extends Error {
+  /** Stable code to branch on, e.g. `interaction_required`, `store_unavailable`. */
   readonly code: AuthErrorCode;
+  /** What went wrong, for developers; never a token, code, verifier or secret. */
   readonly description: string;
+  /** The OP's correlation / trace id, for support tickets. */
   readonly correlationId: string | undefined;
+  /** HTTP status to answer with. */
   readonly status: number;
+  /** Whether `description` may be shown to the client (false for 5xx). */
   readonly expose: boolean;
+  /** Scopes to ask for when signing in again (interaction-required errors). */
   readonly scopes: readonly string[] | undefined;
+  /** A claims challenge (JSON string) to send with the next sign-in. */
   readonly claims: string | undefined;
+  /** The OP's raw `error` when it is not a standard code (`code` is then `op_error`). */
   readonly opError: string | undefined;
+  /** Entra's `suberror`, e.g. `basic_action`. */
   readonly suberror: string | undefined;
 
+  /** A failure with `code`; `status` defaults per code (400 for request problems). */
   constructor(code: AuthErrorCode, options: AuthErrorOptions = {}) {
     const description = options.description ?? code.replaceAll('_', ' ');
     super(`${code}: ${description}`, options.cause === undefined ? undefined : { cause: options.cause });

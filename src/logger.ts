@@ -4,9 +4,13 @@
  * assertion or secret.
  */
 export interface Logger {
+  /** Routine detail, e.g. one line per OP call. */
   debug(obj: Record<string, unknown>, msg?: string): void;
+  /** Notable events. */
   info(obj: Record<string, unknown>, msg?: string): void;
+  /** Failures authflow answered (the OP refused, a store was down). */
   warn(obj: Record<string, unknown>, msg?: string): void;
+  /** Failures that need the developer or operator. */
   error(obj: Record<string, unknown>, msg?: string): void;
 }
 

@@ -48,6 +48,7 @@ export class PublicClient {
     this.#partition = partition;
   }
 
+  /** The application (client) id this client acts as. */
   get clientId(): string {
     return this.#ctx.config.clientId;
   }

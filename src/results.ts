@@ -10,13 +10,17 @@ export interface AccountInfo {
   localAccountId: string;
   /** `preferred_username`, else `upn`, else `email`; may be `''`. */
   username: string;
+  /** The display name (`name` claim), when the ID token has one. */
   name?: string;
 }
 
 /** What every token acquisition resolves to. */
 export interface TokenResult {
+  /** The access token, for `Authorization: Bearer` (a secret: never log it). */
   accessToken: string;
+  /** `Bearer`. */
   tokenType: string;
+  /** When the access token expires. */
   expiresOn: Date;
   /** Scopes the access token carries. */
   scopes: string[];

@@ -50,6 +50,7 @@ export interface BearerOptions {
   jwksCacheMaxAgeSeconds?: number;
   /** Replaces the global `fetch` for discovery and JWKS requests. */
   fetch?: BearerFetch;
+  /** Where refused tokens (`debug`) and metadata / JWKS requests are logged, never the token. Default: silent. */
   logger?: Logger;
 }
 

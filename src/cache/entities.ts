@@ -8,65 +8,108 @@
  * @see ../../../shared/MSAL-MODEL.md "Token cache JSON"
  */
 
+/** A cached access token (MSAL section `AccessToken`). */
 export interface AccessTokenEntity {
+  /** Always `AccessToken`. */
   credential_type: 'AccessToken';
+  /** The token itself (a secret: never logged). */
   secret: string;
+  /** The account it belongs to: `<uid>.<utid>` (Entra `client_info`) or derived from `iss` and `sub`. */
   home_account_id: string;
+  /** The OP's host, e.g. `login.microsoftonline.com`. */
   environment: string;
+  /** The client (application) id the token was issued to. */
   client_id: string;
+  /** The tenant id (Entra) or the issuer's realm. */
   realm: string;
   /** Scopes, space-separated, as the OP granted them. */
   target: string;
+  /** `Bearer` (or `pop`); absent means `Bearer`. */
   token_type?: string;
+  /** When it was cached (epoch seconds). */
   cached_at: string;
+  /** When it expires (epoch seconds). */
   expires_on: string;
+  /** Entra's extended lifetime, `ext_expires_in` (epoch seconds). */
   extended_expires_on: string;
+  /** When to refresh it proactively (epoch seconds; Entra's `refresh_in`). */
   refresh_on?: string;
+  /** The key id of a proof-of-possession token. */
   key_id?: string;
   /** msal-node's marker for On-Behalf-Of tokens: base64url(SHA-256(assertion)). */
   user_assertion_hash?: string;
 }
 
+/** A cached refresh token (MSAL section `RefreshToken`). */
 export interface RefreshTokenEntity {
+  /** Always `RefreshToken`. */
   credential_type: 'RefreshToken';
+  /** The token itself (a secret: never logged). */
   secret: string;
+  /** The account it belongs to: `<uid>.<utid>` (Entra `client_info`) or derived from `iss` and `sub`. */
   home_account_id: string;
+  /** The OP's host, e.g. `login.microsoftonline.com`. */
   environment: string;
+  /** The client (application) id the token was issued to. */
   client_id: string;
+  /** When it was last written (epoch seconds). */
   last_modification_time?: string;
+  /** Entra's family of client ids sharing refresh tokens (FOCI), e.g. `1`. */
   family_id?: string;
   /** Present in caches written by MSAL Python; authflow writes none (one RT per account and client). */
   target?: string;
+  /** On-Behalf-Of: base64url(SHA-256(assertion)) of the assertion it was obtained with. */
   user_assertion_hash?: string;
 }
 
+/** A cached ID token (MSAL section `IdToken`). */
 export interface IdTokenEntity {
+  /** Always `IdToken`. */
   credential_type: 'IdToken';
+  /** The ID token (a JWT). */
   secret: string;
+  /** The account it belongs to: `<uid>.<utid>` (Entra `client_info`) or derived from `iss` and `sub`. */
   home_account_id: string;
+  /** The OP's host, e.g. `login.microsoftonline.com`. */
   environment: string;
+  /** The client (application) id the token was issued to. */
   client_id: string;
+  /** The tenant id (Entra) or the issuer's realm. */
   realm: string;
 }
 
+/** A signed-in account (MSAL section `Account`). */
 export interface AccountEntity {
+  /** The account's id across tenants: `<uid>.<utid>` (Entra) or derived from `iss` and `sub`. */
   home_account_id: string;
+  /** The OP's host, e.g. `login.microsoftonline.com`. */
   environment: string;
+  /** The tenant the account signed in to. */
   realm: string;
+  /** The account's id in that tenant (Entra `oid`, else `sub`). */
   local_account_id: string;
+  /** `preferred_username` (or `upn`/`email`) of the ID token. */
   username: string;
+  /** `MSSTS` for Entra accounts, `Generic` for other OPs. */
   authority_type: 'MSSTS' | 'Generic' | string;
+  /** The display name (`name` claim). */
   name?: string;
+  /** Written by other MSAL libraries (how the account signed in); kept as read. */
   account_source?: string;
 }
 
+/** Facts about a client at an OP (MSAL section `AppMetadata`). */
 export interface AppMetadataEntity {
+  /** The client (application) id the token was issued to. */
   client_id: string;
+  /** The OP's host, e.g. `login.microsoftonline.com`. */
   environment: string;
+  /** The FOCI family the client belongs to, if any. */
   family_id?: string;
 }
 
 export type CredentialEntity = AccessTokenEntity | RefreshTokenEntity | IdTokenEntity;
+/** Any entity of the cache. */
 export type CacheEntity = CredentialEntity | AccountEntity | AppMetadataEntity;
 
 /** One partition's entities keyed by their MSAL key. */
@@ -127,6 +170,8 @@ export const isAccount = (e: CacheEntity): e is AccountEntity => sectionOf(e) ==
 
 /** What one write changes in a partition: entities to put (by MSAL key) and keys to delete. */
 export interface CacheChanges {
+  /** Entities to write, by MSAL key. */
   set: Record<string, CacheEntity>;
+  /** MSAL keys to delete. */
   remove: string[];
 }

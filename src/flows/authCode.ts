@@ -13,9 +13,13 @@ import { storeUserTokens } from './userTokens.js';
 export interface AuthCodeFlow {
   /** Where to send the browser. */
   authUri: string;
+  /** The `state` sent with the request, compared at the callback. */
   state: string;
+  /** The PKCE verifier (RFC 7636): a secret, kept server-side only. */
   codeVerifier: string;
+  /** The `nonce` the ID token must carry. */
   nonce: string;
+  /** The redirect URI the code is bound to. */
   redirectUri: string;
   /** Scopes asked for, OIDC scopes included. */
   scopes: string[];
@@ -23,17 +27,25 @@ export interface AuthCodeFlow {
   issuer: string;
   /** Epoch milliseconds. */
   createdAt: number;
+  /** The `max_age` asked for, checked on the ID token's `auth_time`. */
   maxAge?: number;
+  /** The claims request sent, if any (JSON string). */
   claims?: string;
 }
 
+/** What {@link ConfidentialClient.initiateAuthCodeFlow} asks the OP for. */
 export interface AuthCodeFlowRequest {
+  /** Scopes to ask for, e.g. `['api://orders/Orders.Read']`; `openid profile offline_access` are added. */
   scopes: readonly string[];
+  /** Your callback URL, registered at the OP. */
   redirectUri: string;
   /** Your own state value; random when absent. */
   state?: string;
+  /** OIDC `prompt`: force a login, the consent page, the account picker, or no UI at all. */
   prompt?: 'login' | 'consent' | 'select_account' | 'none' | 'create';
+  /** `login_hint`: the username to pre-fill. */
   loginHint?: string;
+  /** Entra's `domain_hint`: skip home realm discovery (e.g. `contoso.com`, `consumers`). */
   domainHint?: string;
   /** A claims request / challenge (JSON string), e.g. from a Conditional Access answer. */
   claims?: string;

@@ -6,6 +6,7 @@ import type { TokenResult } from '../results.js';
 import { appPartition, type FlowContext } from './context.js';
 import { cachedToken } from './cachedToken.js';
 
+/** What {@link ConfidentialClient.acquireTokenForClient} needs. */
 export interface ClientCredentialsRequest {
   /** For Entra, the API's `.default` scope, e.g. `['api://inventory/.default']`. */
   scopes: readonly string[];

@@ -13,6 +13,7 @@ export const DEVICE_CODE_GRANT = 'urn:ietf:params:oauth:grant-type:device_code';
 const DEFAULT_INTERVAL = 5;
 const SLOW_DOWN_STEP = 5;
 
+/** What {@link PublicClient.initiateDeviceFlow} asks the OP for. */
 export interface DeviceFlowRequest {
   /** Scopes to ask for; `openid profile offline_access` are added. */
   scopes: readonly string[];
@@ -28,7 +29,9 @@ export interface DeviceFlowRequest {
 export interface DeviceFlow {
   /** The code the user types at `verificationUri`. */
   userCode: string;
+  /** The device code the client polls with: a credential until redeemed, never logged or shown. */
   deviceCode: string;
+  /** Where the user goes to type `userCode`. */
   verificationUri: string;
   /** `verificationUri` with the user code in it, when the OP offers one (for a QR code or a link). */
   verificationUriComplete?: string;
@@ -54,6 +57,7 @@ export interface DevicePollInfo {
   interval: number;
 }
 
+/** Options of {@link PublicClient.acquireTokenByDeviceFlow}. */
 export interface DeviceFlowPollOptions {
   /** Cancels the polling: the call rejects with `flow_cancelled` at once, and no further request is made. */
   signal?: AbortSignal;

@@ -8,6 +8,7 @@ import type { FlowContext } from './context.js';
 /** How long the user has to sign in by default, ms (MSAL's 5 minutes). */
 const DEFAULT_TIMEOUT_MS = 5 * 60 * 1000;
 
+/** What {@link PublicClient.acquireTokenInteractive} needs: the scopes and a way to open the browser. */
 export interface InteractiveRequest extends Pick<AuthCodeFlowRequest, 'prompt' | 'loginHint' | 'domainHint' | 'claims' | 'maxAge'> {
   /** Scopes to ask for; `openid profile offline_access` are added. */
   scopes: readonly string[];

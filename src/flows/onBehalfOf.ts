@@ -9,6 +9,7 @@ import type { TokenResult } from '../results.js';
 import { oboPartition, type FlowContext } from './context.js';
 import { cachedToken } from './cachedToken.js';
 
+/** What {@link ConfidentialClient.acquireTokenOnBehalfOf} needs. */
 export interface OnBehalfOfRequest {
   /** The access token your API received (validate it first, e.g. with `validateBearer`). */
   userAssertion: string;

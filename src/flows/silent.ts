@@ -10,8 +10,11 @@ import type { AccountInfo, TokenResult } from '../results.js';
 import { readPartition, withPartitionLock, writePartition, type FlowContext } from './context.js';
 import { checkIdTokenClaims } from './tenant.js';
 
+/** What {@link ConfidentialClient.acquireTokenSilent} needs. */
 export interface SilentRequest {
+  /** Scopes the access token must cover. */
   scopes: readonly string[];
+  /** The signed-in account (from the sign-in's result or `getAccounts()`). */
   account: AccountInfo;
   /** The cache partition (a session's); default: the account's home account id. */
   partition?: string;

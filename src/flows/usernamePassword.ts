@@ -5,8 +5,11 @@ import type { TokenResult } from '../results.js';
 import type { FlowContext } from './context.js';
 import { storeUserTokens } from './userTokens.js';
 
+/** What {@link PublicClient.acquireTokenByUsernamePassword} needs (ROPC: not recommended). */
 export interface UsernamePasswordRequest {
+  /** The user's sign-in name. */
   username: string;
+  /** The user's password: sent to the OP once, never stored or logged. */
   password: string;
   /** Scopes to ask for; `openid profile offline_access` are added. */
   scopes: readonly string[];

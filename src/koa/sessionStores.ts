@@ -9,8 +9,11 @@ import { whenConnected } from '../stores/redisReady.js';
 
 /** koa-session's external store contract. */
 export interface KoaSessionStore {
+  /** The session stored under `key`, or undefined. */
   get(key: string): Promise<Record<string, unknown> | undefined>;
+  /** Stores the session for `maxAge` milliseconds (`'session'`: for the browser session). */
   set(key: string, value: Record<string, unknown>, maxAge: number | 'session' | undefined): Promise<void>;
+  /** Deletes the session. */
   destroy(key: string): Promise<void>;
 }
 

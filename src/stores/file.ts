@@ -7,6 +7,7 @@ import { AuthError, configError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { CacheChanges, CacheWriteOptions, TokenCacheStore } from './types.js';
 
+/** Options of {@link FileTokenCacheStore}. */
 export interface FileTokenCacheStoreOptions {
   /** Where a corrupt cache file is reported (`warn`). Default: a Node process warning. */
   logger?: Logger;
@@ -47,12 +48,14 @@ const processWarnings: Logger = {
  * ```
  */
 export class FileTokenCacheStore implements TokenCacheStore {
+  /** The cache file's absolute path. */
   readonly path: string;
   readonly #logger: Logger;
   #partition: string | undefined;
   /** The tail of the write queue: every write and clear runs after the previous one. */
   #queue: Promise<unknown> = Promise.resolve();
 
+  /** `path`: the cache file (created with mode 0600, its folder 0700). */
   constructor(path: string, options: FileTokenCacheStoreOptions = {}) {
     if (typeof path !== 'string' || path === '') throw configError('path', 'must be the path of the cache file');
     this.path = resolve(path);

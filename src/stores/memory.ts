@@ -2,6 +2,7 @@ import type { CacheEntities } from '../cache/entities.js';
 import { configError } from '../errors.js';
 import type { CacheChanges, CacheWriteOptions, TokenCacheStore } from './types.js';
 
+/** Options of {@link MemoryTokenCacheStore}. */
 export interface MemoryTokenCacheStoreOptions {
   /** Most partitions kept; the least recently used is dropped beyond it. Default 10,000. */
   maxPartitions?: number;
@@ -30,6 +31,7 @@ export class MemoryTokenCacheStore implements TokenCacheStore {
   readonly #maxPartitions: number;
   readonly #ttlSeconds: number;
 
+  /** Options are checked now; a bad one throws `AuthError('invalid_config')` naming it. */
   constructor(options: MemoryTokenCacheStoreOptions = {}) {
     const { maxPartitions = 10_000, ttlSeconds = 14 * 24 * 3600 } = options;
     if (!Number.isInteger(maxPartitions) || maxPartitions < 1) throw configError('maxPartitions', 'must be a positive integer');

@@ -7,6 +7,7 @@ import { AuthError, configError } from '../errors.js';
 import type { CacheChanges, CacheWriteOptions, ReleaseLock, TokenCacheStore } from './types.js';
 import { whenConnected } from './redisReady.js';
 
+/** Options of {@link RedisTokenCacheStore}; checked when the store is built. */
 export interface RedisTokenCacheStoreOptions {
   /** An ioredis `Redis` or `Cluster` you built (and close). */
   client: Redis | Cluster;
@@ -30,6 +31,7 @@ export interface RedisTokenCacheStoreOptions {
   ttlSeconds?: number;
   /** Longest a command may take before the call fails with `store_unavailable`, ms. Default 1,000. */
   commandTimeoutMs?: number;
+  /** Where the store reports problems (an undecryptable value, a lost lock). Default: silent. */
   logger?: Logger;
 }
 
@@ -65,6 +67,7 @@ export class RedisTokenCacheStore implements TokenCacheStore {
   readonly #logger: Logger;
   readonly #reported = new Set<string>();
 
+  /** Options are checked now; a bad one throws `AuthError('invalid_config')` naming it. */
   constructor(options: RedisTokenCacheStoreOptions) {
     const client = options?.client as Partial<Redis> | undefined;
     if (!client || typeof client.hgetall !== 'function' || typeof client.multi !== 'function') {

@@ -2,7 +2,7 @@ import type { CacheChanges, CacheEntities } from '../cache/entities.js';
 
 export type { CacheChanges } from '../cache/entities.js';
 
-
+/** Options of {@link TokenCacheStore.write}. */
 export interface CacheWriteOptions {
   /**
    * How long the partition is worth keeping, in seconds (the refresh token's lifetime when the OP

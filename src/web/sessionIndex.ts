@@ -34,6 +34,7 @@ export class MemorySessionIndex implements SessionIndex {
   readonly #claimed = new Map<string, number>();
   readonly #maxKeys: number;
 
+  /** `maxKeys`: most OP sessions remembered (default 100,000); the oldest are dropped beyond it. */
   constructor(options: { maxKeys?: number } = {}) {
     this.#maxKeys = options.maxKeys ?? 100_000;
   }
@@ -93,7 +94,10 @@ export class RedisSessionIndex implements SessionIndex {
 
   readonly #connectTimeoutMs: number;
 
-  /** `connectTimeoutMs`: how long a call waits for a client still connecting (default 1,000). */
+  /**
+   * `client`: an ioredis `Redis` or `Cluster` you built; `prefix` of its keys (default `authflow:sx:`);
+   * `connectTimeoutMs`: how long a call waits for a client still connecting (default 1,000).
+   */
   constructor(options: { client: Redis | Cluster; prefix?: string; connectTimeoutMs?: number }) {
     if (!options?.client || typeof (options.client as Partial<Redis>).sadd !== 'function') throw configError('client', 'must be an ioredis Redis or Cluster instance');
     this.#client = options.client;

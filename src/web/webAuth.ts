@@ -17,9 +17,11 @@ export interface WebRequest extends RequestShape {
   body: Record<string, unknown> | undefined;
 }
 
+/** Options of `req.getToken` / `ctx.getToken`. */
 export interface GetTokenOptions {
   /** A claims challenge (JSON string) from an API's `WWW-Authenticate` answer. */
   claims?: string;
+  /** Skip the cached access token and redeem the refresh token. */
   forceRefresh?: boolean;
 }
 
