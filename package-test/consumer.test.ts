@@ -217,7 +217,11 @@ async function signInCallLogOut(op: DevOp, base: string): Promise<void> {
   assert.equal(answer.inventory.onBehalfOf, op.users.alice.oid, 'inventory was called On-Behalf-Of alice');
   assert.equal(answer.inventory.calledBy, op.clients.orders.clientId, 'by the orders API');
 
-  const toEndSession = await browser.get('/logout');
+  // GET /logout only asks; the sign-out is the confirmation page's same-origin POST.
+  const confirm = await browser.get('/logout');
+  assert.equal(confirm.status, 200);
+  assert.match(confirm.body, /<form method="post"/i);
+  const toEndSession = await browser.post('/logout', {}, { origin: new URL(base).origin });
   assert.equal(toEndSession.status, 302);
   assert.ok(toEndSession.location?.startsWith(op.url), 'idpLogout: /logout continues at the OP');
   const landed = await op.signOut(toEndSession.location!);
