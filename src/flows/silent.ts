@@ -1,7 +1,7 @@
 import * as oidc from 'openid-client';
 import { AuthError, type AuthErrorCode } from '../errors.js';
 import {
-  accountFromIdToken, changesForTokenResponse, findAccessToken, findAccount, findRefreshToken, idTokenClaimsOf, nowSeconds, toTokenResult,
+  accountFromIdToken, changesForTokenResponse, findAccessToken, findAccount, idTokenClaimsOf, refreshTokenCandidates, toTokenResult,
   type CacheScope, type TokenResponseFields,
 } from '../cache/tokenCache.js';
 import type { AccountEntity, CacheEntities } from '../cache/entities.js';
@@ -46,7 +46,6 @@ export async function acquireTokenSilent(ctx: FlowContext, request: SilentReques
   const partition = request.partition ?? homeAccountId;
   const claims = request.claims || undefined;
   const forceRefresh = request.forceRefresh === true || claims !== undefined;
-  const startedAt = nowSeconds();
 
   let entities = await readPartition(ctx, partition, { local: true });
   let account = findAccount(entities, homeAccountId, ctx.config.authority.environment);
@@ -58,7 +57,8 @@ export async function acquireTokenSilent(ctx: FlowContext, request: SilentReques
   if (!account) throw signInAgain(scopes, claims, 'no cached sign-in for this account (signed out, expired or evicted)');
   const scope = cacheScopeOf(ctx, account);
 
-  const cached = forceRefresh ? undefined : findAccessToken(entities, scope, scopes, ctx.config.tokenRenewalOffsetSeconds);
+  // MSAL's force_refresh: never a cached access token, not even one written while this call waited.
+  const cached = forceRefresh ? undefined : findAccessToken(entities, scope, scopes, ctx.config.tokenRenewalOffsetSeconds).hit;
   if (cached && !cached.refreshDue) return toTokenResult(cached.entity, account, idTokenClaimsOf(entities, account, ctx.config.clientId), true);
 
   const flightKey = [partition, homeAccountId, [...scopes].map((s) => s.toLowerCase()).sort().join(' '), claims ?? '', forceRefresh].join('\n');
@@ -66,11 +66,10 @@ export async function acquireTokenSilent(ctx: FlowContext, request: SilentReques
     return await ctx.flight.run(flightKey, () => withPartitionLock(ctx, partition, async () => {
       // Whoever held the lock before us may have refreshed: look again before spending the refresh token.
       const current = await readPartition(ctx, partition);
-      const fresh = claims ? undefined : findAccessToken(current, scope, scopes, ctx.config.tokenRenewalOffsetSeconds);
-      if (fresh && !fresh.refreshDue && (!forceRefresh || Number(fresh.entity.cached_at) > startedAt)) {
-        return toTokenResult(fresh.entity, account, idTokenClaimsOf(current, account, ctx.config.clientId), true);
-      }
-      return refresh(ctx, { partition, entities: current, account, scope, scopes, claims });
+      const lookup = findAccessToken(current, scope, scopes, ctx.config.tokenRenewalOffsetSeconds);
+      const fresh = forceRefresh ? undefined : lookup.hit;
+      if (fresh && !fresh.refreshDue) return toTokenResult(fresh.entity, account, idTokenClaimsOf(current, account, ctx.config.clientId), true);
+      return refresh(ctx, { partition, entities: current, account, scope, scopes, claims, drop: lookup.drop });
     }));
   } catch (err) {
     if (cached && err instanceof AuthError) {
@@ -89,26 +88,37 @@ interface RefreshInput {
   scope: CacheScope;
   scopes: string[];
   claims: string | undefined;
+  /** Access tokens to drop (several matched). */
+  drop: string[];
 }
 
-/** Redeems the account's newest refresh token for `scopes` and caches what comes back (the rotated refresh token included). */
+/**
+ * Redeems a refresh token for `scopes` (the FOCI family's first, then the client's own, newest
+ * first: see `refreshTokenCandidates`) and caches what comes back (the rotated refresh token included).
+ */
 async function refresh(ctx: FlowContext, input: RefreshInput): Promise<TokenResult> {
   const { partition, entities, scopes, claims, scope } = input;
-  const refreshToken = findRefreshToken(entities, scope);
-  if (!refreshToken) throw signInAgain(scopes, claims, 'no refresh token is cached for this account');
+  const candidates = refreshTokenCandidates(entities, scope);
+  if (candidates.length === 0) throw signInAgain(scopes, claims, 'no refresh token is cached for this account');
   const parameters: Record<string, string> = { scope: withOidcScopes(scopes).join(' ') };
   if (ctx.config.authority.type === 'entra') parameters.client_info = '1';
   if (claims) parameters.claims = claims;
 
-  let response: Awaited<ReturnType<typeof oidc.refreshTokenGrant>>;
-  try {
-    response = await ctx.op.call((configuration) => oidc.refreshTokenGrant(configuration, refreshToken.entity.secret, parameters));
-  } catch (err) {
-    if (err instanceof AuthError && NEEDS_INTERACTION.has(err.code)) {
-      throw signInAgain(scopes, err.claims ?? claims, err.description, err);
+  let response: Awaited<ReturnType<typeof oidc.refreshTokenGrant>> | undefined;
+  for (const [index, candidate] of candidates.entries()) {
+    try {
+      response = await ctx.op.call((configuration) => oidc.refreshTokenGrant(configuration, candidate.entity.secret, parameters));
+      break;
+    } catch (err) {
+      // A family token the OP refuses (the app is not in the family) falls back to the next, as MSAL Python does.
+      if (err instanceof AuthError && NEEDS_INTERACTION.has(err.code)) {
+        if (candidate.family && index < candidates.length - 1) continue;
+        throw signInAgain(scopes, err.claims ?? claims, err.description, err);
+      }
+      throw err;
     }
-    throw err;
   }
+  if (!response) throw signInAgain(scopes, claims, 'no refresh token is cached for this account');
   const idTokenClaims = response.claims();
   let account = input.account;
   if (idTokenClaims) {
@@ -130,6 +140,7 @@ async function refresh(ctx: FlowContext, input: RefreshInput): Promise<TokenResu
     scope,
     requestedScopes: scopes,
     existing: entities,
+    drop: input.drop,
   });
   await writePartition(ctx, partition, changes, ttlSeconds);
   const claimsForResult = idTokenClaims ? { ...idTokenClaims } : idTokenClaimsOf(entities, account, ctx.config.clientId);

@@ -71,13 +71,25 @@ describe('MSAL JSON cache format', () => {
     assert.deepEqual(JSON.parse(await again.exportCache('p2')), exported);
   });
 
-  it('refuses malformed caches with cache_invalid naming the entry', async () => {
-    const client = offlineClient();
+  it('refuses a cache that is not a JSON object, but only skips a malformed entry, with a warning naming its key (issue 15, observation 4)', async () => {
+    const warnings: Array<Record<string, unknown>> = [];
+    const logger = { debug: () => {}, info: () => {}, error: () => {}, warn: (obj: Record<string, unknown>) => { warnings.push(obj); } };
+    const client = new ConfidentialClient({
+      clientId, authority: `https://login.microsoftonline.com/${account.realm}/v2.0`, credential: { secret: 'not-used-offline' }, timeoutMs: 200, logger,
+    });
     await assert.rejects(client.importCache('p', '{not json'), { code: 'cache_invalid' });
-    await assert.rejects(client.importCache('p', { AccessToken: [] }), { code: 'cache_invalid', description: 'section AccessToken must be an object' });
+    await assert.rejects(client.importCache('p', '[1]'), { code: 'cache_invalid' });
     const broken = structuredClone(fixture);
-    delete Object.values(broken.AccessToken!)[0]!.secret;
-    await assert.rejects(client.importCache('p', broken), (err: unknown) => err instanceof AuthError && err.code === 'cache_invalid' && /lacks the string field "secret"/.test(err.description));
+    const [brokenKey, brokenAt] = Object.entries(broken.AccessToken!)[0]!;
+    delete brokenAt.secret;
+    await client.importCache('p', broken);
+    const exported = JSON.parse(await client.exportCache('p')) as typeof fixture;
+    assert.equal(exported.AccessToken![brokenKey], undefined, 'the entry without a secret is skipped');
+    assert.deepEqual(exported.RefreshToken, fixture.RefreshToken, 'the rest of the cache is kept');
+    assert.equal(warnings.length, 1);
+    assert.ok(brokenKey.startsWith(String(warnings[0]!.key)) && String(warnings[0]!.key).length >= 150, 'the warning names the key');
+    assert.match(String(warnings[0]!.problem), /lacks the string field "secret"/);
+    assert.ok(!JSON.stringify(warnings).includes('fixture-'), 'no token in the warning');
   });
 
   it('importCache replaces the partition; removeAccount empties it of the account', async () => {
