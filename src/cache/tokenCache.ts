@@ -81,7 +81,7 @@ export function changesForTokenResponse(input: StoreTokensInput): { changes: Cac
   const owner = { home_account_id: scope.homeAccountId, environment: scope.environment, client_id: scope.clientId };
   // Both names of the OBO hash: msal-node reads `userAssertionHash`, authflow's first release the other.
   const assertion = scope.userAssertionHash ? { user_assertion_hash: scope.userAssertionHash, userAssertionHash: scope.userAssertionHash } : {};
-  const target = response.scope ?? input.requestedScopes.join(' ');
+  const target = targetOf(response.scope, input.requestedScopes);
   const accessToken: AccessTokenEntity = {
     credential_type: 'AccessToken',
     secret: response.access_token,
@@ -179,6 +179,19 @@ export function parseClientInfo(value: string | undefined): { uid: string; utid:
     // A malformed client_info is ignored: the ID token still identifies the user.
   }
   return undefined;
+}
+
+/**
+ * The scopes an access token is filed under: what the OP granted (else what was asked), plus any
+ * `<api>/.default` asked for, which Entra answers with the named scopes: MSAL Python files the
+ * asked scopes and msal-node matches `.default` literally, so both then find it.
+ */
+function targetOf(granted: string | undefined, requested: readonly string[]): string {
+  if (granted === undefined) return requested.join(' ');
+  const scopes = splitTarget(granted);
+  const have = new Set(scopes.map((s) => s.toLowerCase()));
+  for (const scope of requested) if (scope.toLowerCase().endsWith('/.default') && !have.has(scope.toLowerCase())) scopes.push(scope);
+  return scopes.join(' ');
 }
 
 /** A refresh token of the same account and FOCI family as the one being written (the family shares one). */
