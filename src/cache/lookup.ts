@@ -130,7 +130,8 @@ export function coversScopes(have: ReadonlySet<string>, want: ReadonlySet<string
   return true;
 }
 
-const isBearer = (entity: AccessTokenEntity): boolean =>
+/** A Bearer access token (not proof-of-possession, whichever way the writer marked it). */
+export const isBearer = (entity: AccessTokenEntity): boolean =>
   entity.credential_type === 'AccessToken' && (entity.token_type === undefined || lc(entity.token_type) === 'bearer');
 
 /** The claims of the account's cached ID token, decoded (it was verified when it was cached). Do not mutate them. */

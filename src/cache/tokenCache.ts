@@ -5,7 +5,7 @@ import {
   type AccessTokenEntity, type AccountEntity, type CacheChanges, type CacheEntities, type CacheEntity, type IdTokenEntity, type RefreshTokenEntity,
 } from './entities.js';
 import { cacheEnvironment } from './environments.js';
-import { nowSeconds, sameOwner, type CacheScope } from './lookup.js';
+import { isBearer, nowSeconds, sameOwner, type CacheScope } from './lookup.js';
 import { intersects, resourceScopeSet, splitTarget } from './scopes.js';
 
 export {
@@ -99,7 +99,7 @@ export function changesForTokenResponse(input: StoreTokensInput): { changes: Cac
   const newKey = accessTokenKey(accessToken);
   const granted = resourceScopeSet(splitTarget(target));
   for (const [key, entity] of Object.entries(existing)) {
-    if (key === newKey || !isAccessToken(entity) || !sameOwner(entity, scope)) continue;
+    if (key === newKey || !isAccessToken(entity) || !isBearer(entity) || !sameOwner(entity, scope)) continue;
     if (String(entity.realm ?? '').toLowerCase() === scope.realm.toLowerCase() && intersects(resourceScopeSet(splitTarget(entity.target)), granted)) {
       changes.remove.push(key);
     }
