@@ -68,6 +68,17 @@ describe('MSAL lookup rules', () => {
     assert.equal(requests(), 2);
   });
 
+  it('forceRefresh ignores cached_at: a token another machine cached "after" the call started (its clock ahead) is not served', async () => {
+    const { partition, account, token } = await signedIn();
+    const cache = await exported(partition);
+    for (const at of Object.values(cache.AccessToken!)) at.cached_at = String(Math.floor(Date.now() / 1000) + 5);
+    await client.importCache(partition, cache);
+    const result = await client.acquireTokenSilent({ scopes: ORDERS, account, partition, forceRefresh: true });
+    assert.equal(result.fromCache, false);
+    assert.notEqual(result.accessToken, token);
+    assert.equal(requests(), 1);
+  });
+
   it('never returns a pop token to a Bearer request (msal-node\'s AccessToken_With_AuthScheme, MSAL Python\'s token_type)', async () => {
     for (const pop of [{ credential_type: 'AccessToken_With_AuthScheme', token_type: 'pop', key_id: 'k1' }, { token_type: 'pop', key_id: 'k2' }]) {
       const { partition, account } = await signedIn();
