@@ -35,6 +35,15 @@ export interface RedisTokenCacheStoreOptions {
   logger?: Logger;
 }
 
+/**
+ * The partition's schema, in a field of its own. 1 (no field): authflow's first release (MSAL
+ * Python's 6-part keys, `user_assertion_hash`). 2: entities as written by any MSAL, kept whole,
+ * msal-node 7's keys. Version 1 partitions read as they are: lookups match on fields, not keys,
+ * and the first write removes entries it supersedes under the old keys.
+ */
+export const SCHEMA_FIELD = '@schema';
+const SCHEMA_VERSION = 2;
+
 /** Compare-and-delete: only the owner releases a lock (it may have expired and been taken since). */
 const RELEASE_SCRIPT = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end";
 
@@ -96,6 +105,10 @@ export class RedisTokenCacheStore implements TokenCacheStore {
     const fields = await this.#command('read', () => this.#client.hgetall(this.keyOf(partition)));
     const entities: CacheEntities = {};
     for (const [field, value] of Object.entries(fields)) {
+      if (field === SCHEMA_FIELD) {
+        if (Number(value) > SCHEMA_VERSION) this.#reportOnce(`schema ${value} is newer than ${SCHEMA_VERSION}: read as far as understood`);
+        continue;
+      }
       const entity = this.#decode(partition, field, value);
       if (entity) entities[field] = entity;
     }
@@ -109,7 +122,7 @@ export class RedisTokenCacheStore implements TokenCacheStore {
     const transaction = this.#client.multi();
     if (changes.remove.length > 0) transaction.hdel(key, ...changes.remove);
     if (fields.length > 0) {
-      transaction.hset(key, Object.fromEntries(fields.map(([field, entity]) => [field, this.#encode(partition, field, entity)])));
+      transaction.hset(key, { ...Object.fromEntries(fields.map(([field, entity]) => [field, this.#encode(partition, field, entity)])), [SCHEMA_FIELD]: String(SCHEMA_VERSION) });
       transaction.expire(key, Math.max(1, Math.ceil(options.ttlSeconds ?? this.#ttlSeconds)));
     }
     const results = await this.#command('write', () => transaction.exec());
