@@ -106,7 +106,8 @@ export class RedisTokenCacheStore implements TokenCacheStore {
     const entities: CacheEntities = {};
     for (const [field, value] of Object.entries(fields)) {
       if (field === SCHEMA_FIELD) {
-        if (Number(value) > SCHEMA_VERSION) this.#reportOnce(`schema ${value} is newer than ${SCHEMA_VERSION}: read as far as understood`);
+        const version = Number(this.#decodeText(partition, field, value));
+        if (version > SCHEMA_VERSION) this.#reportOnce(`schema ${version} is newer than ${SCHEMA_VERSION}: read as far as understood`);
         continue;
       }
       const entity = this.#decode(partition, field, value);
@@ -122,7 +123,7 @@ export class RedisTokenCacheStore implements TokenCacheStore {
     const transaction = this.#client.multi();
     if (changes.remove.length > 0) transaction.hdel(key, ...changes.remove);
     if (fields.length > 0) {
-      transaction.hset(key, { ...Object.fromEntries(fields.map(([field, entity]) => [field, this.#encode(partition, field, entity)])), [SCHEMA_FIELD]: String(SCHEMA_VERSION) });
+      transaction.hset(key, { ...Object.fromEntries(fields.map(([field, entity]) => [field, this.#encode(partition, field, entity)])), [SCHEMA_FIELD]: this.#encodeText(partition, SCHEMA_FIELD, String(SCHEMA_VERSION)) });
       transaction.expire(key, Math.max(1, Math.ceil(options.ttlSeconds ?? this.#ttlSeconds)));
     }
     const results = await this.#command('write', () => transaction.exec());
@@ -158,8 +159,18 @@ export class RedisTokenCacheStore implements TokenCacheStore {
   }
 
   #encode(partition: string, field: string, entity: CacheEntity): string {
-    const json = JSON.stringify(entity);
-    return this.#cipher ? this.#cipher.encrypt(json, `${partition}\n${field}`) : json;
+    return this.#encodeText(partition, field, JSON.stringify(entity));
+  }
+
+  /** Encrypted like every value (nothing in a partition is clear text when keys are configured). */
+  #encodeText(partition: string, field: string, text: string): string {
+    return this.#cipher ? this.#cipher.encrypt(text, `${partition}\n${field}`) : text;
+  }
+
+  #decodeText(partition: string, field: string, value: string): string | undefined {
+    if (!this.#cipher) return value;
+    const result = this.#cipher.decrypt(value, `${partition}\n${field}`);
+    return 'problem' in result ? undefined : result.plaintext;
   }
 
   #decode(partition: string, field: string, value: string): CacheEntity | undefined {
