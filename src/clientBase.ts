@@ -42,9 +42,18 @@ export async function discover(ctx: FlowContext): Promise<DiscoveredOp> {
 export async function getAccounts(ctx: FlowContext, partition: string, username: string | undefined): Promise<AccountInfo[]> {
   const entities = await readPartition(ctx, requirePartition(partition));
   const wanted = username?.toLowerCase();
+  // One account per home account, as MSAL lists them: peers sharing the cache may have filed the
+  // same account under two Entra aliases (msal-node login.windows.net, MSAL Python the authority's host).
+  const seen = new Set<string>();
   return listAccounts(entities)
     .filter((account) => sameEnvironment(account.environment, ctx.config.authority.environment))
-    .filter((account) => wanted === undefined || account.username.toLowerCase() === wanted)
+    .filter((account) => wanted === undefined || String(account.username ?? '').toLowerCase() === wanted)
+    .filter((account) => {
+      const id = String(account.home_account_id).toLowerCase();
+      if (seen.has(id)) return false;
+      seen.add(id);
+      return true;
+    })
     .map(toAccountInfo);
 }
 

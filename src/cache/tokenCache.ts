@@ -116,7 +116,9 @@ export function changesForTokenResponse(input: StoreTokensInput): { changes: Cac
     changes.set[rtKey] = refreshToken;
   }
   if (account) {
-    changes.set[accountKey(account)] = account;
+    // Fields another MSAL keeps on the account (msal-node's client_info, tenantProfiles) stay.
+    const key = accountKey(account);
+    changes.set[key] = { ...(existing[key] as AccountEntity | undefined), ...account };
     if (response.id_token) {
       const idToken: IdTokenEntity = { credential_type: 'IdToken', secret: response.id_token, ...owner, realm: account.realm };
       changes.set[idTokenKey(idToken)] = idToken;

@@ -92,6 +92,27 @@ describe('MSAL JSON cache format', () => {
     assert.ok(!JSON.stringify(warnings).includes('fixture-'), 'no token in the warning');
   });
 
+  it('keeps a family refresh token and the app\'s own apart (msal-node keys the family one by family id), and exports both', async () => {
+    const client = offlineClient();
+    const cache = structuredClone(fixture);
+    const [rtKey, rt] = Object.entries(cache.RefreshToken!)[0]!;
+    const familyKey = `${rt.home_account_id}-${rt.environment}-refreshtoken-1---`.toLowerCase();
+    cache.RefreshToken![familyKey] = { ...rt, family_id: '1', secret: 'fixture-family-refresh-token' };
+    await client.importCache('fam', cache);
+    const exported = JSON.parse(await client.exportCache('fam')) as typeof fixture;
+    assert.deepEqual(Object.keys(exported.RefreshToken!).sort(), [rtKey, familyKey].sort());
+    assert.deepEqual(exported.RefreshToken, cache.RefreshToken);
+  });
+
+  it('lists one account per home account when peers filed it under two Entra aliases', async () => {
+    const client = offlineClient();
+    const cache = structuredClone(fixture);
+    const [key, acc] = Object.entries(cache.Account!)[0]!;
+    cache.Account![key.replace('login.microsoftonline.com', 'login.windows.net')] = { ...acc, environment: 'login.windows.net' };
+    await client.importCache('aliases', cache);
+    assert.equal((await client.getAccounts({ partition: 'aliases' })).length, 1);
+  });
+
   it('importCache replaces the partition; removeAccount empties it of the account', async () => {
     const client = offlineClient();
     await client.importCache('p1', fixture);
