@@ -112,20 +112,26 @@ function grantedScopes(entity: AccessTokenEntity): Set<string> {
   return set;
 }
 
+/** The APIs (`<api>/`, the scope up to its last slash) a token's scopes name, worked out once per scope set. */
+const apisOf = new WeakMap<ReadonlySet<string>, Set<string>>();
+function apis(have: ReadonlySet<string>): Set<string> {
+  let set = apisOf.get(have);
+  if (!set) {
+    set = new Set<string>();
+    for (const scope of have) {
+      const slash = scope.lastIndexOf('/');
+      if (slash > 0) set.add(scope.slice(0, slash + 1));
+    }
+    apisOf.set(have, set);
+  }
+  return set;
+}
+
 /** `have` covers `want`: every scope is in it, and `<api>/.default` is met by `<api>/.default` or any `<api>/<scope>`. */
 export function coversScopes(have: ReadonlySet<string>, want: ReadonlySet<string>): boolean {
   for (const scope of want) {
     if (have.has(scope)) continue;
-    if (!scope.endsWith('/.default')) return false;
-    const api = scope.slice(0, -'.default'.length);
-    let found = false;
-    for (const granted of have) {
-      if (granted.startsWith(api)) {
-        found = true;
-        break;
-      }
-    }
-    if (!found) return false;
+    if (!scope.endsWith('/.default') || !apis(have).has(scope.slice(0, -'.default'.length))) return false;
   }
   return true;
 }
