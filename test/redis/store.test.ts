@@ -73,6 +73,19 @@ describe('RedisTokenCacheStore', () => {
     assert.ok(refreshTokens[0]!.endsWith('---'), 'written under msal-node 7\'s key');
   });
 
+  it('keeps every entity and field another MSAL wrote (pop tokens, null ids, unknown fields and sections) and exports them unchanged (issue 15)', async () => {
+    const { client } = storeAndClient({ encryptionKeys: [{ id: 'k', key: randomBytes(32) }] });
+    await signIn(op, client, { partition: 'peer' });
+    const cache = JSON.parse(await client.exportCache('peer')) as Record<string, Record<string, Record<string, unknown>>>;
+    const [atKey, at] = Object.entries(cache.AccessToken!)[0]!;
+    cache.AccessToken![`${atKey}pop`] = { ...at, credential_type: 'AccessToken_With_AuthScheme', token_type: 'pop', key_id: 'kid-1', secret: 'a-pop-token' };
+    const [accountKey, account] = Object.entries(cache.Account!)[0]!;
+    cache.Account![accountKey] = { ...account, local_account_id: null, tenantProfiles: ['{"tenantId":"t"}'], some_future_field: { nested: true } };
+    (cache as Record<string, unknown>).FutureSection = { k: { v: 1 } };
+    await client.importCache('peer', cache);
+    assert.deepEqual(JSON.parse(await client.exportCache('peer')), cache);
+  });
+
   it('reads a partition with one HGETALL and writes only the fields a refresh changed', async () => {
     // A client of its own, whose every command (MULTI's included) is recorded on its way out.
     const counted = await connectRedis();
