@@ -44,10 +44,13 @@ export async function getAccounts(ctx: FlowContext, partition: string, username:
   const wanted = username?.toLowerCase();
   // One account per home account, as MSAL lists them: peers sharing the cache may have filed the
   // same account under two Entra aliases (msal-node login.windows.net, MSAL Python the authority's host).
+  // A user signed in to several tenants (tenant profiles) is listed once, as the home tenant's profile.
   const seen = new Set<string>();
+  const environment = ctx.config.authority.environment;
   return listAccounts(entities)
-    .filter((account) => sameEnvironment(account.environment, ctx.config.authority.environment))
+    .filter((account) => sameEnvironment(account.environment, environment))
     .filter((account) => wanted === undefined || String(account.username ?? '').toLowerCase() === wanted)
+    .map((account) => findAccount(entities, account.home_account_id, environment) ?? account)
     .filter((account) => {
       const id = String(account.home_account_id).toLowerCase();
       if (seen.has(id)) return false;

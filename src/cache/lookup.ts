@@ -88,13 +88,25 @@ export function refreshTokenCandidates(entities: CacheEntities, scope: CacheScop
   return [...family.sort(newestFirst), ...own.sort(newestFirst)];
 }
 
-/** The account entity of `homeAccountId` at this environment (any alias). */
-export function findAccount(entities: CacheEntities, homeAccountId: string, environment?: string): AccountEntity | undefined {
+/**
+ * The account entity of `homeAccountId` at this environment (any alias). An account signed in to
+ * several tenants has one entity (tenant profile) per tenant: with `tenantId`, only that tenant's
+ * (a token for another tenant is never served for it); without, the home tenant's (`<uid>.<utid>`).
+ */
+export function findAccount(entities: CacheEntities, homeAccountId: string, environment?: string, tenantId?: string): AccountEntity | undefined {
   const id = homeAccountId.toLowerCase();
+  const homeTenant = id.split('.')[1] ?? '';
+  let found: AccountEntity | undefined;
   for (const entity of Object.values(entities)) {
-    if (isAccount(entity) && lc(entity.home_account_id) === id && (!environment || sameEnvironment(entity.environment, environment))) return entity;
+    if (!isAccount(entity) || lc(entity.home_account_id) !== id || (environment && !sameEnvironment(entity.environment, environment))) continue;
+    if (tenantId) {
+      if (lc(entity.realm) === tenantId.toLowerCase()) return entity;
+      continue;
+    }
+    if (lc(entity.realm) === homeTenant) return entity;
+    found ??= entity;
   }
-  return undefined;
+  return found;
 }
 
 /** Every account entity of the partition. */

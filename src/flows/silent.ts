@@ -47,12 +47,14 @@ export async function acquireTokenSilent(ctx: FlowContext, request: SilentReques
   const claims = request.claims || undefined;
   const forceRefresh = request.forceRefresh === true || claims !== undefined;
 
+  // The tenant profile asked for (an account from getAccounts() or a sign-in names it), never another tenant's.
+  const tenantId = typeof request.account.tenantId === 'string' && request.account.tenantId !== '' ? request.account.tenantId : undefined;
   let entities = await readPartition(ctx, partition, { local: true });
-  let account = findAccount(entities, homeAccountId, ctx.config.authority.environment);
+  let account = findAccount(entities, homeAccountId, ctx.config.authority.environment, tenantId);
   if (!account) {
     // A local copy may predate the sign-in: only the store can say the account is gone.
     entities = await readPartition(ctx, partition);
-    account = findAccount(entities, homeAccountId, ctx.config.authority.environment);
+    account = findAccount(entities, homeAccountId, ctx.config.authority.environment, tenantId);
   }
   if (!account) throw signInAgain(scopes, claims, 'no cached sign-in for this account (signed out, expired or evicted)');
   const scope = cacheScopeOf(ctx, account);

@@ -113,6 +113,30 @@ describe('MSAL JSON cache format', () => {
     assert.equal((await client.getAccounts({ partition: 'aliases' })).length, 1);
   });
 
+  it('tenant profiles: listed once (the home tenant\'s); silent for a tenant serves that tenant\'s token, never another\'s (issue 15, observation 6)', async () => {
+    const client = offlineClient();
+    const cache = structuredClone(fixture);
+    const guestTenant = '0a0b0c0d-0000-4000-8000-00000000fab1';
+    // The guest profile listed first, as a cache may hold it.
+    const [accKey, acc] = Object.entries(cache.Account!)[0]!;
+    cache.Account = { [accKey.replace(account.realm!, guestTenant)]: { ...acc, realm: guestTenant, local_account_id: 'guest-oid' }, [accKey]: acc };
+    const [atKey, at] = Object.entries(cache.AccessToken!)[0]!;
+    cache.AccessToken![atKey.replace(account.realm!, guestTenant)] = { ...at, realm: guestTenant, secret: 'fixture-access-token-orders-fabrikam' };
+    await client.importCache('profiles', cache);
+    const accounts = await client.getAccounts({ partition: 'profiles' });
+    assert.equal(accounts.length, 1, 'one account per home account');
+    assert.equal(accounts[0]!.tenantId, account.realm, 'the home tenant\'s profile');
+    const home = await client.acquireTokenSilent({ scopes: ['api://orders/Orders.Read'], account: accounts[0]!, partition: 'profiles' });
+    assert.equal(home.accessToken, 'fixture-access-token-orders');
+    const guest = await client.acquireTokenSilent({ scopes: ['api://orders/Orders.Read'], account: { ...accounts[0]!, tenantId: guestTenant }, partition: 'profiles' });
+    assert.equal(guest.accessToken, 'fixture-access-token-orders-fabrikam');
+    assert.equal(guest.account?.tenantId, guestTenant);
+    await assert.rejects(
+      client.acquireTokenSilent({ scopes: ['api://orders/Orders.Read'], account: { ...accounts[0]!, tenantId: 'another-tenant' }, partition: 'profiles' }),
+      { code: 'interaction_required' },
+    );
+  });
+
   it('importCache replaces the partition; removeAccount empties it of the account', async () => {
     const client = offlineClient();
     await client.importCache('p1', fixture);
