@@ -195,7 +195,9 @@ export async function msalNodePeer(env: Interop, options: PeerOptions & { cacheP
   };
 }
 
-const PYTHON = existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3';
+/** Debian's python3 (where apt puts python3-msal) unless only another python3 on PATH has msal. */
+const PYTHON = ['/usr/bin/python3', 'python3'].find((python) => (python === 'python3' || existsSync(python))
+  && spawnSync(python, ['-c', 'import msal'], { stdio: 'ignore' }).status === 0) ?? 'python3';
 const PEER_SCRIPT = fileURLToPath(new URL('./msal_peer.py', import.meta.url));
 
 /** MSAL Python's ConfidentialClientApplication with a SerializableTokenCache, in a child process. */
