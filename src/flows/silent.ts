@@ -4,7 +4,7 @@ import {
   accountFromIdToken, changesForTokenResponse, findAccessToken, findAccount, idTokenClaimsOf, refreshTokenCandidates, toTokenResult,
   type CacheScope, type TokenResponseFields,
 } from '../cache/tokenCache.js';
-import type { AccountEntity, CacheEntities } from '../cache/entities.js';
+import { isRefreshToken, type AccountEntity, type CacheChanges, type CacheEntities } from '../cache/entities.js';
 import { normalizeScopes, withOidcScopes } from '../cache/scopes.js';
 import type { AccountInfo, TokenResult } from '../results.js';
 import { readPartition, withPartitionLock, writePartition, type FlowContext } from './context.js';
@@ -144,9 +144,22 @@ async function refresh(ctx: FlowContext, input: RefreshInput): Promise<TokenResu
     existing: entities,
     drop: input.drop,
   });
+  const answeredTenant = typeof idTokenClaims?.tid === 'string' ? idTokenClaims.tid : undefined;
+  if (answeredTenant && input.account.realm && answeredTenant.toLowerCase() !== input.account.realm.toLowerCase()) {
+    // A tenant profile refreshed at another tenant's authority: the tokens are that tenant's. Keep
+    // the rotated refresh token (it is spent otherwise), cache nothing as this tenant's.
+    await writePartition(ctx, partition, refreshTokenOnly(changes), ttlSeconds);
+    throw signInAgain(scopes, claims, `the authority answered for tenant ${answeredTenant.slice(0, 64)}, not ${input.account.realm.slice(0, 64)}: sign in to that tenant`);
+  }
   await writePartition(ctx, partition, changes, ttlSeconds);
   const claimsForResult = idTokenClaims ? { ...idTokenClaims } : idTokenClaimsOf(entities, account, ctx.config.clientId);
   return toTokenResult(accessToken, account, claimsForResult, false);
+}
+
+/** Only the refresh-token part of a write (the rotated token and the entries it supersedes). */
+function refreshTokenOnly(changes: CacheChanges): CacheChanges {
+  const set = Object.fromEntries(Object.entries(changes.set).filter(([, entity]) => isRefreshToken(entity)));
+  return { set, remove: changes.remove.filter((key) => key.includes('-refreshtoken-')) };
 }
 
 function cacheScopeOf(ctx: FlowContext, account: AccountEntity): CacheScope {

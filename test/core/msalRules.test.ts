@@ -96,6 +96,25 @@ describe('MSAL lookup rules', () => {
     }
   });
 
+  it('a tenant profile refreshed at another tenant\'s authority: no token of that tenant is cached or served, the rotated refresh token is kept', async () => {
+    const { partition, account } = await signedIn();
+    const guest = 'a0b1c2d3-0000-4000-8000-00000000fab1';
+    const cache = await exported(partition);
+    const [accKey, acc] = Object.entries(cache.Account!)[0]!;
+    cache.Account![accKey.replace(account.tenantId, guest)] = { ...acc, realm: guest };
+    const [atKey, at] = Object.entries(cache.AccessToken!)[0]!;
+    cache.AccessToken![atKey.replace(account.tenantId, guest)] = { ...at, realm: guest, secret: 'guest-token', expires_on: String(Math.floor(Date.now() / 1000) - 10) };
+    await client.importCache(partition, cache);
+    await assert.rejects(client.acquireTokenSilent({ scopes: ORDERS, account: { ...account, tenantId: guest }, partition }), { code: 'interaction_required' });
+    assert.equal(requests(), 1, 'the dev OP (one tenant) was asked once');
+    const after = await exported(partition);
+    const guestTokens = Object.values(after.AccessToken!).filter((t) => t.realm === guest && t.secret !== 'guest-token');
+    assert.deepEqual(guestTokens, [], 'nothing cached as the guest tenant\'s');
+    const home = await client.acquireTokenSilent({ scopes: ORDERS, account, partition, forceRefresh: true });
+    assert.equal(home.fromCache, false, 'the rotated refresh token was kept: no invalid_grant');
+    assert.equal(home.account?.tenantId, account.tenantId);
+  });
+
   /** A cache whose access token has expired, whose own refresh token is dead, and a family member's refresh token that works. */
   async function familyCache(familyOfThisApp: string | undefined): Promise<{ partition: string; account: AccountInfo }> {
     const { partition, account } = await signedIn();
