@@ -44,8 +44,18 @@ function makeCertificate(dir: string): { key: string; cert: string; host: string
   }
 }
 
+/** Options of {@link startHttpsFront}. */
+export interface HttpsFrontOptions {
+  /**
+   * Pass the host the client asked for on as `X-Forwarded-Host` (and `X-Forwarded-Proto: https`),
+   * for a dev OP started with `publicOrigin` behind a host mapping (test/interop maps Entra's host
+   * names onto this listener). Default: the OP sees its own host.
+   */
+  forwardHost?: boolean;
+}
+
 /** Starts the https listener in front of the dev OP at `opUrl` (http://127.0.0.1:<port>). */
-export async function startHttpsFront(opUrl: string, opIssuer: string, dir: string): Promise<HttpsFront> {
+export async function startHttpsFront(opUrl: string, opIssuer: string, dir: string, options: HttpsFrontOptions = {}): Promise<HttpsFront> {
   const { key, cert, host, how } = makeCertificate(dir);
   const caFile = join(dir, 'op-cert.pem');
   writeFileSync(caFile, cert);
@@ -54,7 +64,8 @@ export async function startHttpsFront(opUrl: string, opIssuer: string, dir: stri
   const sockets = new Set<Socket>();
   const server: Server = createServer({ key, cert }, (req, res) => {
     count++;
-    const upstream = httpRequest({ host: target.hostname, port: target.port, method: req.method, path: req.url, headers: { ...req.headers, host: target.host } }, (answer) => {
+    const forwarded = options.forwardHost ? { 'x-forwarded-host': req.headers.host ?? '', 'x-forwarded-proto': 'https' } : {};
+    const upstream = httpRequest({ host: target.hostname, port: target.port, method: req.method, path: req.url, headers: { ...req.headers, host: target.host, ...forwarded } }, (answer) => {
       res.writeHead(answer.statusCode ?? 502, answer.headers);
       answer.pipe(res);
     });

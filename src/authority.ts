@@ -1,14 +1,5 @@
 import { configError } from './errors.js';
-
-/** Hosts of Microsoft Entra ID's public and national clouds. */
-const ENTRA_HOSTS: ReadonlySet<string> = new Set([
-  'login.microsoftonline.com',
-  'login.microsoft.com',
-  'login.windows.net',
-  'login.microsoftonline.us',
-  'login.chinacloudapi.cn',
-  'login.partner.microsoftonline.cn',
-]);
+import { cacheEnvironment, isEntraHost } from './cache/environments.js';
 
 const MULTI_TENANT = new Set(['common', 'organizations']);
 const CONSUMERS_TENANT_ID = '9188040d-6c67-4c5b-b112-36a304b66dad';
@@ -20,7 +11,11 @@ export type AuthorityType = 'entra' | 'oidc';
 export interface Authority {
   /** The issuer identifier used for discovery (never the .well-known URL, so the issuer is checked). */
   readonly issuer: URL;
-  /** MSAL's "environment": the authority's host (with port when not the default). */
+  /**
+   * MSAL's "environment" written in the cache: for Entra the alias group's cache host
+   * (`login.windows.net` for `login.microsoftonline.com`, as MSAL writes), else the authority's
+   * host (with port when not the default). Lookups accept every alias of the group.
+   */
   readonly environment: string;
   readonly type: AuthorityType;
   /** The tenant in the authority path for Entra (`common`, a GUID, a domain), else undefined. */
@@ -58,9 +53,9 @@ export function parseAuthority(value: unknown, options: { allowInsecureRequests?
   }
   if (url.username || url.password) throw configError('authority', 'must not carry credentials');
 
-  const isEntraHost = ENTRA_HOSTS.has(url.hostname);
-  const type: AuthorityType = options.authorityType ?? (isEntraHost ? 'entra' : 'oidc');
-  if (!isEntraHost) {
+  const entraHost = isEntraHost(url.hostname) && url.port === '';
+  const type: AuthorityType = options.authorityType ?? (entraHost ? 'entra' : 'oidc');
+  if (!entraHost) {
     url.pathname = url.pathname.replace(/\/+$/, '');
     return { issuer: url, environment: url.host, type, tenant: undefined, multiTenant: false };
   }
@@ -72,5 +67,5 @@ export function parseAuthority(value: unknown, options: { allowInsecureRequests?
   }
   const normalizedTenant = tenant.toLowerCase() === 'consumers' ? CONSUMERS_TENANT_ID : tenant.toLowerCase();
   url.pathname = `/${normalizedTenant}/v2.0`;
-  return { issuer: url, environment: url.host, type, tenant: normalizedTenant, multiTenant: MULTI_TENANT.has(normalizedTenant) };
+  return { issuer: url, environment: cacheEnvironment(url.host), type, tenant: normalizedTenant, multiTenant: MULTI_TENANT.has(normalizedTenant) };
 }

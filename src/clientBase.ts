@@ -9,6 +9,7 @@ import { OpClient } from './opClient.js';
 import type { AccountInfo, TokenResult } from './results.js';
 import { findAccount, keysOfAccount, listAccounts, toAccountInfo } from './cache/tokenCache.js';
 import { fromMsalJson, toMsalJson, type MsalCacheJson } from './cache/serialize.js';
+import { sameEnvironment } from './cache/environments.js';
 import { KeyedMutex, SingleFlight } from './util/concurrency.js';
 import { LocalPartitionCache } from './cache/localCache.js';
 import { clearPartition, readPartition, writePartition, type FlowContext } from './flows/context.js';
@@ -41,9 +42,21 @@ export async function discover(ctx: FlowContext): Promise<DiscoveredOp> {
 export async function getAccounts(ctx: FlowContext, partition: string, username: string | undefined): Promise<AccountInfo[]> {
   const entities = await readPartition(ctx, requirePartition(partition));
   const wanted = username?.toLowerCase();
+  // One account per home account, as MSAL lists them: peers sharing the cache may have filed the
+  // same account under two Entra aliases (msal-node login.windows.net, MSAL Python the authority's host).
+  // A user signed in to several tenants (tenant profiles) is listed once, as the home tenant's profile.
+  const seen = new Set<string>();
+  const environment = ctx.config.authority.environment;
   return listAccounts(entities)
-    .filter((account) => account.environment === ctx.config.authority.environment)
-    .filter((account) => wanted === undefined || account.username.toLowerCase() === wanted)
+    .filter((account) => sameEnvironment(account.environment, environment))
+    .filter((account) => wanted === undefined || String(account.username ?? '').toLowerCase() === wanted)
+    .map((account) => findAccount(entities, account.home_account_id, environment) ?? account)
+    .filter((account) => {
+      const id = String(account.home_account_id).toLowerCase();
+      if (seen.has(id)) return false;
+      seen.add(id);
+      return true;
+    })
     .map(toAccountInfo);
 }
 
@@ -70,10 +83,15 @@ export async function exportCache(ctx: FlowContext, partition: string): Promise<
   return JSON.stringify(toMsalJson(await readPartition(ctx, requirePartition(partition))));
 }
 
-/** Replaces the partition with a cache in MSAL's JSON shape (a string or a parsed object). */
+/**
+ * Replaces the partition with a cache in MSAL's JSON shape (a string or a parsed object). Every
+ * entry and section is kept as written; an unusable entry is skipped with a warning naming its key.
+ */
 export async function importCache(ctx: FlowContext, partition: string, msalJson: string | MsalCacheJson | object): Promise<void> {
   const key = requirePartition(partition);
-  const entities = fromMsalJson(msalJson);
+  const entities = fromMsalJson(msalJson, (skipped) => {
+    ctx.config.logger.warn({ section: skipped.section, key: skipped.key.slice(0, 200), problem: skipped.problem }, 'authflow: importCache skipped an unusable cache entry');
+  });
   const existing = await readPartition(ctx, key);
   await writePartition(ctx, key, { set: entities, remove: Object.keys(existing).filter((k) => !(k in entities)) });
 }

@@ -17,6 +17,7 @@ import { ConsentBook } from './consents.js';
 import { handleInteraction } from './interactions.js';
 import { acceptDevSecretsFromLoopbackOnly, clientSecrets } from './secrets.js';
 import { generateSigningKey, selfSignedCertificate } from './keys.js';
+import { ENTRA_CLOUDS } from '../../src/cache/environments.js';
 
 export type { DevOpUser } from './config.js';
 export { TENANT_ID, USERS, APIS, CLIENTS } from './config.js';
@@ -41,6 +42,13 @@ export interface DevOpOptions {
   clientSecret?: string;
   /** Overrides for the `webApp` client. */
   webApp?: { redirectUris?: string[]; postLogoutRedirectUris?: string[]; backchannelLogoutUri?: string };
+  /**
+   * The origin clients reach the OP at through a TLS front, e.g. `https://login.microsoftonline.com`
+   * with that host mapped onto loopback (test/interop): the issuer becomes `<publicOrigin>/<tenant>/v2.0`
+   * and the front's `X-Forwarded-Proto`/`X-Forwarded-Host` are trusted, so endpoint URLs name the
+   * host each client asked for. Default: the OP's own http:// URL.
+   */
+  publicOrigin?: string;
 }
 
 /** A registered client as the caller needs it (credentials included). */
@@ -172,10 +180,11 @@ export async function startDevOp(options: DevOpOptions = {}): Promise<DevOp> {
   const { port } = server.address() as AddressInfo;
   // Bound to every interface (a container), it is still reached as loopback by the browser and the app beside it.
   const url = `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`;
-  const issuer = `${url}${mountPath}`;
+  const issuer = `${options.publicOrigin?.replace(/\/+$/, '') ?? url}${mountPath}`;
 
   const buildProvider = (): Provider => {
     const provider = new Provider(issuer, providerConfiguration(rt));
+    if (options.publicOrigin) provider.proxy = true;
     registerGrants(provider, issuer, rt, () => faults.oboClaimsChallenge);
     if (options.clientSecret === undefined) acceptDevSecretsFromLoopbackOnly(provider);
     for (const event of ['grant.error', 'server_error', 'authorization.error', 'end_session.error', 'backchannel.error', 'jwks.error', 'discovery.error', 'introspection.error', 'revocation.error', 'userinfo.error']) {
@@ -232,6 +241,7 @@ export async function startDevOp(options: DevOpOptions = {}): Promise<DevOp> {
   server.on('request', (req: IncomingMessage & { originalUrl?: string }, res: ServerResponse) => {
     void (async () => {
       const reqUrl = new URL(req.url ?? '/', url);
+      if (reqUrl.pathname.toLowerCase() === '/common/discovery/instance') return instanceDiscovery(req, res);
       if (!reqUrl.pathname.startsWith(`${mountPath}/`)) {
         res.writeHead(404, { 'content-type': 'application/json' });
         res.end(JSON.stringify({ error: 'not_found', error_description: `the dev OP lives under ${issuer}` }));
@@ -275,6 +285,23 @@ export async function startDevOp(options: DevOpOptions = {}): Promise<DevOp> {
       if (!res.headersSent) { res.writeHead(500); res.end(); }
     });
   });
+
+  /**
+   * Entra's instance discovery (`/common/discovery/instance`), which MSAL asks for the host aliases
+   * of an authority: the real clouds' alias groups, and this OP's tenant discovery document under
+   * the host the client asked for.
+   */
+  const instanceDiscovery = (req: IncomingMessage, res: ServerResponse): void => {
+    const forwarded = req.headers['x-forwarded-host'];
+    const host = (Array.isArray(forwarded) ? forwarded[0] : forwarded) ?? req.headers.host ?? '';
+    const proto = options.publicOrigin ? new URL(options.publicOrigin).protocol : 'http:';
+    res.writeHead(200, { 'content-type': 'application/json' });
+    res.end(JSON.stringify({
+      tenant_discovery_endpoint: `${proto}//${host}${mountPath}/.well-known/openid-configuration`,
+      'api-version': '1.1',
+      metadata: ENTRA_CLOUDS,
+    }));
+  };
 
   const jsonFault = (res: ServerResponse): void => {
     res.writeHead(500, { 'content-type': 'application/json' });

@@ -1,32 +1,56 @@
 import { AuthError } from '../errors.js';
-import { CACHE_SECTIONS, keyOf, sectionOf, type CacheEntities, type CacheEntity, type CacheSection } from './entities.js';
+import {
+  CACHE_SECTIONS, UNKNOWN_SECTION_PREFIX, sectionOf, type CacheEntities, type CacheEntity, type CacheSection, type UnknownSectionEntity,
+} from './entities.js';
 
 /** A token cache in MSAL's JSON shape: one object per section, each mapping keys to entities. */
 export type MsalCacheJson = Partial<Record<CacheSection, Record<string, CacheEntity>>> & Record<string, unknown>;
 
+/** Where {@link fromMsalJson} reports an entry it skipped (the key, never the entity: it may hold a token). */
+export type SkippedEntryReporter = (skipped: { section: string; key: string; problem: string }) => void;
+
+/**
+ * Fields an entry needs to be usable at all; anything else (`null` local_account_id, missing
+ * `target`, unknown fields) is kept as read. Credentials need a secret to be worth keeping.
+ */
 const REQUIRED_FIELDS: Record<CacheSection, readonly string[]> = {
-  AccessToken: ['secret', 'home_account_id', 'environment', 'client_id', 'realm', 'target', 'expires_on'],
-  RefreshToken: ['secret', 'home_account_id', 'environment', 'client_id'],
-  IdToken: ['secret', 'home_account_id', 'environment', 'client_id', 'realm'],
-  Account: ['home_account_id', 'environment', 'realm', 'local_account_id', 'username', 'authority_type'],
+  AccessToken: ['secret', 'environment', 'client_id', 'expires_on'],
+  RefreshToken: ['secret', 'environment', 'client_id'],
+  IdToken: ['secret', 'environment', 'client_id'],
+  Account: ['home_account_id', 'environment', 'authority_type'],
   AppMetadata: ['client_id', 'environment'],
 };
+const CREDENTIAL_TYPES: Record<CacheSection, readonly unknown[]> = {
+  AccessToken: ['AccessToken', 'AccessToken_With_AuthScheme'],
+  RefreshToken: ['RefreshToken'],
+  IdToken: ['IdToken'],
+  Account: [undefined],
+  AppMetadata: [undefined],
+};
 
-/** A partition as MSAL's JSON (what MSAL Python's `SerializableTokenCache.serialize()` writes). */
+/**
+ * A partition as MSAL's JSON (what MSAL Python's `SerializableTokenCache.serialize()` writes):
+ * every entity under the key and with the fields it was read or written with, and sections
+ * authflow does not know back under their own names.
+ */
 export function toMsalJson(entities: CacheEntities): MsalCacheJson {
   const json: MsalCacheJson = { AccessToken: {}, RefreshToken: {}, IdToken: {}, Account: {}, AppMetadata: {} };
   for (const [key, entity] of Object.entries(entities)) {
-    (json[sectionOf(entity)] as Record<string, CacheEntity>)[key] = entity;
+    const section = sectionOf(entity);
+    if (section) (json[section] as Record<string, CacheEntity>)[key] = entity;
+    else json[(entity as UnknownSectionEntity).authflow_unknown_section] = (entity as UnknownSectionEntity).entries;
   }
   return json;
 }
 
 /**
- * Reads MSAL JSON (a string or a parsed object) written by any MSAL. Entities are re-keyed with
- * authflow's key function (so lookups by key work whatever the writer did), fields MSAL does not
- * know are kept, and anything malformed is refused with `cache_invalid` naming the entry.
+ * Reads MSAL JSON (a string or a parsed object) written by any MSAL: every entry is kept under
+ * its own key with all its fields (lookups match on fields, so either key format works), and
+ * unknown sections are kept whole. An entry that cannot be used (not an object, no secret, a
+ * credential in the wrong section) is skipped and reported by key through `onSkipped`; only a
+ * cache that is not a JSON object at all is refused (`cache_invalid`).
  */
-export function fromMsalJson(input: unknown): CacheEntities {
+export function fromMsalJson(input: unknown, onSkipped: SkippedEntryReporter = () => {}): CacheEntities {
   let json: unknown = input;
   if (typeof input === 'string') {
     try {
@@ -39,38 +63,31 @@ export function fromMsalJson(input: unknown): CacheEntities {
     throw new AuthError('cache_invalid', { description: 'the cache must be a JSON object with MSAL sections' });
   }
   const entities: CacheEntities = {};
-  for (const section of CACHE_SECTIONS) {
-    const entries = (json as Record<string, unknown>)[section];
-    if (entries === undefined) continue;
+  for (const [section, entries] of Object.entries(json as Record<string, unknown>)) {
+    if (!(CACHE_SECTIONS as readonly string[]).includes(section)) {
+      entities[`${UNKNOWN_SECTION_PREFIX}${section}`] = { authflow_unknown_section: section, entries };
+      continue;
+    }
     if (entries === null || typeof entries !== 'object' || Array.isArray(entries)) {
-      throw new AuthError('cache_invalid', { description: `section ${section} must be an object` });
+      onSkipped({ section, key: '', problem: `section ${section} is not an object` });
+      continue;
     }
     for (const [key, value] of Object.entries(entries)) {
-      const entity = checkEntity(section, key, value);
-      entities[keyOf(entity, section)] = entity;
+      const problem = problemOf(section as CacheSection, value);
+      if (problem) onSkipped({ section, key, problem });
+      else entities[key] = value as CacheEntity;
     }
   }
   return entities;
 }
 
-function checkEntity(section: CacheSection, key: string, value: unknown): CacheEntity {
-  const where = `${section} entry "${key.slice(0, 80)}"`;
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
-    throw new AuthError('cache_invalid', { description: `${where} must be an object` });
-  }
-  const entity = { ...(value as Record<string, unknown>) };
+function problemOf(section: CacheSection, value: unknown): string | undefined {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return 'not an object';
+  const entity = value as Record<string, unknown>;
   for (const field of REQUIRED_FIELDS[section]) {
-    if (typeof entity[field] !== 'string') throw new AuthError('cache_invalid', { description: `${where} lacks the string field "${field}"` });
+    if (typeof entity[field] !== 'string') return `lacks the string field "${field}"`;
   }
-  if (section === 'AccessToken' || section === 'RefreshToken' || section === 'IdToken') {
-    if (entity.credential_type !== undefined && entity.credential_type !== section) {
-      throw new AuthError('cache_invalid', { description: `${where} has credential_type "${String(entity.credential_type)}"` });
-    }
-    entity.credential_type = section;
-  }
-  if (section === 'AccessToken') {
-    entity.cached_at ??= entity.expires_on;
-    entity.extended_expires_on ??= entity.expires_on;
-  }
-  return entity as unknown as CacheEntity;
+  if (!CREDENTIAL_TYPES[section].includes(entity.credential_type)) return `has credential_type "${String(entity.credential_type).slice(0, 40)}"`;
+  if (sectionOf(entity as unknown as CacheEntity) !== section) return `does not look like a ${section} entry`;
+  return undefined;
 }

@@ -1,112 +1,24 @@
 import { createHash } from 'node:crypto';
-import { decodeJwt } from 'jose';
 import type { AccountInfo, TokenResult } from '../results.js';
 import {
-  accessTokenKey, accountKey, appMetadataKey, idTokenKey, isAccessToken, isAccount, isIdToken, isRefreshToken, refreshTokenKey,
-  type AccessTokenEntity, type AccountEntity, type CacheChanges, type CacheEntities, type IdTokenEntity, type RefreshTokenEntity,
+  accessTokenKey, accountKey, appMetadataKey, identityOf, idTokenKey, isAccessToken, isRefreshToken, refreshTokenKey,
+  type AccessTokenEntity, type AccountEntity, type CacheChanges, type CacheEntities, type CacheEntity, type IdTokenEntity, type RefreshTokenEntity,
 } from './entities.js';
-import { intersects, isSuperset, resourceScopeSet, splitTarget } from './scopes.js';
+import { cacheEnvironment } from './environments.js';
+import { isBearer, nowSeconds, sameOwner, type CacheScope } from './lookup.js';
+import { intersects, resourceScopeSet, splitTarget } from './scopes.js';
 
-/** Which tokens a lookup is for: one account (or none, for app tokens) at one client and tenant. */
-export interface CacheScope {
-  homeAccountId: string;
-  environment: string;
-  clientId: string;
-  realm: string;
-  userAssertionHash?: string | undefined;
-}
-
-export interface FoundAccessToken {
-  key: string;
-  entity: AccessTokenEntity;
-  /** Past `refresh_on`: still valid, but refresh now (serve it if the refresh fails). */
-  refreshDue: boolean;
-}
-
-export const nowSeconds = (): number => Math.floor(Date.now() / 1000);
-
-/**
- * MSAL's access-token rule: same account, client, realm and environment, scopes a superset of
- * those asked (case-insensitive, OIDC scopes ignored), and expiring after now + `offsetSeconds`.
- */
-export function findAccessToken(entities: CacheEntities, scope: CacheScope, scopes: readonly string[], offsetSeconds: number): FoundAccessToken | undefined {
-  const wanted = resourceScopeSet(scopes);
-  const now = nowSeconds();
-  let best: FoundAccessToken | undefined;
-  for (const [key, entity] of Object.entries(entities)) {
-    if (!isAccessToken(entity) || !sameOwner(entity, scope) || entity.realm.toLowerCase() !== scope.realm.toLowerCase()) continue;
-    if (!isSuperset(grantedScopes(entity), wanted)) continue;
-    const expiresOn = Number(entity.expires_on);
-    if (!(expiresOn > now + offsetSeconds)) continue;
-    if (best && Number(best.entity.expires_on) >= expiresOn) continue;
-    best = { key, entity, refreshDue: entity.refresh_on !== undefined && Number(entity.refresh_on) <= now };
-  }
-  return best;
-}
-
-/** The newest refresh token of the account for this client (any realm, any scopes). */
-export function findRefreshToken(entities: CacheEntities, scope: CacheScope): { key: string; entity: RefreshTokenEntity } | undefined {
-  let best: { key: string; entity: RefreshTokenEntity } | undefined;
-  for (const [key, entity] of Object.entries(entities)) {
-    if (!isRefreshToken(entity) || !sameOwner(entity, scope)) continue;
-    if (best && Number(best.entity.last_modification_time ?? 0) >= Number(entity.last_modification_time ?? 0)) continue;
-    best = { key, entity };
-  }
-  return best;
-}
-
-export function findAccount(entities: CacheEntities, homeAccountId: string, environment?: string): AccountEntity | undefined {
-  const id = homeAccountId.toLowerCase();
-  for (const entity of Object.values(entities)) {
-    if (isAccount(entity) && entity.home_account_id.toLowerCase() === id && (!environment || entity.environment === environment)) return entity;
-  }
-  return undefined;
-}
-
-export function listAccounts(entities: CacheEntities): AccountEntity[] {
-  return Object.values(entities).filter(isAccount);
-}
-
-/** Scope sets and ID token claims, worked out once per entity object (entities read locally are reused). */
-const scopeSets = new WeakMap<AccessTokenEntity, Set<string>>();
-const decodedIdTokens = new WeakMap<IdTokenEntity, Record<string, unknown> | undefined>();
-
-function grantedScopes(entity: AccessTokenEntity): Set<string> {
-  let set = scopeSets.get(entity);
-  if (!set) scopeSets.set(entity, (set = resourceScopeSet(splitTarget(entity.target))));
-  return set;
-}
-
-/** The claims of the account's cached ID token, decoded (it was verified when it was cached). Do not mutate them. */
-export function idTokenClaimsOf(entities: CacheEntities, account: AccountEntity, clientId: string): Record<string, unknown> | undefined {
-  const entity = entities[idTokenKey({ ...account, client_id: clientId })];
-  if (!entity || !isIdToken(entity)) return undefined;
-  if (!decodedIdTokens.has(entity)) {
-    let claims: Record<string, unknown> | undefined;
-    try {
-      claims = Object.freeze(decodeJwt(entity.secret));
-    } catch {
-      claims = undefined;
-    }
-    decodedIdTokens.set(entity, claims);
-  }
-  return decodedIdTokens.get(entity);
-}
-
-/** Every key belonging to an account in this partition. */
-export function keysOfAccount(entities: CacheEntities, homeAccountId: string): string[] {
-  const id = homeAccountId.toLowerCase();
-  return Object.entries(entities)
-    .filter(([, entity]) => (entity as { home_account_id?: string }).home_account_id?.toLowerCase() === id)
-    .map(([key]) => key);
-}
+export {
+  findAccessToken, findAccount, idTokenClaimsOf, keysOfAccount, listAccounts, nowSeconds, refreshTokenCandidates,
+  type AccessTokenLookup, type CacheScope, type FoundAccessToken,
+} from './lookup.js';
 
 export function toAccountInfo(account: AccountEntity): AccountInfo {
   return {
     homeAccountId: account.home_account_id,
     environment: account.environment,
     tenantId: account.realm,
-    localAccountId: account.local_account_id,
+    localAccountId: account.local_account_id ?? '',
     username: account.username,
     ...(account.name ? { name: account.name } : {}),
   };
@@ -116,7 +28,7 @@ export function toAccountInfo(account: AccountEntity): AccountInfo {
 export function toTokenResult(at: AccessTokenEntity, account: AccountEntity | undefined, idTokenClaims: Record<string, unknown> | undefined, fromCache: boolean): TokenResult {
   return {
     accessToken: at.secret,
-    tokenType: at.token_type ?? 'Bearer',
+    tokenType: typeof at.token_type === 'string' ? at.token_type : 'Bearer',
     expiresOn: new Date(Number(at.expires_on) * 1000),
     scopes: splitTarget(at.target),
     account: account ? toAccountInfo(account) : null,
@@ -149,12 +61,16 @@ export interface StoreTokensInput {
   requestedScopes: readonly string[];
   /** The partition as read before the request, to drop what the new tokens replace. */
   existing: CacheEntities;
+  /** Keys to drop besides (several access tokens matched the request). */
+  drop?: readonly string[];
 }
 
 /**
  * The cache changes one token response makes: the access token (replacing any whose scopes
  * overlap, so a lookup never finds two), the refresh token (rotated in place: one per account
- * and client), the ID token, the account and the app metadata.
+ * and client, or per FOCI family), the ID token, the account and the app metadata. Every entry
+ * equivalent to a written one under another key format or Entra alias is removed (see
+ * `identityOf`), so no used refresh token survives beside its successor.
  */
 export function changesForTokenResponse(input: StoreTokensInput): { changes: CacheChanges; accessToken: AccessTokenEntity; ttlSeconds: number | undefined } {
   const { response, scope, existing, account } = input;
@@ -163,8 +79,9 @@ export function changesForTokenResponse(input: StoreTokensInput): { changes: Cac
   const extExpiresIn = Number(response.ext_expires_in ?? expiresIn);
   const refreshIn = response.refresh_in === undefined ? undefined : Number(response.refresh_in);
   const owner = { home_account_id: scope.homeAccountId, environment: scope.environment, client_id: scope.clientId };
-  const assertion = scope.userAssertionHash ? { user_assertion_hash: scope.userAssertionHash } : {};
-  const target = response.scope ?? input.requestedScopes.join(' ');
+  // Both names of the OBO hash: msal-node reads `userAssertionHash`, authflow's first release the other.
+  const assertion = scope.userAssertionHash ? { user_assertion_hash: scope.userAssertionHash, userAssertionHash: scope.userAssertionHash } : {};
+  const target = targetOf(response.scope, input.requestedScopes);
   const accessToken: AccessTokenEntity = {
     credential_type: 'AccessToken',
     secret: response.access_token,
@@ -178,12 +95,12 @@ export function changesForTokenResponse(input: StoreTokensInput): { changes: Cac
     ...(refreshIn !== undefined && Number.isFinite(refreshIn) ? { refresh_on: String(now + refreshIn) } : {}),
     ...assertion,
   };
-  const changes: CacheChanges = { set: {}, remove: [] };
+  const changes: CacheChanges = { set: {}, remove: [...(input.drop ?? [])] };
   const newKey = accessTokenKey(accessToken);
   const granted = resourceScopeSet(splitTarget(target));
   for (const [key, entity] of Object.entries(existing)) {
-    if (key === newKey || !isAccessToken(entity) || !sameOwner(entity, scope)) continue;
-    if (entity.realm.toLowerCase() === scope.realm.toLowerCase() && intersects(resourceScopeSet(splitTarget(entity.target)), granted)) {
+    if (key === newKey || !isAccessToken(entity) || !isBearer(entity) || !sameOwner(entity, scope)) continue;
+    if (String(entity.realm ?? '').toLowerCase() === scope.realm.toLowerCase() && intersects(resourceScopeSet(splitTarget(entity.target)), granted)) {
       changes.remove.push(key);
     }
   }
@@ -194,12 +111,14 @@ export function changesForTokenResponse(input: StoreTokensInput): { changes: Cac
     const refreshToken: RefreshTokenEntity = { credential_type: 'RefreshToken', secret: response.refresh_token, ...owner, last_modification_time: String(now), ...familyId, ...assertion };
     const rtKey = refreshTokenKey(refreshToken);
     for (const [key, entity] of Object.entries(existing)) {
-      if (key !== rtKey && isRefreshToken(entity) && sameOwner(entity, scope)) changes.remove.push(key);
+      if (key !== rtKey && isRefreshToken(entity) && (sameOwner(entity, scope) || sameFamily(entity, refreshToken, scope))) changes.remove.push(key);
     }
     changes.set[rtKey] = refreshToken;
   }
   if (account) {
-    changes.set[accountKey(account)] = account;
+    // Fields another MSAL keeps on the account (msal-node's client_info, tenantProfiles) stay.
+    const key = accountKey(account);
+    changes.set[key] = { ...(existing[key] as AccountEntity | undefined), ...account };
     if (response.id_token) {
       const idToken: IdTokenEntity = { credential_type: 'IdToken', secret: response.id_token, ...owner, realm: account.realm };
       changes.set[idTokenKey(idToken)] = idToken;
@@ -210,10 +129,12 @@ export function changesForTokenResponse(input: StoreTokensInput): { changes: Cac
     environment: scope.environment,
     ...(typeof response.foci === 'string' ? { family_id: response.foci } : {}),
   };
+  removeEquivalents(changes, existing);
   // Entities that come back unchanged (the account, the app metadata) are not written again.
   for (const [key, entity] of Object.entries(changes.set)) {
     if (existing[key] && JSON.stringify(existing[key]) === JSON.stringify(entity)) delete changes.set[key];
   }
+  changes.remove = [...new Set(changes.remove)].filter((key) => !(key in changes.set));
   const rtExpiresIn = Number((response as { refresh_token_expires_in?: unknown }).refresh_token_expires_in);
   const ttlSeconds = Number.isFinite(rtExpiresIn) && rtExpiresIn > 0 ? rtExpiresIn : undefined;
   return { changes, accessToken, ttlSeconds };
@@ -262,11 +183,38 @@ export function parseClientInfo(value: string | undefined): { uid: string; utid:
   return undefined;
 }
 
-function sameOwner(entity: AccessTokenEntity | RefreshTokenEntity, scope: CacheScope): boolean {
-  return entity.home_account_id.toLowerCase() === scope.homeAccountId.toLowerCase()
-    && entity.environment.toLowerCase() === scope.environment.toLowerCase()
-    && entity.client_id.toLowerCase() === scope.clientId.toLowerCase()
-    && (entity.user_assertion_hash ?? '') === (scope.userAssertionHash ?? '');
+/**
+ * The scopes an access token is filed under: what the OP granted (else what was asked), plus any
+ * `<api>/.default` asked for, which Entra answers with the named scopes: MSAL Python files the
+ * asked scopes and msal-node matches `.default` literally, so both then find it.
+ */
+function targetOf(granted: string | undefined, requested: readonly string[]): string {
+  if (granted === undefined) return requested.join(' ');
+  const scopes = splitTarget(granted);
+  const have = new Set(scopes.map((s) => s.toLowerCase()));
+  for (const scope of requested) if (scope.toLowerCase().endsWith('/.default') && !have.has(scope.toLowerCase())) scopes.push(scope);
+  return scopes.join(' ');
+}
+
+/** A refresh token of the same account and FOCI family as the one being written (the family shares one). */
+function sameFamily(entity: RefreshTokenEntity, written: RefreshTokenEntity, scope: CacheScope): boolean {
+  return written.family_id !== undefined && String(entity.family_id ?? '').toLowerCase() === written.family_id.toLowerCase()
+    && String(entity.home_account_id ?? '').toLowerCase() === scope.homeAccountId.toLowerCase()
+    && cacheEnvironment(entity.environment) === cacheEnvironment(scope.environment);
+}
+
+/** Adds to `changes.remove` every existing entry equivalent to one being written but filed under another key. */
+function removeEquivalents(changes: CacheChanges, existing: CacheEntities): void {
+  const written = new Map<string, string>();
+  for (const [key, entity] of Object.entries(changes.set)) {
+    const identity = identityOf(entity, cacheEnvironment);
+    if (identity) written.set(identity, key);
+  }
+  for (const [key, entity] of Object.entries(existing)) {
+    const identity = identityOf(entity as CacheEntity, cacheEnvironment);
+    const writtenKey = identity === undefined ? undefined : written.get(identity);
+    if (writtenKey !== undefined && writtenKey !== key) changes.remove.push(key);
+  }
 }
 
 const normaliseTokenType = (type: string | undefined): string => (!type || type.toLowerCase() === 'bearer' ? 'Bearer' : type);

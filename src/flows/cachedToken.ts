@@ -21,17 +21,17 @@ export interface CachedTokenRequest {
 export async function cachedToken(ctx: FlowContext, request: CachedTokenRequest): Promise<TokenResult> {
   const { partition, scope, scopes } = request;
   const offset = ctx.config.tokenRenewalOffsetSeconds;
-  const cached = findAccessToken(await readPartition(ctx, partition, { local: true }), scope, scopes, offset);
+  const cached = findAccessToken(await readPartition(ctx, partition, { local: true }), scope, scopes, offset).hit;
   if (cached) return toTokenResult(cached.entity, undefined, undefined, true);
 
   const flightKey = [partition, [...scopes].map((s) => s.toLowerCase()).sort().join(' ')].join('\n');
   return ctx.flight.run(flightKey, () => withPartitionLock(ctx, partition, async () => {
     const entities = await readPartition(ctx, partition);
-    const fresh = findAccessToken(entities, scope, scopes, offset);
-    if (fresh) return toTokenResult(fresh.entity, undefined, undefined, true);
+    const lookup = findAccessToken(entities, scope, scopes, offset);
+    if (lookup.hit) return toTokenResult(lookup.hit.entity, undefined, undefined, true);
     const response = await request.request(entities);
     const { changes, accessToken } = changesForTokenResponse({
-      response, idTokenClaims: undefined, account: undefined, scope, requestedScopes: scopes, existing: entities,
+      response, idTokenClaims: undefined, account: undefined, scope, requestedScopes: scopes, existing: entities, drop: lookup.drop,
     });
     await writePartition(ctx, partition, changes, Math.max(60, Math.ceil(request.ttlSeconds(accessToken))));
     return toTokenResult(accessToken, undefined, undefined, false);

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import * as oidc from 'openid-client';
 import { decodeJwt } from 'jose';
 import { AuthError } from '../errors.js';
-import { findRefreshToken, nowSeconds, type CacheScope, type TokenResponseFields } from '../cache/tokenCache.js';
+import { nowSeconds, refreshTokenCandidates, type CacheScope, type TokenResponseFields } from '../cache/tokenCache.js';
 import type { CacheEntities } from '../cache/entities.js';
 import { normalizeScopes } from '../cache/scopes.js';
 import type { TokenResult } from '../results.js';
@@ -47,7 +47,7 @@ export async function acquireTokenOnBehalfOf(ctx: FlowContext, request: OnBehalf
 
 /** The OBO refresh token, if one is cached; `undefined` when there is none or the OP refused it (the assertion is tried instead). */
 async function redeemRefreshToken(ctx: FlowContext, entities: CacheEntities, scope: CacheScope, scopes: string[]) {
-  const refreshToken = findRefreshToken(entities, scope);
+  const [refreshToken] = refreshTokenCandidates(entities, scope);
   if (!refreshToken) return undefined;
   try {
     return await ctx.op.call((configuration) => oidc.refreshTokenGrant(configuration, refreshToken.entity.secret, { scope: [...scopes, 'offline_access'].join(' ') }));

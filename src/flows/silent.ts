@@ -1,10 +1,10 @@
 import * as oidc from 'openid-client';
 import { AuthError, type AuthErrorCode } from '../errors.js';
 import {
-  accountFromIdToken, changesForTokenResponse, findAccessToken, findAccount, findRefreshToken, idTokenClaimsOf, nowSeconds, toTokenResult,
+  accountFromIdToken, changesForTokenResponse, findAccessToken, findAccount, idTokenClaimsOf, refreshTokenCandidates, toTokenResult,
   type CacheScope, type TokenResponseFields,
 } from '../cache/tokenCache.js';
-import type { AccountEntity, CacheEntities } from '../cache/entities.js';
+import { isRefreshToken, type AccountEntity, type CacheChanges, type CacheEntities } from '../cache/entities.js';
 import { normalizeScopes, withOidcScopes } from '../cache/scopes.js';
 import type { AccountInfo, TokenResult } from '../results.js';
 import { readPartition, withPartitionLock, writePartition, type FlowContext } from './context.js';
@@ -46,19 +46,21 @@ export async function acquireTokenSilent(ctx: FlowContext, request: SilentReques
   const partition = request.partition ?? homeAccountId;
   const claims = request.claims || undefined;
   const forceRefresh = request.forceRefresh === true || claims !== undefined;
-  const startedAt = nowSeconds();
 
+  // The tenant profile asked for (an account from getAccounts() or a sign-in names it), never another tenant's.
+  const tenantId = typeof request.account.tenantId === 'string' && request.account.tenantId !== '' ? request.account.tenantId : undefined;
   let entities = await readPartition(ctx, partition, { local: true });
-  let account = findAccount(entities, homeAccountId, ctx.config.authority.environment);
+  let account = findAccount(entities, homeAccountId, ctx.config.authority.environment, tenantId);
   if (!account) {
     // A local copy may predate the sign-in: only the store can say the account is gone.
     entities = await readPartition(ctx, partition);
-    account = findAccount(entities, homeAccountId, ctx.config.authority.environment);
+    account = findAccount(entities, homeAccountId, ctx.config.authority.environment, tenantId);
   }
   if (!account) throw signInAgain(scopes, claims, 'no cached sign-in for this account (signed out, expired or evicted)');
   const scope = cacheScopeOf(ctx, account);
 
-  const cached = forceRefresh ? undefined : findAccessToken(entities, scope, scopes, ctx.config.tokenRenewalOffsetSeconds);
+  // MSAL's force_refresh: never a cached access token, not even one written while this call waited.
+  const cached = forceRefresh ? undefined : findAccessToken(entities, scope, scopes, ctx.config.tokenRenewalOffsetSeconds).hit;
   if (cached && !cached.refreshDue) return toTokenResult(cached.entity, account, idTokenClaimsOf(entities, account, ctx.config.clientId), true);
 
   const flightKey = [partition, homeAccountId, [...scopes].map((s) => s.toLowerCase()).sort().join(' '), claims ?? '', forceRefresh].join('\n');
@@ -66,11 +68,10 @@ export async function acquireTokenSilent(ctx: FlowContext, request: SilentReques
     return await ctx.flight.run(flightKey, () => withPartitionLock(ctx, partition, async () => {
       // Whoever held the lock before us may have refreshed: look again before spending the refresh token.
       const current = await readPartition(ctx, partition);
-      const fresh = claims ? undefined : findAccessToken(current, scope, scopes, ctx.config.tokenRenewalOffsetSeconds);
-      if (fresh && !fresh.refreshDue && (!forceRefresh || Number(fresh.entity.cached_at) > startedAt)) {
-        return toTokenResult(fresh.entity, account, idTokenClaimsOf(current, account, ctx.config.clientId), true);
-      }
-      return refresh(ctx, { partition, entities: current, account, scope, scopes, claims });
+      const lookup = findAccessToken(current, scope, scopes, ctx.config.tokenRenewalOffsetSeconds);
+      const fresh = forceRefresh ? undefined : lookup.hit;
+      if (fresh && !fresh.refreshDue) return toTokenResult(fresh.entity, account, idTokenClaimsOf(current, account, ctx.config.clientId), true);
+      return refresh(ctx, { partition, entities: current, account, scope, scopes, claims, drop: lookup.drop });
     }));
   } catch (err) {
     if (cached && err instanceof AuthError) {
@@ -89,26 +90,37 @@ interface RefreshInput {
   scope: CacheScope;
   scopes: string[];
   claims: string | undefined;
+  /** Access tokens to drop (several matched). */
+  drop: string[];
 }
 
-/** Redeems the account's newest refresh token for `scopes` and caches what comes back (the rotated refresh token included). */
+/**
+ * Redeems a refresh token for `scopes` (the FOCI family's first, then the client's own, newest
+ * first: see `refreshTokenCandidates`) and caches what comes back (the rotated refresh token included).
+ */
 async function refresh(ctx: FlowContext, input: RefreshInput): Promise<TokenResult> {
   const { partition, entities, scopes, claims, scope } = input;
-  const refreshToken = findRefreshToken(entities, scope);
-  if (!refreshToken) throw signInAgain(scopes, claims, 'no refresh token is cached for this account');
+  const candidates = refreshTokenCandidates(entities, scope);
+  if (candidates.length === 0) throw signInAgain(scopes, claims, 'no refresh token is cached for this account');
   const parameters: Record<string, string> = { scope: withOidcScopes(scopes).join(' ') };
   if (ctx.config.authority.type === 'entra') parameters.client_info = '1';
   if (claims) parameters.claims = claims;
 
-  let response: Awaited<ReturnType<typeof oidc.refreshTokenGrant>>;
-  try {
-    response = await ctx.op.call((configuration) => oidc.refreshTokenGrant(configuration, refreshToken.entity.secret, parameters));
-  } catch (err) {
-    if (err instanceof AuthError && NEEDS_INTERACTION.has(err.code)) {
-      throw signInAgain(scopes, err.claims ?? claims, err.description, err);
+  let response: Awaited<ReturnType<typeof oidc.refreshTokenGrant>> | undefined;
+  for (const [index, candidate] of candidates.entries()) {
+    try {
+      response = await ctx.op.call((configuration) => oidc.refreshTokenGrant(configuration, candidate.entity.secret, parameters));
+      break;
+    } catch (err) {
+      // A family token the OP refuses (the app is not in the family) falls back to the next, as MSAL Python does.
+      if (err instanceof AuthError && NEEDS_INTERACTION.has(err.code)) {
+        if (candidate.family && index < candidates.length - 1) continue;
+        throw signInAgain(scopes, err.claims ?? claims, err.description, err);
+      }
+      throw err;
     }
-    throw err;
   }
+  if (!response) throw signInAgain(scopes, claims, 'no refresh token is cached for this account');
   const idTokenClaims = response.claims();
   let account = input.account;
   if (idTokenClaims) {
@@ -130,10 +142,24 @@ async function refresh(ctx: FlowContext, input: RefreshInput): Promise<TokenResu
     scope,
     requestedScopes: scopes,
     existing: entities,
+    drop: input.drop,
   });
+  const answeredTenant = typeof idTokenClaims?.tid === 'string' ? idTokenClaims.tid : undefined;
+  if (answeredTenant && input.account.realm && answeredTenant.toLowerCase() !== input.account.realm.toLowerCase()) {
+    // A tenant profile refreshed at another tenant's authority: the tokens are that tenant's. Keep
+    // the rotated refresh token (it is spent otherwise), cache nothing as this tenant's.
+    await writePartition(ctx, partition, refreshTokenOnly(changes), ttlSeconds);
+    throw signInAgain(scopes, claims, `the authority answered for tenant ${answeredTenant.slice(0, 64)}, not ${input.account.realm.slice(0, 64)}: sign in to that tenant`);
+  }
   await writePartition(ctx, partition, changes, ttlSeconds);
   const claimsForResult = idTokenClaims ? { ...idTokenClaims } : idTokenClaimsOf(entities, account, ctx.config.clientId);
   return toTokenResult(accessToken, account, claimsForResult, false);
+}
+
+/** Only the refresh-token part of a write (the rotated token and the entries it supersedes). */
+function refreshTokenOnly(changes: CacheChanges): CacheChanges {
+  const set = Object.fromEntries(Object.entries(changes.set).filter(([, entity]) => isRefreshToken(entity)));
+  return { set, remove: changes.remove.filter((key) => key.includes('-refreshtoken-')) };
 }
 
 function cacheScopeOf(ctx: FlowContext, account: AccountEntity): CacheScope {

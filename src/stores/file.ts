@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, open, readFile, rename, unlink } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
-import type { CacheEntities } from '../cache/entities.js';
-import { fromMsalJson, toMsalJson } from '../cache/serialize.js';
+import { CACHE_SECTIONS, UNKNOWN_SECTION_PREFIX, sectionOf, type CacheEntities, type CacheEntity, type UnknownSectionEntity } from '../cache/entities.js';
+import { fromMsalJson } from '../cache/serialize.js';
 import { AuthError, configError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { CacheChanges, CacheWriteOptions, TokenCacheStore } from './types.js';
@@ -34,7 +34,11 @@ const processWarnings: Logger = {
  *   parent directory is created with mode 0700.
  * - Writes within the process are serialised (each applies its changes to the file's latest
  *   content). Two processes writing at once: the last rename wins (no cross-process lock).
- * - A file that is not a readable MSAL cache reads as empty, with a warning; the next write replaces it.
+ * - The file is shared with msal-node's and MSAL Python's file caches: a write changes only the
+ *   entries it names, in the JSON as read, so entries and sections authflow does not use (or
+ *   cannot read) stay as they are. An unusable entry reads as absent, with a warning naming its key.
+ * - A file that is not JSON at all reads as empty, with a warning, and is never overwritten: the
+ *   next write first moves it aside (`<file>.unreadable-<time>`, kept for the user) and starts anew.
  * - `ttlSeconds` is ignored: the refresh token's own expiry decides.
  *
  * The file holds refresh tokens: keep it in the user's home directory, never in a shared place.
@@ -71,10 +75,9 @@ export class FileTokenCacheStore implements TokenCacheStore {
   async write(partition: string, changes: CacheChanges, _options: CacheWriteOptions = {}): Promise<void> {
     this.#checkPartition(partition);
     await this.#serialised(async () => {
-      const entities = await this.#load();
-      for (const key of changes.remove) delete entities[key];
-      Object.assign(entities, changes.set);
-      await this.#save(entities);
+      const json = await this.#loadJson();
+      applyChanges(json, changes);
+      await this.#save(json);
     });
   }
 
@@ -103,33 +106,54 @@ export class FileTokenCacheStore implements TokenCacheStore {
   }
 
   async #load(): Promise<CacheEntities> {
-    let text: string;
+    const text = await this.#readText();
+    if (text === undefined || text.trim() === '') return {};
     try {
-      text = await readFile(this.path, 'utf8');
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return {};
-      throw err;
-    }
-    if (text.trim() === '') return {};
-    try {
-      return fromMsalJson(text);
+      return fromMsalJson(text, (skipped) => {
+        this.#logger.warn({ path: this.path, section: skipped.section, key: skipped.key.slice(0, 200), problem: skipped.problem }, 'authflow: an entry of the token cache file is unusable; it reads as absent and is left in the file');
+      });
     } catch (err) {
       this.#logger.warn(
         { path: this.path, problem: err instanceof AuthError ? err.description : (err as Error)?.message },
-        'authflow: the token cache file is not a readable MSAL cache; it reads as empty and the next sign-in replaces it',
+        'authflow: the token cache file is not a readable MSAL cache; it reads as empty and is moved aside (never overwritten) at the next write',
       );
       return {};
     }
   }
 
-  async #save(entities: CacheEntities): Promise<void> {
+  /** The file's JSON as it is (every section and entry), or a new object after moving an unreadable file aside. */
+  async #loadJson(): Promise<Record<string, unknown>> {
+    const text = await this.#readText();
+    if (text === undefined || text.trim() === '') return emptyCache();
+    try {
+      const json = JSON.parse(text) as unknown;
+      if (json !== null && typeof json === 'object' && !Array.isArray(json)) return json as Record<string, unknown>;
+    } catch {
+      // Not JSON: moved aside below.
+    }
+    const aside = `${this.path}.unreadable-${Date.now()}`;
+    await rename(this.path, aside);
+    this.#logger.warn({ path: this.path, movedTo: aside }, 'authflow: the token cache file was not readable; it was moved aside and a new one is written');
+    return emptyCache();
+  }
+
+  async #readText(): Promise<string | undefined> {
+    try {
+      return await readFile(this.path, 'utf8');
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw err;
+    }
+  }
+
+  async #save(json: Record<string, unknown>): Promise<void> {
     const dir = dirname(this.path);
     await mkdir(dir, { recursive: true, mode: 0o700 });
     const temp = join(dir, `.${basename(this.path)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
     const handle = await open(temp, 'wx', 0o600);
     try {
       try {
-        await handle.writeFile(`${JSON.stringify(toMsalJson(entities), null, 2)}\n`, 'utf8');
+        await handle.writeFile(`${JSON.stringify(json, null, 2)}\n`, 'utf8');
         await handle.chmod(0o600); // whatever the umask did
         await handle.sync();
       } finally {
@@ -141,6 +165,28 @@ export class FileTokenCacheStore implements TokenCacheStore {
       throw err;
     }
     await syncDirectory(dir);
+  }
+}
+
+/** MSAL's five sections, empty (what every MSAL writes for a new cache). */
+const emptyCache = (): Record<string, unknown> => Object.fromEntries(CACHE_SECTIONS.map((section) => [section, {}]));
+
+/** Applies a write to the file's JSON: only the named entries change; a key moves to its entity's section. */
+function applyChanges(json: Record<string, unknown>, changes: CacheChanges): void {
+  const sections = (): Array<Record<string, unknown>> => Object.values(json).filter((v): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v));
+  for (const key of [...changes.remove, ...Object.keys(changes.set)]) {
+    if (key.startsWith(UNKNOWN_SECTION_PREFIX)) delete json[key.slice(UNKNOWN_SECTION_PREFIX.length)];
+    else for (const section of sections()) delete section[key];
+  }
+  for (const [key, entity] of Object.entries(changes.set) as Array<[string, CacheEntity]>) {
+    const section = sectionOf(entity);
+    if (!section) {
+      json[(entity as UnknownSectionEntity).authflow_unknown_section] = (entity as UnknownSectionEntity).entries;
+      continue;
+    }
+    const entries = json[section];
+    const target = entries !== null && typeof entries === 'object' && !Array.isArray(entries) ? entries as Record<string, unknown> : (json[section] = {}) as Record<string, unknown>;
+    target[key] = entity;
   }
 }
 

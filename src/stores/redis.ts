@@ -35,6 +35,15 @@ export interface RedisTokenCacheStoreOptions {
   logger?: Logger;
 }
 
+/**
+ * The partition's schema, in a field of its own. 1 (no field): authflow's first release (MSAL
+ * Python's 6-part keys, `user_assertion_hash`). 2: entities as written by any MSAL, kept whole,
+ * msal-node 7's keys. Version 1 partitions read as they are: lookups match on fields, not keys,
+ * and the first write removes entries it supersedes under the old keys.
+ */
+export const SCHEMA_FIELD = '@schema';
+const SCHEMA_VERSION = 2;
+
 /** Compare-and-delete: only the owner releases a lock (it may have expired and been taken since). */
 const RELEASE_SCRIPT = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end";
 
@@ -96,6 +105,11 @@ export class RedisTokenCacheStore implements TokenCacheStore {
     const fields = await this.#command('read', () => this.#client.hgetall(this.keyOf(partition)));
     const entities: CacheEntities = {};
     for (const [field, value] of Object.entries(fields)) {
+      if (field === SCHEMA_FIELD) {
+        const version = Number(this.#decodeText(partition, field, value));
+        if (version > SCHEMA_VERSION) this.#reportOnce(`schema ${version} is newer than ${SCHEMA_VERSION}: read as far as understood`);
+        continue;
+      }
       const entity = this.#decode(partition, field, value);
       if (entity) entities[field] = entity;
     }
@@ -109,7 +123,7 @@ export class RedisTokenCacheStore implements TokenCacheStore {
     const transaction = this.#client.multi();
     if (changes.remove.length > 0) transaction.hdel(key, ...changes.remove);
     if (fields.length > 0) {
-      transaction.hset(key, Object.fromEntries(fields.map(([field, entity]) => [field, this.#encode(partition, field, entity)])));
+      transaction.hset(key, { ...Object.fromEntries(fields.map(([field, entity]) => [field, this.#encode(partition, field, entity)])), [SCHEMA_FIELD]: this.#encodeText(partition, SCHEMA_FIELD, String(SCHEMA_VERSION)) });
       transaction.expire(key, Math.max(1, Math.ceil(options.ttlSeconds ?? this.#ttlSeconds)));
     }
     const results = await this.#command('write', () => transaction.exec());
@@ -145,8 +159,18 @@ export class RedisTokenCacheStore implements TokenCacheStore {
   }
 
   #encode(partition: string, field: string, entity: CacheEntity): string {
-    const json = JSON.stringify(entity);
-    return this.#cipher ? this.#cipher.encrypt(json, `${partition}\n${field}`) : json;
+    return this.#encodeText(partition, field, JSON.stringify(entity));
+  }
+
+  /** Encrypted like every value (nothing in a partition is clear text when keys are configured). */
+  #encodeText(partition: string, field: string, text: string): string {
+    return this.#cipher ? this.#cipher.encrypt(text, `${partition}\n${field}`) : text;
+  }
+
+  #decodeText(partition: string, field: string, value: string): string | undefined {
+    if (!this.#cipher) return value;
+    const result = this.#cipher.decrypt(value, `${partition}\n${field}`);
+    return 'problem' in result ? undefined : result.plaintext;
   }
 
   #decode(partition: string, field: string, value: string): CacheEntity | undefined {

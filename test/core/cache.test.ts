@@ -71,13 +71,70 @@ describe('MSAL JSON cache format', () => {
     assert.deepEqual(JSON.parse(await again.exportCache('p2')), exported);
   });
 
-  it('refuses malformed caches with cache_invalid naming the entry', async () => {
-    const client = offlineClient();
+  it('refuses a cache that is not a JSON object, but only skips a malformed entry, with a warning naming its key (issue 15, observation 4)', async () => {
+    const warnings: Array<Record<string, unknown>> = [];
+    const logger = { debug: () => {}, info: () => {}, error: () => {}, warn: (obj: Record<string, unknown>) => { warnings.push(obj); } };
+    const client = new ConfidentialClient({
+      clientId, authority: `https://login.microsoftonline.com/${account.realm}/v2.0`, credential: { secret: 'not-used-offline' }, timeoutMs: 200, logger,
+    });
     await assert.rejects(client.importCache('p', '{not json'), { code: 'cache_invalid' });
-    await assert.rejects(client.importCache('p', { AccessToken: [] }), { code: 'cache_invalid', description: 'section AccessToken must be an object' });
+    await assert.rejects(client.importCache('p', '[1]'), { code: 'cache_invalid' });
     const broken = structuredClone(fixture);
-    delete Object.values(broken.AccessToken!)[0]!.secret;
-    await assert.rejects(client.importCache('p', broken), (err: unknown) => err instanceof AuthError && err.code === 'cache_invalid' && /lacks the string field "secret"/.test(err.description));
+    const [brokenKey, brokenAt] = Object.entries(broken.AccessToken!)[0]!;
+    delete brokenAt.secret;
+    await client.importCache('p', broken);
+    const exported = JSON.parse(await client.exportCache('p')) as typeof fixture;
+    assert.equal(exported.AccessToken![brokenKey], undefined, 'the entry without a secret is skipped');
+    assert.deepEqual(exported.RefreshToken, fixture.RefreshToken, 'the rest of the cache is kept');
+    assert.equal(warnings.length, 1);
+    assert.ok(brokenKey.startsWith(String(warnings[0]!.key)) && String(warnings[0]!.key).length >= 150, 'the warning names the key');
+    assert.match(String(warnings[0]!.problem), /lacks the string field "secret"/);
+    assert.ok(!JSON.stringify(warnings).includes('fixture-'), 'no token in the warning');
+  });
+
+  it('keeps a family refresh token and the app\'s own apart (msal-node keys the family one by family id), and exports both', async () => {
+    const client = offlineClient();
+    const cache = structuredClone(fixture);
+    const [rtKey, rt] = Object.entries(cache.RefreshToken!)[0]!;
+    const familyKey = `${rt.home_account_id}-${rt.environment}-refreshtoken-1---`.toLowerCase();
+    cache.RefreshToken![familyKey] = { ...rt, family_id: '1', secret: 'fixture-family-refresh-token' };
+    await client.importCache('fam', cache);
+    const exported = JSON.parse(await client.exportCache('fam')) as typeof fixture;
+    assert.deepEqual(Object.keys(exported.RefreshToken!).sort(), [rtKey, familyKey].sort());
+    assert.deepEqual(exported.RefreshToken, cache.RefreshToken);
+  });
+
+  it('lists one account per home account when peers filed it under two Entra aliases', async () => {
+    const client = offlineClient();
+    const cache = structuredClone(fixture);
+    const [key, acc] = Object.entries(cache.Account!)[0]!;
+    cache.Account![key.replace('login.microsoftonline.com', 'login.windows.net')] = { ...acc, environment: 'login.windows.net' };
+    await client.importCache('aliases', cache);
+    assert.equal((await client.getAccounts({ partition: 'aliases' })).length, 1);
+  });
+
+  it('tenant profiles: listed once (the home tenant\'s); silent for a tenant serves that tenant\'s token, never another\'s (issue 15, observation 6)', async () => {
+    const client = offlineClient();
+    const cache = structuredClone(fixture);
+    const guestTenant = '0a0b0c0d-0000-4000-8000-00000000fab1';
+    // The guest profile listed first, as a cache may hold it.
+    const [accKey, acc] = Object.entries(cache.Account!)[0]!;
+    cache.Account = { [accKey.replace(account.realm!, guestTenant)]: { ...acc, realm: guestTenant, local_account_id: 'guest-oid' }, [accKey]: acc };
+    const [atKey, at] = Object.entries(cache.AccessToken!)[0]!;
+    cache.AccessToken![atKey.replace(account.realm!, guestTenant)] = { ...at, realm: guestTenant, secret: 'fixture-access-token-orders-fabrikam' };
+    await client.importCache('profiles', cache);
+    const accounts = await client.getAccounts({ partition: 'profiles' });
+    assert.equal(accounts.length, 1, 'one account per home account');
+    assert.equal(accounts[0]!.tenantId, account.realm, 'the home tenant\'s profile');
+    const home = await client.acquireTokenSilent({ scopes: ['api://orders/Orders.Read'], account: accounts[0]!, partition: 'profiles' });
+    assert.equal(home.accessToken, 'fixture-access-token-orders');
+    const guest = await client.acquireTokenSilent({ scopes: ['api://orders/Orders.Read'], account: { ...accounts[0]!, tenantId: guestTenant }, partition: 'profiles' });
+    assert.equal(guest.accessToken, 'fixture-access-token-orders-fabrikam');
+    assert.equal(guest.account?.tenantId, guestTenant);
+    await assert.rejects(
+      client.acquireTokenSilent({ scopes: ['api://orders/Orders.Read'], account: { ...accounts[0]!, tenantId: 'another-tenant' }, partition: 'profiles' }),
+      { code: 'interaction_required' },
+    );
   });
 
   it('importCache replaces the partition; removeAccount empties it of the account', async () => {

@@ -90,22 +90,41 @@ describe('FileTokenCacheStore', () => {
     assert.deepEqual(left, [], 'no temp file of ours remains');
   });
 
-  it('reads a corrupt file as empty with a logged warning, and the next write replaces it', async () => {
+  it('reads a corrupt file as empty with a logged warning, and never overwrites it (issue 15, observation 5)', async () => {
     const path = join(dir, 'corrupt.json');
     const warnings: string[] = [];
     const logger: Logger = { debug: () => {}, info: () => {}, warn: (obj, msg) => warnings.push(`${msg} ${JSON.stringify(obj)}`), error: () => {} };
     const store = new FileTokenCacheStore(path, { logger });
-    for (const content of ['{"AccessToken": {"k": ', '[1, 2]', '{"AccessToken": {"k": {"secret": 1}}}']) {
+    for (const content of ['{"AccessToken": {"k": ', '[1, 2]']) {
       writeFileSync(path, content);
       assert.deepEqual(await store.read('default'), {});
     }
-    assert.equal(warnings.length, 3);
+    assert.equal(warnings.length, 2);
     assert.match(warnings[0]!, /not a readable MSAL cache/);
     assert.ok(warnings.every((w) => w.includes(path)), 'the warning names the file');
     const at = accessToken(3);
     await store.write('default', { set: { [keyOf(at)]: at }, remove: [] });
     assert.deepEqual(await store.read('default'), { [keyOf(at)]: at });
     assert.equal(mode(path), 0o600);
+    const aside = readdirSync(dir).filter((f) => f.startsWith('corrupt.json.unreadable-'));
+    assert.equal(aside.length, 1, 'the unreadable file was moved aside, not overwritten');
+    assert.equal(readFileSync(join(dir, aside[0]!), 'utf8'), '[1, 2]');
+  });
+
+  it('keeps an unusable entry and unknown sections in the file when it writes, and names the entry in its warning', async () => {
+    const path = join(dir, 'partly.json');
+    const warnings: string[] = [];
+    const logger: Logger = { debug: () => {}, info: () => {}, warn: (obj, msg) => warnings.push(`${msg} ${JSON.stringify(obj)}`), error: () => {} };
+    writeFileSync(path, JSON.stringify({ AccessToken: { 'bad-key': { secret: 1 } }, PeerExtension: { x: { y: 1 } } }));
+    const store = new FileTokenCacheStore(path, { logger });
+    assert.deepEqual(Object.keys(await store.read('default')), ['authflow-section:PeerExtension']);
+    assert.match(warnings[0]!, /bad-key/);
+    const at = accessToken(4);
+    await store.write('default', { set: { [keyOf(at)]: at }, remove: [] });
+    const written = JSON.parse(readFileSync(path, 'utf8')) as Record<string, Record<string, unknown>>;
+    assert.deepEqual(written.AccessToken!['bad-key'], { secret: 1 });
+    assert.deepEqual(written.AccessToken![keyOf(at)], at);
+    assert.deepEqual(written.PeerExtension, { x: { y: 1 } });
   });
 
   it('holds one partition: another name is refused', async () => {

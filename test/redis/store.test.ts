@@ -10,6 +10,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { createInterface } from 'node:readline';
 import type { Redis } from 'ioredis';
 import { AuthError, RedisTokenCacheStore, type ConfidentialClient, type Logger } from '../../src/index.js';
+import { SCHEMA_FIELD } from '../../src/stores/redis.js';
 import { clientFor, expireAccessTokens, signIn, startDevOp, tokenRequests, type DevOp } from '../helpers/op.js';
 import { connectRedis, deleteKeys, redisUrl, uniquePrefix } from '../helpers/redis.js';
 
@@ -41,7 +42,8 @@ describe('RedisTokenCacheStore', () => {
   it('keeps a partition as one hash of MSAL-keyed fields, with an EXPIRE', async () => {
     const { store, client } = storeAndClient();
     const result = await signIn(op, client, { partition: 'session-1' });
-    const raw = await redis.hgetall(store.keyOf('session-1'));
+    const { [SCHEMA_FIELD]: schema, ...raw } = await redis.hgetall(store.keyOf('session-1'));
+    assert.equal(schema, '2', 'the partition names its schema');
     const exported = JSON.parse(await client.exportCache('session-1')) as Record<string, Record<string, unknown>>;
     const exportedKeys = Object.values(exported).flatMap((section) => Object.keys(section));
     assert.deepEqual(Object.keys(raw).sort(), exportedKeys.sort());
@@ -50,6 +52,38 @@ describe('RedisTokenCacheStore', () => {
     const ttl = await redis.ttl(store.keyOf('session-1'));
     assert.ok(ttl > 0 && ttl <= 14 * 24 * 3600, `ttl ${ttl}`);
     assert.match(store.keyOf('session-1'), /\{session-1\}$/, 'the partition is a hash tag (one cluster slot)');
+  });
+
+  it('reads a schema-1 partition (authflow\'s first release: 6-part keys, no schema field) and rewrites it without stale entries (issue 15)', async () => {
+    const { store, client } = storeAndClient();
+    const { account } = await signIn(op, client, { partition: 'v2' });
+    const v2 = await redis.hgetall(store.keyOf('v2'));
+    // The same entities as the first release filed them: 6-part keys (a trailing "-" fewer), no schema field.
+    const v1: Record<string, string> = {};
+    for (const [field, value] of Object.entries(v2)) if (field !== SCHEMA_FIELD) v1[field.replace(/-$/, '')] = value;
+    await redis.hset(store.keyOf('v1'), v1);
+    const hit = await client.acquireTokenSilent({ scopes: ORDERS, account: account!, partition: 'v1' });
+    assert.equal(hit.fromCache, true);
+    const refreshed = await client.acquireTokenSilent({ scopes: ORDERS, account: account!, partition: 'v1', forceRefresh: true });
+    assert.equal(refreshed.fromCache, false);
+    const after = await redis.hgetall(store.keyOf('v1'));
+    assert.equal(after[SCHEMA_FIELD], '2');
+    const refreshTokens = Object.keys(after).filter((k) => k.includes('-refreshtoken-'));
+    assert.equal(refreshTokens.length, 1, 'the used refresh token under the old key is gone');
+    assert.ok(refreshTokens[0]!.endsWith('---'), 'written under msal-node 7\'s key');
+  });
+
+  it('keeps every entity and field another MSAL wrote (pop tokens, null ids, unknown fields and sections) and exports them unchanged (issue 15)', async () => {
+    const { client } = storeAndClient({ encryptionKeys: [{ id: 'k', key: randomBytes(32) }] });
+    await signIn(op, client, { partition: 'peer' });
+    const cache = JSON.parse(await client.exportCache('peer')) as Record<string, Record<string, Record<string, unknown>>>;
+    const [atKey, at] = Object.entries(cache.AccessToken!)[0]!;
+    cache.AccessToken![`${atKey}pop`] = { ...at, credential_type: 'AccessToken_With_AuthScheme', token_type: 'pop', key_id: 'kid-1', secret: 'a-pop-token' };
+    const [accountKey, account] = Object.entries(cache.Account!)[0]!;
+    cache.Account![accountKey] = { ...account, local_account_id: null, tenantProfiles: ['{"tenantId":"t"}'], some_future_field: { nested: true } };
+    (cache as Record<string, unknown>).FutureSection = { k: { v: 1 } };
+    await client.importCache('peer', cache);
+    assert.deepEqual(JSON.parse(await client.exportCache('peer')), cache);
   });
 
   it('reads a partition with one HGETALL and writes only the fields a refresh changed', async () => {
@@ -110,6 +144,7 @@ describe('RedisTokenCacheStore', () => {
     const { account, accessToken } = await signIn(op, client, { partition: 'enc' });
 
     const raw = await redis.hgetall(store.keyOf('enc'));
+    assert.ok(raw[SCHEMA_FIELD], 'the schema field, encrypted like the rest');
     for (const value of Object.values(raw)) {
       assert.match(value, /^af1\.A\./);
       assert.ok(!value.includes(accessToken.slice(0, 40)));
