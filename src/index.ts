@@ -4,7 +4,7 @@
  */
 export { ConfidentialClient } from './client.js';
 export { AuthError, isOpErrorCode } from './errors.js';
-export type { AuthErrorCode, AuthErrorOptions, LocalErrorCode, OpErrorCode } from './errors.js';
+export type { AuthErrorCode, AuthErrorOptions, AuthErrorReason, BodyFailureReason, LocalErrorCode, OpErrorCode, StoreFailureReason } from './errors.js';
 export { defaultLogger, silentLogger, stderrLogger } from './logger.js';
 export type { Logger } from './logger.js';
 export type {

@@ -50,10 +50,10 @@ export class BearerGuard {
   /** The caller's validated token and claims, from the `Authorization` header. */
   async authenticate(authorization: unknown): Promise<{ token: string; claims: BearerClaims }> {
     if (authorization === undefined || authorization === '') {
-      throw new AuthError('token_invalid', { description: 'missing: send Authorization: Bearer <token>', status: 401 });
+      throw new AuthError('token_invalid', { reason: 'missing_token', description: 'missing: send Authorization: Bearer <token>', status: 401 });
     }
     const match = typeof authorization === 'string' ? BEARER.exec(authorization) : null;
-    if (!match) throw new AuthError('token_invalid', { description: 'malformed: the Authorization header must be "Bearer <token>"' });
+    if (!match) throw new AuthError('token_invalid', { reason: 'malformed', description: 'malformed: the Authorization header must be "Bearer <token>"' });
     const token = match[1]!;
     return { token, claims: await this.#validate(token) };
   }
@@ -80,7 +80,8 @@ export class BearerGuard {
     const attributes: string[] = [];
     let status = error.status;
     if (error.code === 'token_invalid') {
-      if (!error.description.startsWith('missing')) attributes.push('error="invalid_token"', `error_description="${quote(error.description)}"`);
+      // RFC 6750 §3.1: a request without credentials gets no error code; a token missing a claim is invalid.
+      if (error.reason !== 'missing_token') attributes.push('error="invalid_token"', `error_description="${quote(error.description)}"`);
     } else if (error.code === 'insufficient_scope') {
       attributes.push('error="insufficient_scope"', `error_description="${quote(error.description)}"`);
       if (error.scopes?.length) attributes.push(`scope="${quote(error.scopes.join(' '))}"`);
@@ -95,7 +96,7 @@ export class BearerGuard {
       return errorResult({ ...request, headers: { accept: 'application/json' } }, error, { correlationId });
     }
     const challenge = ['Bearer realm="api"', ...attributes].join(', ');
-    const answered = new AuthError(error.code, { description: error.description, status, ...(error.correlationId ? { correlationId: error.correlationId } : {}) });
+    const answered = new AuthError(error.code, { description: error.description, status, ...(error.reason ? { reason: error.reason } : {}), ...(error.correlationId ? { correlationId: error.correlationId } : {}) });
     return errorResult({ ...request, headers: { accept: 'application/json' } }, answered, { headers: { 'www-authenticate': challenge } });
   }
 

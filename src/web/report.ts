@@ -25,6 +25,7 @@ export function reportFailure(logger: Logger, request: RequestShape, error: Auth
   if (error.code === 'invalid_config' && !firstTime(`config\n${error.description}`)) return correlationId;
   const fields = {
     code: error.code,
+    ...(error.reason ? { reason: error.reason } : {}),
     ...(error.opError ? { opError: error.opError } : {}),
     ...(error.suberror ? { suberror: error.suberror } : {}),
     status: error.status,

@@ -27,7 +27,7 @@ async function refused(promise: Promise<unknown>, code: string, status: number, 
   assert.ok(err instanceof AuthError, `not an AuthError: ${String(err)}`);
   assert.equal(err.code, code, err.description);
   assert.equal(err.status, status, err.description);
-  if (reason) assert.ok(err.description.startsWith(`${reason}:`), err.description);
+  if (reason) assert.equal(err.reason, reason, err.description);
   return err;
 }
 
