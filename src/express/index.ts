@@ -18,7 +18,7 @@ import session from 'express-session';
 import type { Store } from 'express-session';
 import { AuthError } from '../errors.js';
 import type { AccountInfo } from '../results.js';
-import type { WebAuthOptions } from '../web/options.js';
+import type { AuthOptions } from '../web/options.js';
 import { errorResult, type WebResult } from '../web/render.js';
 import { defaultLogger } from '../logger.js';
 import { isIoredis, whenConnected } from '../stores/redisReady.js';
@@ -27,8 +27,8 @@ import { reportFailure, reportOnce } from '../web/report.js';
 import { SESSION_KEY, type AuthSessionData, type SessionPort } from '../web/session.js';
 import { WebAuth, type GetTokenOptions, type WebRequest } from '../web/webAuth.js';
 import { sessionSettings, type AuthSessionOptions } from '../web/sessionSettings.js';
-import { BearerGuard, type BearerGuardOptions } from '../web/bearerGuard.js';
-import type { BearerClaims } from '../bearer.js';
+import { BearerGuard, type RequireBearerOptions } from '../web/bearerGuard.js';
+import type { BearerClaims } from '../bearer/index.js';
 
 declare global {
   // Express's Request typing is extended by module augmentation, as express-session and passport do.
@@ -53,7 +53,8 @@ declare global {
   }
 }
 
-export type { WebAuthOptions as AuthOptions, GetTokenOptions, AuthSessionOptions, BearerGuardOptions as BearerOptions };
+export type { AuthOptions, GetTokenOptions, AuthSessionOptions, RequireBearerOptions };
+export { MemorySessionIndex, RedisSessionIndex, type SessionIndex } from '../web/sessionIndex.js';
 
 const WEB = Symbol('authflow.web');
 const GUARD = Symbol('authflow.bearer');
@@ -66,7 +67,7 @@ type Decorated = Request & { [WEB]?: WebAuth; [GUARD]?: BearerGuard; [PORT]?: Se
  * and back-channel logout when configured, and gives every request `req.getToken`, `req.account` and `req.user`. One
  * middleware that looks the route up in a table: every request passes through it.
  */
-export function auth(options: WebAuthOptions): RequestHandler {
+export function auth(options: AuthOptions): RequestHandler {
   const web = new WebAuth(options);
   const { paths } = web.options;
   // From now on every Express request has req.getToken: a route mounted before auth() gets an
@@ -153,7 +154,7 @@ export function authErrors(): ErrorRequestHandler {
  * api.use(authErrors());
  * ```
  */
-export function requireBearer(options: BearerGuardOptions): RequestHandler {
+export function requireBearer(options: RequireBearerOptions): RequestHandler {
   const guard = new BearerGuard(options);
   return (req, res, next) => {
     guard.authenticate(req.headers.authorization).then(({ token, claims }) => {

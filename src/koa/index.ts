@@ -17,18 +17,18 @@ import type { Context, Middleware, Next } from 'koa';
 import session from 'koa-session';
 import { AuthError } from '../errors.js';
 import type { AccountInfo } from '../results.js';
-import type { WebAuthOptions } from '../web/options.js';
+import type { AuthOptions } from '../web/options.js';
 import type { WebResult } from '../web/render.js';
 import { defaultLogger } from '../logger.js';
 import { reportOnce } from '../web/report.js';
 import { SESSION_KEY, type AuthSessionData, type SessionPort } from '../web/session.js';
 import { sessionSettings, type AuthSessionOptions } from '../web/sessionSettings.js';
 import { WebAuth, type GetTokenOptions, type WebRequest } from '../web/webAuth.js';
-import { BearerGuard, type BearerGuardOptions } from '../web/bearerGuard.js';
+import { BearerGuard, type RequireBearerOptions } from '../web/bearerGuard.js';
 import { signedCookieKey } from './sessionCookie.js';
 import { memorySessionStore, redisSessionStore, type KoaSessionStore } from './sessionStores.js';
 import { parseUrlencoded } from './form.js';
-import type { BearerClaims } from '../bearer.js';
+import type { BearerClaims } from '../bearer/index.js';
 
 export { memorySessionStore, redisSessionStore, type KoaSessionStore };
 
@@ -49,7 +49,8 @@ declare module 'koa' {
   }
 }
 
-export type { WebAuthOptions as AuthOptions, GetTokenOptions, AuthSessionOptions, BearerGuardOptions as BearerOptions };
+export type { AuthOptions, GetTokenOptions, AuthSessionOptions, RequireBearerOptions };
+export { MemorySessionIndex, RedisSessionIndex, type SessionIndex } from '../web/sessionIndex.js';
 
 const WEB = Symbol('authflow.web');
 const SESSION_ID = Symbol('authflow.sessionId');
@@ -60,7 +61,7 @@ const MAX_FORM_BYTES = 16_384;
 type Handler = (request: WebRequest, port: SessionPort, ctx: Context) => Promise<WebResult>;
 
 /** The sign-in routes (`GET /login`, `GET|POST /callback`, `POST /logout` with its `GET` confirmation page, back-channel logout when configured) and request decoration. */
-export function auth(options: WebAuthOptions): Middleware {
+export function auth(options: AuthOptions): Middleware {
   const web = new WebAuth(options);
   const { paths } = web.options;
   const routes = new Map<string, Handler>([
@@ -115,7 +116,7 @@ export function requireAuth(): Middleware {
  * `ctx.getToken(scopes)` does On-Behalf-Of with the caller's token and `ctx.getAppToken(scopes)`
  * client credentials, and their failures (a claims challenge from the OP) become 401 challenges.
  */
-export function requireBearer(options: BearerGuardOptions): Middleware {
+export function requireBearer(options: RequireBearerOptions): Middleware {
   const guard = new BearerGuard(options);
   return async (ctx, next) => {
     let token: string;

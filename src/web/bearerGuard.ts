@@ -1,12 +1,12 @@
 import type { ConfidentialClient } from '../client.js';
-import { createBearerValidator, type BearerClaims, type BearerOptions } from '../bearer.js';
+import { createBearerValidator, type BearerClaims, type BearerOptions } from '../bearer/index.js';
 import { AuthError, configError } from '../errors.js';
 import { defaultLogger } from '../logger.js';
 import { errorResult, type RequestShape, type WebResult } from './render.js';
 import { reportFailure } from './report.js';
 
 /** Options of `requireBearer()` (Express and Koa). */
-export interface BearerGuardOptions extends Partial<Omit<BearerOptions, 'audience'>> {
+export interface RequireBearerOptions extends Partial<Omit<BearerOptions, 'audience'>> {
   /**
    * The API's own confidential client: its authority (and `allowInsecureRequests`,
    * `allowedTenants`) is where tokens come from, and `req.getToken` does On-Behalf-Of through it.
@@ -30,7 +30,7 @@ export class BearerGuard {
   readonly client: ConfidentialClient | undefined;
   readonly #validate: (token: string) => Promise<BearerClaims>;
 
-  constructor(options: BearerGuardOptions) {
+  constructor(options: RequireBearerOptions) {
     if (!options || typeof options !== 'object') throw configError('options', 'must be an object');
     const { client, ...rest } = options;
     if (client !== undefined && typeof client?.acquireTokenOnBehalfOf !== 'function') throw configError('client', 'must be a ConfidentialClient');

@@ -4,7 +4,7 @@ import { normalizeScopes } from '../cache/scopes.js';
 import { MemorySessionIndex, type SessionIndex } from './sessionIndex.js';
 
 /** Options of the sign-in middleware (`auth()` in `authflow/express` and `authflow/koa`). */
-export interface WebAuthOptions {
+export interface AuthOptions {
   /** The app's confidential client. */
   client: ConfidentialClient;
   /** The app's public URL, e.g. `https://app.example` (http only for localhost / 127.0.0.1). */
@@ -46,7 +46,7 @@ export interface ResolvedWebOptions {
 const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
 
 /** Checks the middleware's options once, when it is built; each refusal names the option. */
-export function resolveWebOptions(options: WebAuthOptions): ResolvedWebOptions {
+export function resolveWebOptions(options: AuthOptions): ResolvedWebOptions {
   if (!options || typeof options !== 'object') throw configError('options', 'must be an object');
   const { client } = options;
   if (!client || typeof client.initiateAuthCodeFlow !== 'function') throw configError('client', 'must be a ConfidentialClient');

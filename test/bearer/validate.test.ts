@@ -7,7 +7,7 @@ import { createPublicKey, randomBytes } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { SignJWT, decodeProtectedHeader, generateKeyPair, type JWTPayload } from 'jose';
 import { AuthError } from '../../src/errors.js';
-import { createBearerValidator, validateBearer, type BearerOptions } from '../../src/bearer.js';
+import { createBearerValidator, validateBearer, type BearerOptions } from '../../src/bearer/index.js';
 import { clientFor, signIn, startDevOp, type DevOp } from '../helpers/op.js';
 import { routeHostTo, startKeyServer, unsignedJwt, type KeyServer } from './keyServer.js';
 

@@ -3,17 +3,17 @@
  * tokens (RFC 6750), in Entra's v1/v2 form or RFC 9068's, verified with jose against the OP's JWKS.
  */
 import { errors as joseErrors, jwtVerify, type JWTPayload } from 'jose';
-import { AuthError, type BearerFailureReason } from './errors.js';
-import { createIssuerKeys, v1Issuer, type IssuerKeys } from './bearer/keys.js';
-import { resolveBearerOptions, type BearerOptions, type ResolvedBearerOptions } from './bearer/options.js';
+import { AuthError, type BearerFailureReason } from '../errors.js';
+import { createIssuerKeys, v1Issuer, type IssuerKeys } from './keys.js';
+import { resolveBearerOptions, type BearerOptions, type ResolvedBearerOptions } from './options.js';
 
-export type { BearerOptions, BearerFetch } from './bearer/options.js';
+export type { BearerOptions, BearerFetch } from './options.js';
 
 /** The verified claims of an access token. Entra's are typed; any other claim is `unknown`. */
 export type BearerClaims = JWTPayload & { scp?: string; roles?: string[]; tid?: string; oid?: string };
 
 /** Why a token was refused: `AuthError.reason` (re-exported from `errors.ts`, where every reason union lives). */
-export type { BearerFailureReason } from './errors.js';
+export type { BearerFailureReason } from '../errors.js';
 
 /** Tokens longer than this are refused before any parsing (Entra's are 1-4 KB). */
 export const MAX_BEARER_TOKEN_LENGTH = 16 * 1024;
