@@ -4,6 +4,7 @@
  */
 import { errors as joseErrors, jwtVerify, type JWTPayload } from 'jose';
 import { AuthError, type BearerFailureReason } from '../errors.js';
+import { BoundedMap } from '../util/boundedMap.js';
 import { createIssuerKeys, v1Issuer, type IssuerKeys } from './keys.js';
 import { resolveBearerOptions, type BearerOptions, type ResolvedBearerOptions } from './options.js';
 
@@ -78,8 +79,8 @@ export function createBearerValidator(options: BearerOptions): (token: string) =
   };
 }
 
-const validators = new Map<string, Validator>();
-const MAX_CACHED_VALIDATORS = 64;
+/** Validators by option values: the least recently used set is dropped beyond 64. */
+const validators = new BoundedMap<string, Validator>({ maxEntries: 64 });
 const objectIds = new WeakMap<object, number>();
 let nextObjectId = 0;
 const idOf = (value: unknown): number | undefined => {
@@ -133,7 +134,6 @@ function validatorFor(options: BearerOptions): Validator {
   let validator = validators.get(key);
   if (!validator) {
     validator = createBearerValidator(options);
-    if (validators.size >= MAX_CACHED_VALIDATORS) validators.delete(validators.keys().next().value ?? '');
     validators.set(key, validator);
   }
   const built = Object.fromEntries(OPTION_FIELDS.map((f) => [f, Array.isArray(o[f]) ? [...(o[f] as unknown[])] : o[f]])) as unknown as BearerOptions;

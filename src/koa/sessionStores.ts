@@ -6,6 +6,7 @@
 import type { Cluster, Redis } from 'ioredis';
 import { AuthError } from '../errors.js';
 import { whenConnected } from '../stores/redisReady.js';
+import { BoundedMap } from '../util/boundedMap.js';
 
 /** koa-session's external store contract. */
 export interface KoaSessionStore {
@@ -21,29 +22,20 @@ const DAY_MS = 24 * 3600 * 1000;
 
 /**
  * The default store: sessions in process memory, each expiring with its `maxAge`, at most
- * `maxSessions` kept (the oldest written are dropped first). Enough for one instance and for
+ * `maxSessions` kept (the least recently used are dropped first). Enough for one instance and for
  * development; use `redisSessionStore()` when several instances serve the app.
  */
 export function memorySessionStore(options: { maxSessions?: number } = {}): KoaSessionStore {
   const max = options.maxSessions ?? 10_000;
-  const sessions = new Map<string, { json: string; expiresAt: number }>();
+  if (!Number.isInteger(max) || max < 1) throw new AuthError('invalid_config', { description: 'option "maxSessions" must be a positive integer' });
+  const sessions = new BoundedMap<string, string>({ maxEntries: max });
   return {
     async get(key) {
-      const entry = sessions.get(key);
-      if (!entry) return undefined;
-      if (entry.expiresAt <= Date.now()) {
-        sessions.delete(key);
-        return undefined;
-      }
-      return JSON.parse(entry.json) as Record<string, unknown>;
+      const json = sessions.get(key);
+      return json === undefined ? undefined : (JSON.parse(json) as Record<string, unknown>);
     },
     async set(key, value, maxAge) {
-      sessions.delete(key);
-      sessions.set(key, { json: JSON.stringify(value), expiresAt: Date.now() + (typeof maxAge === 'number' ? maxAge : DAY_MS) });
-      for (const oldest of sessions.keys()) {
-        if (sessions.size <= max) break;
-        sessions.delete(oldest);
-      }
+      sessions.set(key, JSON.stringify(value), typeof maxAge === 'number' ? maxAge : DAY_MS);
     },
     async destroy(key) {
       sessions.delete(key);

@@ -3,13 +3,14 @@ import type { AuthError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { hintFor } from './hints.js';
 import type { RequestShape } from './render.js';
+import { BoundedMap } from '../util/boundedMap.js';
 
 /**
  * Keys already logged by `reportOnce`, per kind (the key's first line): setup mistakes are one
  * line per process, not per request. Bounded per kind, so Host headers a client makes up cannot
  * crowd out the setup mistakes.
  */
-const reported = new Map<string, Set<string>>();
+const reported = new Map<string, BoundedMap<string, true>>();
 const MAX_REPORTED = 100;
 
 /**
@@ -46,11 +47,9 @@ export function reportOnce(logger: Logger, level: 'warn' | 'error', key: string,
 
 function firstTime(key: string): boolean {
   const kind = key.split('\n', 1)[0]!;
-  const seen = reported.get(kind) ?? new Set<string>();
-  reported.set(kind, seen);
-  if (seen.has(key) || seen.size >= MAX_REPORTED) return false;
-  seen.add(key);
-  return true;
+  let seen = reported.get(kind);
+  if (!seen) reported.set(kind, (seen = new BoundedMap({ maxEntries: MAX_REPORTED, whenFull: 'refuse' })));
+  return !seen.has(key) && seen.set(key, true);
 }
 
 /** The path of a request URL, without its query (which may hold a code or state). */

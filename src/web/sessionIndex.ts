@@ -1,6 +1,7 @@
 import type { Cluster, Redis } from 'ioredis';
 import { AuthError, configError } from '../errors.js';
 import { whenConnected } from '../stores/redisReady.js';
+import { BoundedMap } from '../util/boundedMap.js';
 
 /**
  * Which app sessions belong to an OP session (`sid`) or user (`sub`), so a back-channel logout
@@ -30,28 +31,28 @@ export interface SessionIndex {
  * `maxKeys` claimed ids kept, the oldest dropped first).
  */
 export class MemorySessionIndex implements SessionIndex {
-  readonly #entries = new Map<string, Map<string, number>>();
-  readonly #claimed = new Map<string, number>();
-  readonly #maxKeys: number;
+  readonly #entries: BoundedMap<string, Map<string, number>>;
+  readonly #claimed: BoundedMap<string, true>;
 
-  /** `maxKeys`: most OP sessions remembered (default 100,000); the oldest are dropped beyond it. */
+  /** `maxKeys`: most OP sessions remembered (default 100,000); the least recently filed are dropped beyond it. */
   constructor(options: { maxKeys?: number } = {}) {
-    this.#maxKeys = options.maxKeys ?? 100_000;
+    const maxKeys = options.maxKeys ?? 100_000;
+    if (!Number.isInteger(maxKeys) || maxKeys < 1) throw configError('maxKeys', 'must be a positive integer');
+    this.#entries = new BoundedMap({ maxEntries: maxKeys });
+    this.#claimed = new BoundedMap({ maxEntries: maxKeys });
   }
 
   async add(keys: readonly string[], entry: string, ttlSeconds: number): Promise<void> {
     const expiresAt = Date.now() + ttlSeconds * 1000;
     for (const key of keys) {
-      const entries = this.#entries.get(key) ?? new Map<string, number>();
+      const entries = this.#entries.peek(key) ?? new Map<string, number>();
       entries.set(entry, expiresAt);
-      this.#entries.delete(key);
-      this.#entries.set(key, entries);
+      this.#entries.set(key, entries, ttlSeconds * 1000);
     }
-    while (this.#entries.size > this.#maxKeys) this.#entries.delete(this.#entries.keys().next().value as string);
   }
 
   async take(key: string): Promise<string[]> {
-    const entries = this.#entries.get(key);
+    const entries = this.#entries.peek(key);
     this.#entries.delete(key);
     const now = Date.now();
     return [...(entries ?? [])].filter(([, expiresAt]) => expiresAt > now).map(([entry]) => entry);
@@ -59,23 +60,15 @@ export class MemorySessionIndex implements SessionIndex {
 
   async remove(keys: readonly string[], entry: string): Promise<void> {
     for (const key of keys) {
-      const entries = this.#entries.get(key);
+      const entries = this.#entries.peek(key);
       entries?.delete(entry);
       if (entries?.size === 0) this.#entries.delete(key);
     }
   }
 
   async claimOnce(id: string, ttlSeconds: number): Promise<boolean> {
-    const now = Date.now();
-    const expiresAt = this.#claimed.get(id);
-    if (expiresAt !== undefined && expiresAt > now) return false;
-    this.#claimed.delete(id);
-    this.#claimed.set(id, now + ttlSeconds * 1000);
-    // Ids are kept in claim order: expired ones sit at the front; beyond the bound the oldest go.
-    for (const [oldest, until] of this.#claimed) {
-      if (until > now && this.#claimed.size <= this.#maxKeys) break;
-      this.#claimed.delete(oldest);
-    }
+    if (this.#claimed.has(id)) return false;
+    this.#claimed.set(id, true, ttlSeconds * 1000);
     return true;
   }
 }
