@@ -16,7 +16,7 @@ import express from 'express';
 import type { NextFunction, Request, RequestHandler, Response, ErrorRequestHandler } from 'express';
 import session from 'express-session';
 import type { Store } from 'express-session';
-import { AuthError } from '../errors.js';
+import { AuthError, configError } from '../errors.js';
 import type { AccountInfo } from '../results.js';
 import type { AuthOptions } from '../web/options.js';
 import { errorResult, type WebResult } from '../web/render.js';
@@ -29,6 +29,7 @@ import { WebAuth, type GetTokenOptions, type WebRequest } from '../web/webAuth.j
 import { sessionSettings, type AuthSessionOptions } from '../web/sessionSettings.js';
 import { BearerGuard, type RequireBearerOptions } from '../web/bearerGuard.js';
 import type { BearerClaims } from '../bearer/index.js';
+import { num } from '../util/options.js';
 
 declare global {
   // Express's Request typing is extended by module augmentation, as express-session and passport do.
@@ -180,8 +181,11 @@ export function requireBearer(options: RequireBearerOptions): RequestHandler {
  */
 export function authSession(options: AuthSessionOptions & ExpressSessionStoreOptions): RequestHandler {
   const settings = sessionSettings(options);
-  const timeoutMs = options.storeTimeoutMs ?? 1_000;
-  if (!Number.isInteger(timeoutMs) || timeoutMs <= 0) throw new AuthError('invalid_config', { description: 'option "storeTimeoutMs" must be a positive integer' });
+  const timeoutMs = num('storeTimeoutMs', options.storeTimeoutMs, 1_000, { integer: true });
+  if (options.store !== undefined && ['get', 'set', 'destroy'].some((m) => typeof (options.store as unknown as Record<string, unknown>)[m] !== 'function')) {
+    throw configError('store', 'must be an express-session store (get, set, destroy)');
+  }
+  if (options.redis !== undefined && !isIoredis(options.redis)) throw configError('redis', 'must be an ioredis Redis or Cluster instance');
   const middleware = session({
     name: settings.name,
     secret: settings.secrets,

@@ -7,6 +7,7 @@ import type { Cluster, Redis } from 'ioredis';
 import { AuthError } from '../errors.js';
 import { whenConnected } from '../stores/redisReady.js';
 import { BoundedMap } from '../util/boundedMap.js';
+import { num, object, redisClient, redisPrefix } from '../util/options.js';
 
 /** koa-session's external store contract. */
 export interface KoaSessionStore {
@@ -26,8 +27,7 @@ const DAY_MS = 24 * 3600 * 1000;
  * development; use `redisSessionStore()` when several instances serve the app.
  */
 export function memorySessionStore(options: { maxSessions?: number } = {}): KoaSessionStore {
-  const max = options.maxSessions ?? 10_000;
-  if (!Number.isInteger(max) || max < 1) throw new AuthError('invalid_config', { description: 'option "maxSessions" must be a positive integer' });
+  const max = num('maxSessions', object(options).maxSessions, 10_000, { integer: true });
   const sessions = new BoundedMap<string, string>({ maxEntries: max });
   return {
     async get(key) {
@@ -45,9 +45,9 @@ export function memorySessionStore(options: { maxSessions?: number } = {}): KoaS
 
 /** A koa-session store on an ioredis client (one string per session, expiring with it). */
 export function redisSessionStore(options: { client: Redis | Cluster; prefix?: string; connectTimeoutMs?: number }): KoaSessionStore {
-  const { client } = options;
-  const prefix = options.prefix ?? 'authflow:sess:';
-  const connectTimeoutMs = options.connectTimeoutMs ?? 1_000;
+  const client = redisClient(object(options).client, ['get', 'set', 'del']);
+  const prefix = redisPrefix(options.prefix, 'authflow:sess:');
+  const connectTimeoutMs = num('connectTimeoutMs', options.connectTimeoutMs, 1_000, { integer: true });
   const guard = async <T>(operation: string, run: () => Promise<T>): Promise<T> => {
     // A client still making its first connection is waited for; one that is down fails at once.
     await whenConnected(client, connectTimeoutMs);

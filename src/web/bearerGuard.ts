@@ -4,6 +4,7 @@ import { AuthError, configError } from '../errors.js';
 import { defaultLogger } from '../logger.js';
 import { errorResult, type RequestShape, type WebResult } from './render.js';
 import { reportFailure } from './report.js';
+import { object } from '../util/options.js';
 
 /** Options of `requireBearer()` (Express and Koa). */
 export interface RequireBearerOptions extends Partial<Omit<BearerOptions, 'audience'>> {
@@ -31,8 +32,7 @@ export class BearerGuard {
   readonly #validate: (token: string) => Promise<BearerClaims>;
 
   constructor(options: RequireBearerOptions) {
-    if (!options || typeof options !== 'object') throw configError('options', 'must be an object');
-    const { client, ...rest } = options;
+    const { client, ...rest } = object(options);
     if (client !== undefined && typeof client?.acquireTokenOnBehalfOf !== 'function') throw configError('client', 'must be a ConfidentialClient');
     const authority = rest.authority ?? client?.config.authority.issuer.href;
     if (!authority) throw configError('authority', 'is required when no client is given');

@@ -2,6 +2,7 @@ import type { Cluster, Redis } from 'ioredis';
 import { AuthError, configError } from '../errors.js';
 import { whenConnected } from '../stores/redisReady.js';
 import { BoundedMap } from '../util/boundedMap.js';
+import { num, object, redisClient, redisPrefix } from '../util/options.js';
 
 /**
  * Which app sessions belong to an OP session (`sid`) or user (`sub`), so a back-channel logout
@@ -36,8 +37,7 @@ export class MemorySessionIndex implements SessionIndex {
 
   /** `maxKeys`: most OP sessions remembered (default 100,000); the least recently filed are dropped beyond it. */
   constructor(options: { maxKeys?: number } = {}) {
-    const maxKeys = options.maxKeys ?? 100_000;
-    if (!Number.isInteger(maxKeys) || maxKeys < 1) throw configError('maxKeys', 'must be a positive integer');
+    const maxKeys = num('maxKeys', object(options).maxKeys, 100_000, { integer: true });
     this.#entries = new BoundedMap({ maxEntries: maxKeys });
     this.#claimed = new BoundedMap({ maxEntries: maxKeys });
   }
@@ -92,11 +92,9 @@ export class RedisSessionIndex implements SessionIndex {
    * `connectTimeoutMs`: how long a call waits for a client still connecting (default 1,000).
    */
   constructor(options: { client: Redis | Cluster; prefix?: string; connectTimeoutMs?: number }) {
-    if (!options?.client || typeof (options.client as Partial<Redis>).sadd !== 'function') throw configError('client', 'must be an ioredis Redis or Cluster instance');
-    this.#client = options.client;
-    this.#prefix = options.prefix ?? 'authflow:sx:';
-    this.#connectTimeoutMs = options.connectTimeoutMs ?? 1_000;
-    if (!Number.isInteger(this.#connectTimeoutMs) || this.#connectTimeoutMs <= 0) throw configError('connectTimeoutMs', 'must be a positive integer');
+    this.#client = redisClient(object(options).client, ['sadd', 'srem', 'multi', 'set']);
+    this.#prefix = redisPrefix(options.prefix, 'authflow:sx:');
+    this.#connectTimeoutMs = num('connectTimeoutMs', options.connectTimeoutMs, 1_000, { integer: true });
   }
 
   async add(keys: readonly string[], entry: string, ttlSeconds: number): Promise<void> {
