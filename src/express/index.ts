@@ -55,7 +55,6 @@ declare global {
 }
 
 export type { AuthOptions, GetTokenOptions, AuthSessionOptions, RequireBearerOptions };
-export { MemorySessionIndex, RedisSessionIndex, type SessionIndex } from '../web/sessionIndex.js';
 
 const WEB = Symbol('authflow.web');
 const GUARD = Symbol('authflow.bearer');

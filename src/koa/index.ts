@@ -26,7 +26,7 @@ import { sessionSettings, type AuthSessionOptions } from '../web/sessionSettings
 import { WebAuth, type GetTokenOptions, type WebRequest } from '../web/webAuth.js';
 import { BearerGuard, type RequireBearerOptions } from '../web/bearerGuard.js';
 import { signedCookieKey } from './sessionCookie.js';
-import { memorySessionStore, redisSessionStore, type KoaSessionStore } from './sessionStores.js';
+import { memorySessionStore, redisSessionStore, type KoaSessionStore } from '../stores/sessionStores.js';
 import { parseUrlencoded } from './form.js';
 import type { BearerClaims } from '../bearer/index.js';
 
@@ -50,7 +50,6 @@ declare module 'koa' {
 }
 
 export type { AuthOptions, GetTokenOptions, AuthSessionOptions, RequireBearerOptions };
-export { MemorySessionIndex, RedisSessionIndex, type SessionIndex } from '../web/sessionIndex.js';
 
 const WEB = Symbol('authflow.web');
 const SESSION_ID = Symbol('authflow.sessionId');

@@ -72,7 +72,7 @@ describe('the bounded maps that use it', () => {
   });
 
   it('memorySessionStore drops the least recently used session and refuses a bad maxSessions', async () => {
-    const { memorySessionStore } = await import('../../src/koa/sessionStores.js');
+    const { memorySessionStore } = await import('../../src/stores/sessionStores.js');
     const store = memorySessionStore({ maxSessions: 2 });
     await store.set('a', { n: 1 }, 60_000);
     await store.set('b', { n: 2 }, 60_000);

@@ -1,11 +1,12 @@
 /**
- * Server-side session stores for authflow/koa. Sessions always live on the server: the cookie
+ * Server-side session stores for authflow/koa (koa-session's external store contract), kept with
+ * the other stores so that Redis code lives in one place. Sessions always live on the server: the cookie
  * holds only an opaque, signed id (a sign-in in flight keeps its PKCE verifier and nonce in the
  * session, which must never reach the browser).
  */
 import type { Cluster, Redis } from 'ioredis';
 import { AuthError } from '../errors.js';
-import { whenConnected } from '../stores/redisReady.js';
+import { whenConnected } from './redisReady.js';
 import { BoundedMap } from '../util/boundedMap.js';
 import { num, object, redisClient, redisPrefix } from '../util/options.js';
 
@@ -51,11 +52,11 @@ export function redisSessionStore(options: { client: Redis | Cluster; prefix?: s
   const guard = async <T>(operation: string, run: () => Promise<T>): Promise<T> => {
     // A client still making its first connection is waited for; one that is down fails at once.
     await whenConnected(client, connectTimeoutMs);
-    if (client.status !== 'ready') throw new AuthError('store_unavailable', { description: `the session store cannot ${operation}: Redis is ${client.status}` });
+    if (client.status !== 'ready') throw new AuthError('store_unavailable', { reason: 'store_not_ready', description: `the session store cannot ${operation}: Redis is ${client.status}` });
     try {
       return await run();
     } catch (err) {
-      throw new AuthError('store_unavailable', { description: `the session store failed to ${operation}`, cause: err });
+      throw new AuthError('store_unavailable', { reason: 'store_failed', description: `the session store failed to ${operation}`, cause: err });
     }
   };
   return {
