@@ -19,17 +19,15 @@ import type { Store } from 'express-session';
 import { AuthError, configError } from '../errors.js';
 import type { AccountInfo } from '../results.js';
 import type { AuthOptions } from '../web/options.js';
-import { errorResult, type WebResult } from '../web/render.js';
-import { defaultLogger } from '../logger.js';
-import { isIoredis, whenConnected } from '../stores/redisReady.js';
-import type { Cluster, Redis } from 'ioredis';
-import { reportFailure, reportOnce } from '../web/report.js';
+import type { WebResult } from '../web/render.js';
+import { setupMistake } from '../web/report.js';
+import { answerRoute, routeTable } from '../web/routes.js';
 import { SESSION_KEY, type AuthSessionData, type SessionPort } from '../web/session.js';
 import { WebAuth, type GetTokenOptions, type WebRequest } from '../web/webAuth.js';
 import { sessionSettings, type AuthSessionOptions } from '../web/sessionSettings.js';
+import { failureBeforeAuth, guardCallbackStore, storeError, storeGuard, type SessionStoreOptions } from '../web/storeGuard.js';
 import { BearerGuard, type RequireBearerOptions } from '../web/bearerGuard.js';
 import type { BearerClaims } from '../bearer/index.js';
-import { num } from '../util/options.js';
 
 declare global {
   // Express's Request typing is extended by module augmentation, as express-session and passport do.
@@ -54,7 +52,7 @@ declare global {
   }
 }
 
-export type { AuthOptions, GetTokenOptions, AuthSessionOptions, RequireBearerOptions };
+export type { AuthOptions, GetTokenOptions, AuthSessionOptions, RequireBearerOptions, SessionStoreOptions };
 
 const WEB = Symbol('authflow.web');
 const GUARD = Symbol('authflow.bearer');
@@ -69,42 +67,16 @@ type Decorated = Request & { [WEB]?: WebAuth; [GUARD]?: BearerGuard; [PORT]?: Se
  */
 export function auth(options: AuthOptions): RequestHandler {
   const web = new WebAuth(options);
-  const { paths } = web.options;
+  const routes = routeTable(web);
   // From now on every Express request has req.getToken: a route mounted before auth() gets an
   // error naming the mistake instead of "req.getToken is not a function".
   decoratePrototype(express.request);
-  const form = express.urlencoded({ extended: false, limit: '16kb', parameterLimit: 50 });
-  type Route = { readBody: boolean; handle(request: WebRequest, port: SessionPort, req: Request): Promise<WebResult> };
-  const routes = new Map<string, Route>([
-    [`GET ${paths.login}`, { readBody: false, handle: (r, s) => web.login(r, s) }],
-    [`GET ${paths.callback}`, { readBody: false, handle: (r, s) => web.callback(r, s) }],
-    [`POST ${paths.callback}`, { readBody: true, handle: (r, s) => web.callback(r, s) }],
-    [`GET ${paths.logout}`, { readBody: false, handle: async () => web.logoutPage() }],
-    [`POST ${paths.logout}`, { readBody: false, handle: (r, s) => web.logout(r, s) }],
-  ]);
-  if (paths.backchannelLogout) {
-    routes.set(`POST ${paths.backchannelLogout}`, { readBody: true, handle: (r, _s, req) => web.backchannelLogout(r, (id) => destroyStored(req, id)) });
-  }
-
   return function authflow(req, res, next) {
     decorate(req as Decorated, web);
-    const route = routes.get(`${req.method} ${req.path}`);
+    const route = routes.match(req.method, req.path);
     if (!route) return next();
-    const answer = (): void => {
-      route.handle(webRequest(req), sessionPort(req), req).then((result) => send(res, result), (err: unknown) => {
-        const result = web.errorResult(webRequest(req), undefined, err);
-        if (result) send(res, result);
-        else next(err);
-      });
-    };
-    if (!route.readBody) return answer();
-    form(req, res, (err?: unknown) => {
-      if (!err) return answer();
-      // A body we refuse to parse (too large, malformed) gets a plain 4xx, never a stack trace.
-      const status = (err as { status?: unknown }).status;
-      if (typeof status !== 'number' || status < 400 || status >= 500) return next(err);
-      send(res, errorResult(webRequest(req), new AuthError('invalid_request', { status, description: 'the request body was refused' })));
-    });
+    const input = { request: webRequest(req), stream: req, parsedBody: req.body, session: sessionPort(req), destroySession: (id: string) => destroyStored(req, id) };
+    answerRoute(web, route, input).then((result) => send(res, result), next);
   };
 }
 
@@ -134,7 +106,7 @@ export function authErrors(): ErrorRequestHandler {
       // No session, or failed before auth() ran (the session store is down): still a plain
       // authflow answer, logged with the id it shows.
       else if (err instanceof AuthError && web) result = web.failure(webRequest(req), err);
-      else if (err instanceof AuthError) result = errorResult(webRequest(req), err, { correlationId: reportFailure(defaultLogger, webRequest(req), err) });
+      else result = failureBeforeAuth(webRequest(req), err);
     }
     if (result) send(res, result);
     else next(err);
@@ -180,15 +152,14 @@ export function requireBearer(options: RequireBearerOptions): RequestHandler {
  */
 export function authSession(options: AuthSessionOptions & ExpressSessionStoreOptions): RequestHandler {
   const settings = sessionSettings(options);
-  const timeoutMs = num('storeTimeoutMs', options.storeTimeoutMs, 1_000, { integer: true });
   if (options.store !== undefined && ['get', 'set', 'destroy'].some((m) => typeof (options.store as unknown as Record<string, unknown>)[m] !== 'function')) {
     throw configError('store', 'must be an express-session store (get, set, destroy)');
   }
-  if (options.redis !== undefined && !isIoredis(options.redis)) throw configError('redis', 'must be an ioredis Redis or Cluster instance');
+  const guard = storeGuard(options, options.store);
   const middleware = session({
     name: settings.name,
     secret: settings.secrets,
-    ...(options.store ? { store: guardedStore(options.store, timeoutMs, options.redis) } : {}),
+    ...(options.store ? { store: guardCallbackStore(options.store, guard) } : {}),
     resave: false,
     saveUninitialized: false,
     rolling: false,
@@ -201,54 +172,9 @@ export function authSession(options: AuthSessionOptions & ExpressSessionStoreOpt
 }
 
 /** Options of `authSession()` about its store. */
-export interface ExpressSessionStoreOptions {
+export interface ExpressSessionStoreOptions extends SessionStoreOptions {
   /** An express-session store, e.g. `new RedisStore({ client: redis })` (connect-redis 8). Default: in memory. */
   store?: Store;
-  /**
-   * The ioredis client behind `store`: requests made while it is still making its first
-   * connection (just after the app starts) wait for it, within `storeTimeoutMs`, instead of failing.
-   */
-  redis?: Redis | Cluster;
-  /** Longest a store call may take, ms; past it the request fails with `store_unavailable` (503). Default 1,000. */
-  storeTimeoutMs?: number;
-}
-
-/**
- * The session store seen through a guard: each call answers within `timeoutMs`, and its failures
- * become `store_unavailable`. The store itself is left untouched (the guard inherits from it).
- */
-function guardedStore(store: Store, timeoutMs: number, redis: Redis | Cluster | undefined): Store {
-  // connect-redis keeps the ioredis client out of reach (behind its own wrapper): `redis` names it.
-  const client = redis ?? (isIoredis((store as { client?: unknown }).client) ? (store as unknown as { client: Redis | Cluster }).client : undefined);
-  const guarded = Object.create(store) as Store & Record<string, unknown>;
-  for (const method of ['get', 'set', 'destroy', 'touch'] as const) {
-    const original = store[method] as ((...args: unknown[]) => unknown) | undefined;
-    if (typeof original !== 'function') continue;
-    guarded[method] = (...args: unknown[]) => {
-      const callback = typeof args[args.length - 1] === 'function' ? (args.pop() as (err?: unknown, value?: unknown) => void) : () => {};
-      let settled = false;
-      const finish = (err?: unknown, value?: unknown): void => {
-        if (settled) return;
-        settled = true;
-        clearTimeout(timer);
-        callback(err ? sessionStoreError(method, err) : null, value);
-      };
-      const timer = setTimeout(() => finish(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
-      const call = (): void => {
-        if (settled) return;
-        try {
-          const result = original.call(store, ...args, finish) as unknown;
-          if (result instanceof Promise) result.catch(finish);
-        } catch (err) {
-          finish(err);
-        }
-      };
-      // A Redis client still making its first connection is waited for (within the same timeout).
-      if (client) void whenConnected(client, timeoutMs).then(call);
-      else call();
-    };
-  }
-  return guarded;
 }
 
 /**
@@ -298,7 +224,8 @@ function webRequest(req: Request): WebRequest {
     url: req.originalUrl,
     headers: req.headers,
     query: (req.query ?? {}) as Record<string, unknown>,
-    body: req.body && typeof req.body === 'object' ? (req.body as Record<string, unknown>) : undefined,
+    body: undefined,
+    accepts: (types) => req.accepts(types),
   };
 }
 
@@ -354,28 +281,15 @@ class ExpressSessionPort implements SessionPort {
 
   #settle(operation: 'regenerate' | 'destroy' | 'save'): Promise<void> {
     return new Promise<void>((resolve, reject) => {
-      this.#session()[operation]((err?: unknown) => (err ? reject(sessionStoreError(operation, err)) : resolve()));
+      this.#session()[operation]((err?: unknown) => (err ? reject(storeError(operation, 'store_failed', err)) : resolve()));
     });
   }
-}
-
-/**
- * The error for a wiring mistake found at a request, logged once per process where the developer
- * looks (stderr by default): no client logger is reachable when auth() has not run.
- */
-function setupMistake(description: string): AuthError {
-  reportOnce(defaultLogger, 'error', `config\n${description}`, { code: 'invalid_config' }, `authflow: ${description}`);
-  return new AuthError('invalid_config', { description });
 }
 
 function destroyStored(req: Request, sessionId: string): Promise<void> {
   const store = req.sessionStore;
   if (!store) return Promise.resolve();
-  return new Promise((resolve, reject) => store.destroy(sessionId, (err?: unknown) => (err ? reject(sessionStoreError('destroy', err)) : resolve())));
-}
-
-function sessionStoreError(operation: string, cause: unknown): AuthError {
-  return new AuthError('store_unavailable', { description: `the session store failed to ${operation}`, cause });
+  return new Promise((resolve, reject) => store.destroy(sessionId, (err?: unknown) => (err ? reject(storeError('destroy', 'store_failed', err)) : resolve())));
 }
 
 function send(res: Response, result: WebResult): void {

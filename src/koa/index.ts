@@ -15,19 +15,19 @@ import { randomUUID } from 'node:crypto';
 import type Koa from 'koa';
 import type { Context, Middleware, Next } from 'koa';
 import session from 'koa-session';
-import { AuthError } from '../errors.js';
+import { AuthError, configError } from '../errors.js';
 import type { AccountInfo } from '../results.js';
 import type { AuthOptions } from '../web/options.js';
 import type { WebResult } from '../web/render.js';
-import { defaultLogger } from '../logger.js';
-import { reportOnce } from '../web/report.js';
+import { setupMistake } from '../web/report.js';
+import { answerRoute, routeTable } from '../web/routes.js';
 import { SESSION_KEY, type AuthSessionData, type SessionPort } from '../web/session.js';
 import { sessionSettings, type AuthSessionOptions } from '../web/sessionSettings.js';
+import { failureBeforeAuth, guardPromiseStore, storeError, storeGuard, type SessionStoreOptions } from '../web/storeGuard.js';
 import { WebAuth, type GetTokenOptions, type WebRequest } from '../web/webAuth.js';
 import { BearerGuard, type RequireBearerOptions } from '../web/bearerGuard.js';
 import { signedCookieKey } from './sessionCookie.js';
 import { memorySessionStore, redisSessionStore, type KoaSessionStore } from '../stores/sessionStores.js';
-import { parseUrlencoded } from './form.js';
 import type { BearerClaims } from '../bearer/index.js';
 
 export { memorySessionStore, redisSessionStore, type KoaSessionStore };
@@ -49,49 +49,29 @@ declare module 'koa' {
   }
 }
 
-export type { AuthOptions, GetTokenOptions, AuthSessionOptions, RequireBearerOptions };
+export type { AuthOptions, GetTokenOptions, AuthSessionOptions, RequireBearerOptions, SessionStoreOptions };
 
 const WEB = Symbol('authflow.web');
 const SESSION_ID = Symbol('authflow.sessionId');
 const STORE = Symbol('authflow.sessionStore');
 const FULL_LIFETIME = Symbol('authflow.sessionLifetime');
-const MAX_FORM_BYTES = 16_384;
-
-type Handler = (request: WebRequest, port: SessionPort, ctx: Context) => Promise<WebResult>;
 
 /** The sign-in routes (`GET /login`, `GET|POST /callback`, `POST /logout` with its `GET` confirmation page, back-channel logout when configured) and request decoration. */
 export function auth(options: AuthOptions): Middleware {
   const web = new WebAuth(options);
-  const { paths } = web.options;
-  const routes = new Map<string, Handler>([
-    [`GET ${paths.login}`, (r, s) => web.login(r, s)],
-    [`GET ${paths.callback}`, (r, s) => web.callback(r, s)],
-    [`POST ${paths.callback}`, (r, s) => web.callback(r, s)],
-    [`GET ${paths.logout}`, async () => web.logoutPage()],
-    [`POST ${paths.logout}`, (r, s) => web.logout(r, s)],
-  ]);
-  if (paths.backchannelLogout) {
-    routes.set(`POST ${paths.backchannelLogout}`, (r, _s, ctx) => web.backchannelLogout(r, (id) => destroyStored(ctx, id)));
-  }
-
+  const routes = routeTable(web);
   return async function authflow(ctx: Context, next: Next): Promise<void> {
     decorate(ctx, web);
-    const route = routes.get(`${ctx.method} ${ctx.path}`);
+    const route = routes.match(ctx.method, ctx.path);
     if (route) {
-      try {
-        send(ctx, await route(await webRequest(ctx, ctx.method === 'POST'), sessionPort(ctx), ctx));
-      } catch (err) {
-        const result = web.errorResult(await webRequest(ctx, false), undefined, err);
-        if (!result) throw err;
-        send(ctx, result);
-      }
-      return;
+      const input = { request: webRequest(ctx), stream: ctx.req, parsedBody: (ctx.request as { body?: unknown }).body, session: sessionPort(ctx), destroySession: (id: string) => destroyStored(ctx, id) };
+      return send(ctx, await answerRoute(web, route, input));
     }
     try {
       await next();
     } catch (err) {
       // A response already on its way (streamed, ctx.respond = false) cannot become a sign-in.
-      const result = ctx.headerSent ? undefined : web.errorResult(await webRequest(ctx, false), sessionPort(ctx), err);
+      const result = ctx.headerSent ? undefined : web.errorResult(webRequest(ctx), sessionPort(ctx), err);
       if (!result) throw err;
       send(ctx, result);
     }
@@ -103,7 +83,7 @@ export function requireAuth(): Middleware {
   return async (ctx, next) => {
     const web = (ctx.state as Record<symbol, WebAuth | undefined>)[WEB];
     if (!web) throw setupMistake('requireAuth() ran on a request auth() has not seen: mount app.use(auth(...)) before the routes that use requireAuth()');
-    const result = web.requireUser(await webRequest(ctx, false), sessionPort(ctx));
+    const result = web.requireUser(webRequest(ctx), sessionPort(ctx));
     if (result) send(ctx, result);
     else await next();
   };
@@ -124,7 +104,7 @@ export function requireBearer(options: RequireBearerOptions): Middleware {
       token = validated.token;
       ctx.state.auth = validated.claims;
     } catch (err) {
-      const result = guard.errorResult(await webRequest(ctx, false), err);
+      const result = guard.errorResult(webRequest(ctx), err);
       if (!result) throw err;
       return send(ctx, result);
     }
@@ -133,7 +113,7 @@ export function requireBearer(options: RequireBearerOptions): Middleware {
     try {
       await next();
     } catch (err) {
-      const result = ctx.headerSent ? undefined : guard.errorResult(await webRequest(ctx, false), err);
+      const result = ctx.headerSent ? undefined : guard.errorResult(webRequest(ctx), err);
       if (!result) throw err;
       send(ctx, result);
     }
@@ -147,18 +127,19 @@ export function requireBearer(options: RequireBearerOptions): Middleware {
  * unless the app is http://localhost / 127.0.0.1) is signed with `secret` alone, never with
  * `app.keys`; without a secret in production this refuses to build.
  */
-export function authSession(app: Koa, options: AuthSessionOptions & { store?: KoaSessionStore }): Middleware {
+export function authSession(app: Koa, options: AuthSessionOptions & SessionStoreOptions & { store?: KoaSessionStore }): Middleware {
   const settings = sessionSettings(options);
-  const store = options.store ?? memorySessionStore();
-  if (typeof store.get !== 'function' || typeof store.set !== 'function' || typeof store.destroy !== 'function') {
-    throw new AuthError('invalid_config', { description: 'option "store" must be a koa-session store (get, set, destroy)' });
+  const given = options.store ?? memorySessionStore();
+  if (typeof given.get !== 'function' || typeof given.set !== 'function' || typeof given.destroy !== 'function') {
+    throw configError('store', 'must be a koa-session store (get, set, destroy)');
   }
+  const store = guardPromiseStore(given, storeGuard(options, given));
   (app.context as unknown as Record<symbol, KoaSessionStore>)[STORE] = store;
   (app.context as unknown as Record<symbol, number>)[FULL_LIFETIME] = settings.maxAgeMs;
   const remember = (ctx: Context, id: string): string => ((ctx.state as Record<symbol, string>)[SESSION_ID] = id);
   // Until auth() runs for a request, ctx.getToken names the mistake (auth() mounted after the routes).
   app.context.getToken = () => Promise.reject(setupMistake('ctx.getToken was called on a request auth() has not seen: mount app.use(auth(...)) before your routes'));
-  return session({
+  const middleware = session({
     key: settings.name,
     maxAge: settings.maxAgeMs,
     httpOnly: true,
@@ -172,6 +153,16 @@ export function authSession(app: Koa, options: AuthSessionOptions & { store?: Ko
     // Remember the id given at regenerate(): the back-channel logout index needs the new one.
     genid: (ctx: Context) => remember(ctx, randomUUID()),
   }, app) as unknown as Middleware;
+  return async (ctx, next) => {
+    try {
+      await middleware(ctx, next);
+    } catch (err) {
+      // The store failed while the session loaded (before auth() ran): the same answer as Express's authErrors().
+      const result = ctx.headerSent || !(err instanceof AuthError && err.code === 'store_unavailable') ? undefined : failureBeforeAuth(webRequest(ctx), err);
+      if (!result) throw err;
+      send(ctx, result);
+    }
+  };
 }
 
 function decorate(ctx: Context, web: WebAuth): void {
@@ -183,66 +174,8 @@ function decorate(ctx: Context, web: WebAuth): void {
   Object.defineProperty(ctx.state, 'user', { configurable: true, enumerable: true, get: () => user()?.claims });
 }
 
-async function webRequest(ctx: Context, withBody: boolean): Promise<WebRequest> {
-  return {
-    method: ctx.method,
-    url: ctx.originalUrl,
-    headers: ctx.headers,
-    query: ctx.query as Record<string, unknown>,
-    body: withBody ? await readForm(ctx) : undefined,
-  };
-}
-
-/**
- * The urlencoded body of a POST (form_post callbacks, back-channel logout), at most 16 KB; a body a
- * body parser already read is taken as it is. Past the limit the rest of the body is drained, not
- * the connection reset, so the client gets its 413.
- */
-async function readForm(ctx: Context): Promise<Record<string, unknown>> {
-  const parsed = (ctx.request as { body?: unknown }).body;
-  if (parsed && typeof parsed === 'object' && !Buffer.isBuffer(parsed)) return parsed as Record<string, unknown>;
-  const type = ctx.get('content-type').toLowerCase();
-  if (!type.startsWith('application/x-www-form-urlencoded')) return {};
-  return parseUrlencoded((await readBody(ctx.req, MAX_FORM_BYTES)).toString('utf8'));
-}
-
-function readBody(req: Context['req'], limit: number): Promise<Buffer> {
-  const tooLarge = () => new AuthError('invalid_request', { status: 413, description: 'the request body is too large' });
-  if (req.readableEnded) return Promise.resolve(Buffer.alloc(0));
-  if (Number(req.headers['content-length']) > limit) {
-    req.resume();
-    return Promise.reject(tooLarge());
-  }
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    const cleanup = () => {
-      req.off('data', onData);
-      req.off('end', onEnd);
-      req.off('error', onError);
-      req.off('close', onClose);
-    };
-    const fail = (err: AuthError) => {
-      cleanup();
-      req.resume();
-      reject(err);
-    };
-    const onData = (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > limit) fail(tooLarge());
-      else chunks.push(chunk);
-    };
-    const onEnd = () => {
-      cleanup();
-      resolve(Buffer.concat(chunks));
-    };
-    const onError = () => fail(new AuthError('invalid_request', { description: 'the request body could not be read' }));
-    const onClose = () => fail(new AuthError('invalid_request', { description: 'the request body was cut short' }));
-    req.on('data', onData);
-    req.on('end', onEnd);
-    req.on('error', onError);
-    req.on('close', onClose);
-  });
+function webRequest(ctx: Context): WebRequest {
+  return { method: ctx.method, url: ctx.originalUrl, headers: ctx.headers, query: ctx.query as Record<string, unknown>, body: undefined, accepts: (types) => ctx.accepts(types) };
 }
 
 function sessionPort(ctx: Context): SessionPort {
@@ -269,7 +202,7 @@ function sessionPort(ctx: Context): SessionPort {
       try {
         await data.regenerate();
       } catch (err) {
-        throw err instanceof AuthError ? err : new AuthError('store_unavailable', { description: 'the session store failed to regenerate', cause: err });
+        throw err instanceof AuthError ? err : storeError('regenerate', 'store_failed', err);
       }
     },
     destroy: async () => {
@@ -288,7 +221,7 @@ function sessionPort(ctx: Context): SessionPort {
         // The caller answers 503 and rolls the data back; koa-session must not try again at the end
         // of the response (a lifetime change forces a save: koa-session's public `_requireSave`).
         (current() as { _requireSave?: boolean })._requireSave = false;
-        throw err instanceof AuthError ? err : new AuthError('store_unavailable', { description: 'the session store failed to save', cause: err });
+        throw err instanceof AuthError ? err : storeError('save', 'store_failed', err);
       }
     },
   };
@@ -298,12 +231,6 @@ function sessionPort(ctx: Context): SessionPort {
 async function destroyStored(ctx: Context, sessionId: string): Promise<void> {
   const store = (ctx as unknown as Record<symbol, KoaSessionStore | undefined>)[STORE];
   if (store) await store.destroy(sessionId);
-}
-
-/** The error for a wiring mistake found at a request, logged once per process (stderr by default). */
-function setupMistake(description: string): AuthError {
-  reportOnce(defaultLogger, 'error', `config\n${description}`, { code: 'invalid_config' }, `authflow: ${description}`);
-  return new AuthError('invalid_config', { description });
 }
 
 function send(ctx: Context, result: WebResult): void {

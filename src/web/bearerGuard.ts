@@ -2,7 +2,7 @@ import type { ConfidentialClient } from '../client.js';
 import { createBearerValidator, type BearerClaims, type BearerOptions } from '../bearer/index.js';
 import { AuthError, configError } from '../errors.js';
 import { defaultLogger } from '../logger.js';
-import { errorResult, type RequestShape, type WebResult } from './render.js';
+import { asJson, errorResult, type RequestShape, type WebResult } from './render.js';
 import { reportFailure } from './report.js';
 import { object } from '../util/options.js';
 
@@ -93,11 +93,11 @@ export class BearerGuard {
     } else {
       // Not the caller's token: the API's own failure (its secret, the OP, a store), logged with the id the answer shows.
       const correlationId = reportFailure(this.client?.config.logger ?? defaultLogger, request, error);
-      return errorResult({ ...request, headers: { accept: 'application/json' } }, error, { correlationId });
+      return errorResult(asJson(request), error, { correlationId });
     }
     const challenge = ['Bearer realm="api"', ...attributes].join(', ');
     const answered = new AuthError(error.code, { description: error.description, status, ...(error.reason ? { reason: error.reason } : {}), ...(error.correlationId ? { correlationId: error.correlationId } : {}) });
-    return errorResult({ ...request, headers: { accept: 'application/json' } }, answered, { headers: { 'www-authenticate': challenge } });
+    return errorResult(asJson(request), answered, { headers: { 'www-authenticate': challenge } });
   }
 
   #requireClient(): ConfidentialClient {

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import type { AuthError } from '../errors.js';
-import type { Logger } from '../logger.js';
+import { AuthError } from '../errors.js';
+import { defaultLogger, type Logger } from '../logger.js';
 import { hintFor } from './hints.js';
 import type { RequestShape } from './render.js';
 import { BoundedMap } from '../util/boundedMap.js';
@@ -54,3 +54,12 @@ function firstTime(key: string): boolean {
 
 /** The path of a request URL, without its query (which may hold a code or state). */
 export const pathOf = (url: string): string => url.split(/[?#]/, 1)[0] ?? '/';
+
+/**
+ * The error for a wiring mistake found at a request (a route before `auth()`), logged once per
+ * process where the developer looks (stderr by default): no client logger is reachable then.
+ */
+export function setupMistake(description: string): AuthError {
+  reportOnce(defaultLogger, 'error', `config\n${description}`, { code: 'invalid_config' }, `authflow: ${description}`);
+  return new AuthError('invalid_config', { description });
+}
