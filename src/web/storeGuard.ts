@@ -10,6 +10,9 @@ import { isIoredis, whenConnected } from '../stores/redisReady.js';
 import { num } from '../util/options.js';
 import { errorResult, type RequestShape, type WebResult } from './render.js';
 import { reportFailure } from './report.js';
+import type { BearerGuard } from './bearerGuard.js';
+import type { SessionPort } from './session.js';
+import type { WebAuth, WebRequest } from './webAuth.js';
 
 /** Options of `authSession()` about its store (Express and Koa). */
 export interface SessionStoreOptions {
@@ -28,8 +31,15 @@ export interface StoreGuard {
   client: Redis | Cluster | undefined;
 }
 
-/** Checks the guard's options (each refusal names the option); the client is `redis`, else the store's own ioredis `client`. */
-export function storeGuard(options: SessionStoreOptions, store: unknown): StoreGuard {
+/**
+ * Checks the store and the guard's options (each refusal names the option); the client is
+ * `redis`, else the store's own ioredis `client`.
+ */
+export function storeGuard(options: SessionStoreOptions, store: unknown, kind: string): StoreGuard {
+  const methods = store as Record<string, unknown> | null | undefined;
+  if (store !== undefined && (!methods || ['get', 'set', 'destroy'].some((m) => typeof methods[m] !== 'function'))) {
+    throw configError('store', `must be a ${kind} store (get, set, destroy)`);
+  }
   const timeoutMs = num('storeTimeoutMs', options.storeTimeoutMs, 1_000, { integer: true });
   if (options.redis !== undefined && !isIoredis(options.redis)) throw configError('redis', 'must be an ioredis Redis or Cluster instance');
   // connect-redis keeps the ioredis client out of reach (behind its own wrapper): `redis` names it.
@@ -93,9 +103,39 @@ export function guardPromiseStore<S extends object>(store: S, guard: StoreGuard)
   return guardedStore as S;
 }
 
+/**
+ * Removes another session from a session store (back-channel logout): callback-style
+ * (express-session) or promise-style (koa-session) `destroy`; no store, nothing to remove.
+ */
+export function destroyIn(store: { destroy(id: string, callback?: (err?: unknown) => void): unknown } | undefined, sessionId: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (!store) return resolve();
+    const fail = (err: unknown): void => reject(asStoreError('destroy', err));
+    const result = store.destroy(sessionId, (err?: unknown) => (err ? fail(err) : resolve()));
+    if (result instanceof Promise) result.then(() => resolve(), fail);
+  });
+}
+
+/** An authflow error as it is; anything else a session store threw as `store_unavailable`. */
+export function asStoreError(operation: string, err: unknown): AuthError {
+  return err instanceof AuthError ? err : storeError(operation, 'store_failed', err);
+}
+
 /** `store_unavailable` for a session store call that failed. */
 export function storeError(operation: string, reason: StoreFailureReason, cause: unknown): AuthError {
   return new AuthError('store_unavailable', { reason, description: `the session store failed to ${operation}`, cause });
+}
+
+/**
+ * The answer to a failure, from whoever can give it: `requireBearer()`'s guard (web APIs), else
+ * `auth()` with the session (a sign-in when interaction is needed), else `auth()` without one,
+ * else a plain authflow page (before `auth()` ran). Undefined for errors that are not authflow's.
+ */
+export function answerFailure(request: WebRequest, error: unknown, by: { guard?: BearerGuard | undefined; web?: WebAuth | undefined; session?: SessionPort | undefined }): WebResult | undefined {
+  if (by.guard) return by.guard.errorResult(request, error);
+  if (by.web && by.session) return by.web.errorResult(request, by.session, error);
+  if (by.web && error instanceof AuthError) return by.web.failure(request, error);
+  return failureBeforeAuth(request, error);
 }
 
 /**
