@@ -1,9 +1,10 @@
-/** The web adapter suite (webSuite.ts) against authflow/express and authflow/koa. */
+/** The web adapter suites (webSuite.ts, backchannelSuite.ts) against authflow/express and authflow/koa. */
 import { buildExpressApp } from '../helpers/expressApp.js';
 import { buildKoaApp } from '../helpers/koaApp.js';
-import { webSuite } from './webSuite.js';
+import { backchannelSuite } from './backchannelSuite.js';
+import { webSuite, type WebAdapterUnderTest } from './webSuite.js';
 
-webSuite({
+const adapters: WebAdapterUnderTest[] = [{
   name: 'express',
   build: (op, options) => {
     const { app, client } = buildExpressApp(op, options);
@@ -13,9 +14,7 @@ webSuite({
   sessionIdOf: (value) => decodeURIComponent(value).replace(/^s:/, '').split('.')[0]!,
   cookieFormat: /^authflow\.sid=s%3A[A-Za-z0-9_-]{32}\.[A-Za-z0-9%+/]+;/,
   clearsCookieAtLogout: false,
-});
-
-webSuite({
+}, {
   name: 'koa',
   build: (op, options) => {
     const { app, client } = buildKoaApp(op, options);
@@ -25,4 +24,9 @@ webSuite({
   sessionIdOf: (value) => value.split('.')[0]!,
   cookieFormat: /^authflow\.sid=[0-9a-f-]{36}\.[A-Za-z0-9_-]{43};/,
   clearsCookieAtLogout: true,
-});
+}];
+
+for (const adapter of adapters) {
+  webSuite(adapter);
+  backchannelSuite(adapter);
+}
