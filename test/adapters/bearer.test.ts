@@ -6,12 +6,13 @@ import { decodeJwt } from 'jose';
 import * as ex from '../../src/express/index.js';
 import * as koa from '../../src/koa/index.js';
 import { bearerSuite } from './bearerSuite.js';
+import { selected } from './select.js';
 
 const OPTIONS = { audience: 'api://orders', scopes: ['Orders.Read'] };
 const INVENTORY = ['api://inventory/Inventory.Read'];
 const INVENTORY_APP = ['api://inventory/.default'];
 
-bearerSuite({
+if (selected('express')) bearerSuite({
   name: 'express',
   api: (orders) => {
     const app = express();
@@ -25,7 +26,7 @@ bearerSuite({
   },
 });
 
-bearerSuite({
+if (selected('koa')) bearerSuite({
   name: 'koa',
   api: (orders) => {
     const app = new Koa();

@@ -2,6 +2,7 @@
 import { buildExpressApp } from '../helpers/expressApp.js';
 import { buildKoaApp } from '../helpers/koaApp.js';
 import { backchannelSuite } from './backchannelSuite.js';
+import { selected } from './select.js';
 import { webSuite, type WebAdapterUnderTest } from './webSuite.js';
 
 const adapters: WebAdapterUnderTest[] = [{
@@ -26,7 +27,7 @@ const adapters: WebAdapterUnderTest[] = [{
   clearsCookieAtLogout: true,
 }];
 
-for (const adapter of adapters) {
+for (const adapter of adapters.filter((a) => selected(a.name))) {
   webSuite(adapter);
   backchannelSuite(adapter);
 }
