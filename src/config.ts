@@ -4,7 +4,7 @@ import { configError } from './errors.js';
 import { MemoryTokenCacheStore } from './stores/memory.js';
 import type { TokenCacheStore } from './stores/types.js';
 import { defaultLogger, type Logger } from './logger.js';
-
+import { logger, num, object, tenants } from './util/options.js';
 
 /** A client secret, sent in the request body (`client_secret_post`, Entra's choice) or as HTTP Basic. */
 export interface SecretCredential {
@@ -110,7 +110,7 @@ export type ResolvedCredential =
  * Throws `AuthError('invalid_config')`.
  */
 export function resolveClientConfig(options: ConfidentialClientOptions): ClientConfig {
-  if (options === null || typeof options !== 'object') throw configError('options', 'must be an object');
+  object(options);
   return resolveCommon(options, () => resolveCredential(options.credential));
 }
 
@@ -119,7 +119,7 @@ export function resolveClientConfig(options: ConfidentialClientOptions): ClientC
  * credential: one given is refused, naming it). Throws `AuthError('invalid_config')`.
  */
 export function resolvePublicClientConfig(options: PublicClientOptions): ClientConfig {
-  if (options === null || typeof options !== 'object') throw configError('options', 'must be an object');
+  object(options);
   if ((options as { credential?: unknown }).credential !== undefined) {
     throw configError('credential', 'is not allowed on a PublicClient (a public client keeps no secret): use ConfidentialClient');
   }
@@ -134,7 +134,7 @@ function resolveCommon(options: ClientOptionsBase, credential: () => ResolvedCre
     throw configError('authorityType', 'must be "entra" or "oidc"');
   }
   const authority = parseAuthority(options.authority, { allowInsecureRequests, authorityType: options.authorityType });
-  const allowedTenants = resolveAllowedTenants(options.allowedTenants, authority);
+  const allowedTenants = tenants(options.allowedTenants, authority);
   return {
     clientId,
     authority,
@@ -142,12 +142,12 @@ function resolveCommon(options: ClientOptionsBase, credential: () => ResolvedCre
     cacheStore: resolveStore(options.cacheStore),
     allowedTenants,
     allowInsecureRequests,
-    logger: resolveLogger(options.logger),
-    timeoutMs: positive('timeoutMs', options.timeoutMs, 10_000),
-    tokenRenewalOffsetSeconds: nonNegative('tokenRenewalOffsetSeconds', options.tokenRenewalOffsetSeconds, 300),
-    flowLifetimeSeconds: positive('flowLifetimeSeconds', options.flowLifetimeSeconds, 600),
-    clockToleranceSeconds: nonNegative('clockToleranceSeconds', options.clockToleranceSeconds, 60),
-    localCacheSeconds: nonNegative('localCacheSeconds', options.localCacheSeconds, 30),
+    logger: logger(options.logger, defaultLogger),
+    timeoutMs: num('timeoutMs', options.timeoutMs, 10_000),
+    tokenRenewalOffsetSeconds: num('tokenRenewalOffsetSeconds', options.tokenRenewalOffsetSeconds, 300, { min: 0 }),
+    flowLifetimeSeconds: num('flowLifetimeSeconds', options.flowLifetimeSeconds, 600),
+    clockToleranceSeconds: num('clockToleranceSeconds', options.clockToleranceSeconds, 60, { min: 0 }),
+    localCacheSeconds: num('localCacheSeconds', options.localCacheSeconds, 30, { min: 0 }),
   };
 }
 
@@ -190,19 +190,6 @@ function resolveCredential(credential: unknown): ResolvedCredential {
   return { kind: 'certificate', privateKey, x5tS256, algorithm };
 }
 
-function resolveAllowedTenants(value: unknown, authority: Authority): ReadonlySet<string> | undefined {
-  if (value === undefined) {
-    if (authority.multiTenant) {
-      throw configError('allowedTenants', `is required with the multi-tenant authority "${authority.tenant}": list the tenant ids you accept`);
-    }
-    return undefined;
-  }
-  if (!Array.isArray(value) || value.length === 0 || !value.every((t) => typeof t === 'string' && t !== '')) {
-    throw configError('allowedTenants', 'must be a non-empty array of tenant ids');
-  }
-  return new Set(value.map((t: string) => t.toLowerCase()));
-}
-
 function resolveStore(store: unknown): TokenCacheStore {
   if (store === undefined) return new MemoryTokenCacheStore();
   const s = store as Partial<TokenCacheStore> | null;
@@ -212,23 +199,3 @@ function resolveStore(store: unknown): TokenCacheStore {
   return s as TokenCacheStore;
 }
 
-function resolveLogger(logger: unknown): Logger {
-  if (logger === undefined) return defaultLogger;
-  const l = logger as Partial<Logger> | null;
-  if (!l || (['debug', 'info', 'warn', 'error'] as const).some((level) => typeof l[level] !== 'function')) {
-    throw configError('logger', 'must have debug, info, warn and error methods (pino-style)');
-  }
-  return l as Logger;
-}
-
-function positive(name: string, value: unknown, fallback: number): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) throw configError(name, 'must be a positive number');
-  return value;
-}
-
-function nonNegative(name: string, value: unknown, fallback: number): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) throw configError(name, 'must be a number >= 0');
-  return value;
-}

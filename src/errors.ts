@@ -64,6 +64,25 @@ export type LocalErrorCode =
 /** Every `AuthError.code`: the OP's OAuth 2.0 / OIDC codes passed through, and authflow's own. */
 export type AuthErrorCode = OpErrorCode | LocalErrorCode;
 
+/**
+ * Why an incoming access token was refused (`token_invalid`, `insufficient_scope`): data to branch
+ * and log on, never parsed out of `description`. `missing_token`: no `Authorization` header at all
+ * (RFC 6750 §3.1: the challenge then carries no error code).
+ */
+export type BearerFailureReason =
+  | 'missing_token' | 'malformed' | 'too_large' | 'algorithm_not_allowed' | 'wrong_type' | 'unknown_key'
+  | 'signature_invalid' | 'expired' | 'not_yet_valid' | 'wrong_audience' | 'wrong_issuer' | 'tenant_not_allowed'
+  | 'missing_claim' | 'claim_invalid' | 'missing_scope' | 'missing_role';
+
+/** Why a request body was refused (`invalid_request`). */
+export type BodyFailureReason = 'body_too_large' | 'body_unreadable' | 'body_unsupported';
+
+/** Why a session or token store failed (`store_unavailable`). */
+export type StoreFailureReason = 'store_timeout' | 'store_not_ready' | 'store_failed';
+
+/** The structured reason an {@link AuthError} carries besides its `code`, one closed union per failure kind. */
+export type AuthErrorReason = BearerFailureReason | BodyFailureReason | StoreFailureReason;
+
 const OP_ERROR_CODES: ReadonlySet<string> = new Set<OpErrorCode>([
   'invalid_request', 'invalid_client', 'invalid_grant', 'unauthorized_client', 'unsupported_grant_type',
   'invalid_scope', 'invalid_target', 'access_denied', 'unsupported_response_type', 'server_error',
@@ -130,6 +149,8 @@ export interface AuthErrorOptions {
   opError?: string;
   /** Entra's `suberror` (e.g. `consent_required`, `basic_action`). */
   suberror?: string;
+  /** Why, as data (see {@link AuthErrorReason}); set where the error is raised. */
+  reason?: AuthErrorReason;
   /** The underlying error (kept for logs, never shown to users). */
   cause?: unknown;
 }
@@ -158,6 +179,8 @@ export class AuthError extends Error {
   readonly opError: string | undefined;
   /** Entra's `suberror`, e.g. `basic_action`. */
   readonly suberror: string | undefined;
+  /** Why, as data: branch and log on this, never on `description`. */
+  readonly reason: AuthErrorReason | undefined;
 
   /** A failure with `code`; `status` defaults per code (400 for request problems). */
   constructor(code: AuthErrorCode, options: AuthErrorOptions = {}) {
@@ -173,6 +196,7 @@ export class AuthError extends Error {
     this.claims = options.claims;
     this.opError = options.opError;
     this.suberror = options.suberror;
+    this.reason = options.reason;
   }
 
   /** True when signing in again (possibly with more scopes or a claims challenge) can fix this. */
@@ -184,6 +208,7 @@ export class AuthError extends Error {
   toJSON(): Record<string, unknown> {
     return {
       code: this.code,
+      ...(this.reason ? { reason: this.reason } : {}),
       description: this.description,
       ...(this.correlationId ? { correlationId: this.correlationId } : {}),
       status: this.status,

@@ -4,7 +4,7 @@
  */
 export { ConfidentialClient } from './client.js';
 export { AuthError, isOpErrorCode } from './errors.js';
-export type { AuthErrorCode, AuthErrorOptions, LocalErrorCode, OpErrorCode } from './errors.js';
+export type { AuthErrorCode, AuthErrorOptions, AuthErrorReason, BodyFailureReason, LocalErrorCode, OpErrorCode, StoreFailureReason } from './errors.js';
 export { defaultLogger, silentLogger, stderrLogger } from './logger.js';
 export type { Logger } from './logger.js';
 export type {
@@ -26,12 +26,11 @@ export type { MsalCacheJson } from './cache/serialize.js';
 export { RedisTokenCacheStore } from './stores/redis.js';
 export type { RedisTokenCacheStoreOptions } from './stores/redis.js';
 export type { EncryptionKey } from './cache/crypto.js';
-export { MemorySessionIndex, RedisSessionIndex } from './web/sessionIndex.js';
+export { MemorySessionIndex } from './web/sessionIndex.js';
+export { RedisSessionIndex } from './stores/redisSessionIndex.js';
 export type { SessionIndex } from './web/sessionIndex.js';
-export type { WebAuthOptions } from './web/options.js';
-export type { AuthSessionOptions } from './web/sessionSettings.js';
-export { validateBearer, createBearerValidator, MAX_BEARER_TOKEN_LENGTH } from './bearer.js';
-export type { BearerOptions, BearerClaims, BearerFailureReason, BearerFetch } from './bearer.js';
+export { validateBearer, createBearerValidator, MAX_BEARER_TOKEN_LENGTH } from './bearer/index.js';
+export type { BearerOptions, BearerClaims, BearerFailureReason, BearerFetch } from './bearer/index.js';
 export { PublicClient } from './publicClient.js';
 export type { PublicSilentRequest } from './publicClient.js';
 export type { ClientOptionsBase, PublicClientOptions } from './config.js';

@@ -1,5 +1,6 @@
 import { createRemoteJWKSet, customFetch, type JWTVerifyGetKey } from 'jose';
 import { AuthError } from '../errors.js';
+import { BoundedMap } from '../util/boundedMap.js';
 import type { BearerFetch, ResolvedBearerOptions } from './options.js';
 
 /** What discovery established: the issuer tokens must carry, and where the keys are. */
@@ -90,14 +91,13 @@ const KEY_MEMORY_MS = 30_000;
  * the set's own cache age, so a retired key is dropped about as soon as jose would drop it.
  */
 function rememberKeys(remote: JWTVerifyGetKey): JWTVerifyGetKey {
-  const remembered = new Map<string, { key: Awaited<ReturnType<JWTVerifyGetKey>>; until: number }>();
+  const remembered = new BoundedMap<string, Awaited<ReturnType<JWTVerifyGetKey>>>({ maxEntries: 64, ttlMs: KEY_MEMORY_MS });
   return (header, token) => {
     const id = `${header.kid ?? ''}\n${header.alg ?? ''}`;
     const hit = remembered.get(id);
-    if (hit && hit.until > Date.now()) return hit.key;
+    if (hit) return hit;
     return Promise.resolve(remote(header, token)).then((key) => {
-      remembered.set(id, { key, until: Date.now() + KEY_MEMORY_MS });
-      if (remembered.size > 64) remembered.delete(remembered.keys().next().value as string);
+      remembered.set(id, key);
       return key;
     });
   };

@@ -1,6 +1,7 @@
 import { parseAuthority, type Authority } from '../authority.js';
 import { silentLogger, type Logger } from '../logger.js';
 import { configError } from '../errors.js';
+import { flag, logger, nonEmptyStrings, num, object, tenants } from '../util/options.js';
 
 /**
  * The `fetch` used for discovery and the JWKS (same shape as the global one, which is the default).
@@ -80,7 +81,7 @@ export const DEFAULT_JWKS_COOLDOWN_SECONDS = 5;
 
 /** Checks bearer options once; each refusal is `invalid_config` naming the option. */
 export function resolveBearerOptions(options: BearerOptions): ResolvedBearerOptions {
-  if (options === null || typeof options !== 'object') throw configError('options', 'must be an object');
+  object(options);
   const allowInsecureRequests = flag('allowInsecureRequests', options.allowInsecureRequests);
   const authority = parseAuthority(options.authority, { allowInsecureRequests });
   const audiences = typeof options.audience === 'string' ? [options.audience] : options.audience;
@@ -89,7 +90,7 @@ export function resolveBearerOptions(options: BearerOptions): ResolvedBearerOpti
   }
   const acceptV1Issuer = flag('acceptV1Issuer', options.acceptV1Issuer);
   if (acceptV1Issuer && authority.type !== 'entra') throw configError('acceptV1Issuer', 'applies to Microsoft Entra authorities only');
-  const cooldown = number('jwksCooldownSeconds', options.jwksCooldownSeconds, DEFAULT_JWKS_COOLDOWN_SECONDS, 1);
+  const cooldown = num('jwksCooldownSeconds', options.jwksCooldownSeconds, DEFAULT_JWKS_COOLDOWN_SECONDS, { min: 1 });
   return {
     authority,
     audiences: [...audiences],
@@ -98,30 +99,14 @@ export function resolveBearerOptions(options: BearerOptions): ResolvedBearerOpti
     allowedTenants: tenants(options.allowedTenants, authority),
     acceptV1Issuer,
     algorithms: algorithms(options.algorithms),
-    clockToleranceSeconds: number('clockToleranceSeconds', options.clockToleranceSeconds, 60, 0),
+    clockToleranceSeconds: num('clockToleranceSeconds', options.clockToleranceSeconds, 60, { min: 0 }),
     allowInsecureRequests,
-    timeoutMs: Math.ceil(number('timeoutMs', options.timeoutMs, 10_000, 1)),
+    timeoutMs: Math.ceil(num('timeoutMs', options.timeoutMs, 10_000, { min: 1 })),
     jwksCooldownSeconds: cooldown,
-    jwksCacheMaxAgeSeconds: number('jwksCacheMaxAgeSeconds', options.jwksCacheMaxAgeSeconds, Math.max(600, cooldown), cooldown),
+    jwksCacheMaxAgeSeconds: num('jwksCacheMaxAgeSeconds', options.jwksCacheMaxAgeSeconds, Math.max(600, cooldown), { min: cooldown }),
     fetch: fetchOption(options.fetch),
-    logger: logger(options.logger),
+    logger: logger(options.logger, silentLogger),
   };
-}
-
-function nonEmptyStrings(value: unknown): value is readonly string[] {
-  return Array.isArray(value) && value.length > 0 && value.every((v) => typeof v === 'string' && v.trim() !== '');
-}
-
-function flag(name: string, value: unknown): boolean {
-  if (value === undefined) return false;
-  if (typeof value !== 'boolean') throw configError(name, 'must be a boolean');
-  return value;
-}
-
-function number(name: string, value: unknown, fallback: number, min: number): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < min) throw configError(name, `must be a number >= ${min}`);
-  return value;
 }
 
 function permissionList(name: 'scopes' | 'roles', value: unknown): readonly string[] | undefined {
@@ -131,17 +116,6 @@ function permissionList(name: 'scopes' | 'roles', value: unknown): readonly stri
     throw configError(name, 'must be a non-empty array of single values (no spaces); omit it to require none');
   }
   return [...value];
-}
-
-function tenants(value: unknown, authority: Authority): ReadonlySet<string> | undefined {
-  if (value === undefined) {
-    if (authority.multiTenant) {
-      throw configError('allowedTenants', `is required with the multi-tenant authority "${authority.tenant}": list the tenant ids you accept`);
-    }
-    return undefined;
-  }
-  if (!nonEmptyStrings(value)) throw configError('allowedTenants', 'must be a non-empty array of tenant ids');
-  return new Set(value.map((t) => t.toLowerCase()));
 }
 
 function algorithms(value: unknown): string[] {
@@ -161,11 +135,3 @@ function fetchOption(value: unknown): BearerFetch {
   return value as BearerFetch;
 }
 
-function logger(value: unknown): Logger {
-  if (value === undefined) return silentLogger;
-  const l = value as Partial<Logger> | null;
-  if (!l || (['debug', 'info', 'warn', 'error'] as const).some((level) => typeof l[level] !== 'function')) {
-    throw configError('logger', 'must have debug, info, warn and error methods (pino-style)');
-  }
-  return l as Logger;
-}

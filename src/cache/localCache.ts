@@ -1,4 +1,5 @@
 import type { CacheChanges, CacheEntities } from './entities.js';
+import { BoundedMap } from '../util/boundedMap.js';
 
 /**
  * A short-lived copy of recently read partitions in this process (Microsoft.Identity.Web's L1),
@@ -9,36 +10,25 @@ import type { CacheChanges, CacheEntities } from './entities.js';
  * used partitions are dropped beyond `maxPartitions`.
  */
 export class LocalPartitionCache {
-  readonly #entries = new Map<string, { entities: CacheEntities; until: number }>();
-  readonly #ttlMs: number;
-  readonly #maxPartitions: number;
+  readonly #entries: BoundedMap<string, { entities: CacheEntities }>;
 
   constructor(ttlMs: number, maxPartitions = 10_000) {
-    this.#ttlMs = ttlMs;
-    this.#maxPartitions = maxPartitions;
+    this.#entries = new BoundedMap({ maxEntries: maxPartitions, ttlMs });
   }
 
   /** The partition as last read or written here, if that was less than the TTL ago. Do not mutate it. */
   get(partition: string): CacheEntities | undefined {
-    const entry = this.#entries.get(partition);
-    if (!entry) return undefined;
-    if (entry.until <= Date.now()) {
-      this.#entries.delete(partition);
-      return undefined;
-    }
-    return entry.entities;
+    return this.#entries.get(partition)?.entities;
   }
 
   /** Remembers a partition just read from the store. */
   set(partition: string, entities: CacheEntities): void {
-    this.#entries.delete(partition);
-    this.#entries.set(partition, { entities, until: Date.now() + this.#ttlMs });
-    if (this.#entries.size > this.#maxPartitions) this.#entries.delete(this.#entries.keys().next().value as string);
+    this.#entries.set(partition, { entities });
   }
 
   /** Applies a write made through this client to the copy, if there is one (a new object: readers keep theirs). */
   apply(partition: string, changes: CacheChanges): void {
-    const entry = this.#entries.get(partition);
+    const entry = this.#entries.peek(partition);
     if (!entry) return;
     const entities: CacheEntities = { ...entry.entities, ...changes.set };
     for (const key of changes.remove) delete entities[key];

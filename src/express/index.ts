@@ -1,43 +1,23 @@
 /**
- * authflow for Express 4 and 5: `auth()` mounts sign-in routes and gives every request
- * `req.getToken`, `req.account` and `req.user`; `requireAuth()` guards pages; `authErrors()` turns
- * "sign in again / consent" failures of `req.getToken` into a sign-in. All logic lives in
- * `src/web`; this file only translates Express requests, sessions and responses.
- *
- * @example
- * ```ts
- * app.use(authSession({ baseUrl, secret: process.env.SESSION_SECRET, store: new RedisStore({ client: redis }) }));
- * app.use(auth({ client, baseUrl, scopes: ['api://orders/Orders.Read'] }));
- * app.get('/orders', requireAuth(), async (req, res) => res.json(await callOrders(await req.getToken(['api://orders/Orders.Read']))));
- * app.use(authErrors());
- * ```
+ * authflow for Express 4 and 5. All logic lives in `src/web` (see `src/web/kit.ts`); this file only
+ * translates: request → `WebRequest`, its `SessionPort`, `WebResult` → response, request decoration.
  */
 import express from 'express';
 import type { NextFunction, Request, RequestHandler, Response, ErrorRequestHandler } from 'express';
 import session from 'express-session';
 import type { Store } from 'express-session';
-import { AuthError } from '../errors.js';
-import type { AccountInfo } from '../results.js';
-import type { WebAuthOptions } from '../web/options.js';
-import { errorResult, type WebResult } from '../web/render.js';
-import { defaultLogger } from '../logger.js';
-import { isIoredis, whenConnected } from '../stores/redisReady.js';
-import type { Cluster, Redis } from 'ioredis';
-import { reportFailure, reportOnce } from '../web/report.js';
-import { SESSION_KEY, type AuthSessionData, type SessionPort } from '../web/session.js';
-import { WebAuth, type GetTokenOptions, type WebRequest } from '../web/webAuth.js';
-import { sessionSettings, type AuthSessionOptions } from '../web/sessionSettings.js';
-import { BearerGuard, type BearerGuardOptions } from '../web/bearerGuard.js';
-import type { BearerClaims } from '../bearer.js';
+import {
+  AuthError, BearerGuard, SESSION_KEY, WebAuth, answerFailure, answerRoute, destroyIn, guardCallbackStore, routeTable, sessionSettings, setupMistake, storeError, storeGuard,
+  type AccountInfo, type AuthOptions, type AuthSessionData, type AuthSessionOptions, type BearerClaims, type GetTokenOptions,
+  type RequireBearerOptions, type SessionPort, type SessionStoreOptions, type WebRequest, type WebResult,
+} from '../web/kit.js';
 
 declare global {
   // Express's Request typing is extended by module augmentation, as express-session and passport do.
   // eslint-disable-next-line @typescript-eslint/no-namespace
   namespace Express {
     /** The signed-in user's ID token claims (profile data). */
-    interface User {
-      [claim: string]: unknown;
-    }
+    interface User { [claim: string]: unknown }
     interface Request {
       /** An access token for `scopes`, from the session's token cache or by refreshing it. */
       getToken(scopes: readonly string[], options?: GetTokenOptions): Promise<string>;
@@ -53,7 +33,7 @@ declare global {
   }
 }
 
-export type { WebAuthOptions as AuthOptions, GetTokenOptions, AuthSessionOptions, BearerGuardOptions as BearerOptions };
+export type { AuthOptions, GetTokenOptions, AuthSessionOptions, RequireBearerOptions, SessionStoreOptions };
 
 const WEB = Symbol('authflow.web');
 const GUARD = Symbol('authflow.bearer');
@@ -61,104 +41,52 @@ const PORT = Symbol('authflow.sessionPort');
 const FULL_LIFETIME = Symbol('authflow.sessionLifetime');
 type Decorated = Request & { [WEB]?: WebAuth; [GUARD]?: BearerGuard; [PORT]?: SessionPort; [FULL_LIFETIME]?: number };
 
-/**
- * Answers `GET /login`, `GET|POST /callback`, `POST /logout` (`GET` shows a confirmation page)
- * and back-channel logout when configured, and gives every request `req.getToken`, `req.account` and `req.user`. One
- * middleware that looks the route up in a table: every request passes through it.
- */
-export function auth(options: WebAuthOptions): RequestHandler {
+/** Answers the routes of `routeTable` (sign-in, callback, logout, back-channel logout) and decorates every request. */
+export function auth(options: AuthOptions): RequestHandler {
   const web = new WebAuth(options);
-  const { paths } = web.options;
-  // From now on every Express request has req.getToken: a route mounted before auth() gets an
-  // error naming the mistake instead of "req.getToken is not a function".
+  const routes = routeTable(web);
+  // From now on every request has req.getToken: a route mounted before auth() gets the mistake named.
   decoratePrototype(express.request);
-  const form = express.urlencoded({ extended: false, limit: '16kb', parameterLimit: 50 });
-  type Route = { readBody: boolean; handle(request: WebRequest, port: SessionPort, req: Request): Promise<WebResult> };
-  const routes = new Map<string, Route>([
-    [`GET ${paths.login}`, { readBody: false, handle: (r, s) => web.login(r, s) }],
-    [`GET ${paths.callback}`, { readBody: false, handle: (r, s) => web.callback(r, s) }],
-    [`POST ${paths.callback}`, { readBody: true, handle: (r, s) => web.callback(r, s) }],
-    [`GET ${paths.logout}`, { readBody: false, handle: async () => web.logoutPage() }],
-    [`POST ${paths.logout}`, { readBody: false, handle: (r, s) => web.logout(r, s) }],
-  ]);
-  if (paths.backchannelLogout) {
-    routes.set(`POST ${paths.backchannelLogout}`, { readBody: true, handle: (r, _s, req) => web.backchannelLogout(r, (id) => destroyStored(req, id)) });
-  }
-
   return function authflow(req, res, next) {
-    decorate(req as Decorated, web);
-    const route = routes.get(`${req.method} ${req.path}`);
+    (req as Decorated)[WEB] = web;
+    decoratePrototype(Object.getPrototypeOf(req) as object);
+    const route = routes.match(req.method, req.path);
     if (!route) return next();
-    const answer = (): void => {
-      route.handle(webRequest(req), sessionPort(req), req).then((result) => send(res, result), (err: unknown) => {
-        const result = web.errorResult(webRequest(req), undefined, err);
-        if (result) send(res, result);
-        else next(err);
-      });
-    };
-    if (!route.readBody) return answer();
-    form(req, res, (err?: unknown) => {
-      if (!err) return answer();
-      // A body we refuse to parse (too large, malformed) gets a plain 4xx, never a stack trace.
-      const status = (err as { status?: unknown }).status;
-      if (typeof status !== 'number' || status < 400 || status >= 500) return next(err);
-      send(res, errorResult(webRequest(req), new AuthError('invalid_request', { status, description: 'the request body was refused' })));
-    });
+    const input = { request: webRequest(req), stream: req, parsedBody: req.body, session: sessionPort(req), destroySession: (id: string) => destroyIn(req.sessionStore, id) };
+    answerRoute(web, route, input).then((result) => send(res, result), next);
   };
 }
 
-/** Lets signed-in users through; others are sent to sign in (pages) or get a 401 naming the sign-in URL (API calls). */
+/** Lets signed-in users through; others are sent to sign in (pages) or get a 401 naming the sign-in URL (APIs). */
 export function requireAuth(): RequestHandler {
   return (req, res, next) => {
     const web = (req as Decorated)[WEB];
     if (!web) return next(setupMistake('requireAuth() ran on a request auth() has not seen: mount app.use(auth(...)) before the routes that use requireAuth()'));
-    const port = sessionPort(req);
-    if (web.user(port)) return next();
-    send(res, web.requireUser(webRequest(req), port)!);
+    const result = web.requireUser(webRequest(req), sessionPort(req));
+    if (result) send(res, result);
+    else next();
   };
 }
 
-/**
- * The error handler for `req.getToken` failures: interaction needed (consent, claims challenge,
- * expired or missing sign-in) becomes a sign-in that comes back to the same page, or a 401 for
- * API calls; other authflow errors an error page with their status. Mount it after your routes.
- */
+/** The error handler after your routes: authflow's failures answered by `answerFailure` (a sign-in when interaction is needed). */
 export function authErrors(): ErrorRequestHandler {
   return (err: unknown, req: Request, res: Response, next: NextFunction) => {
     const { [WEB]: web, [GUARD]: guard } = req as Decorated;
-    let result: WebResult | undefined;
-    if (!res.headersSent) {
-      if (guard) result = guard.errorResult(webRequest(req), err);
-      else if (web && req.session) result = web.errorResult(webRequest(req), sessionPort(req), err);
-      // No session, or failed before auth() ran (the session store is down): still a plain
-      // authflow answer, logged with the id it shows.
-      else if (err instanceof AuthError && web) result = web.failure(webRequest(req), err);
-      else if (err instanceof AuthError) result = errorResult(webRequest(req), err, { correlationId: reportFailure(defaultLogger, webRequest(req), err) });
-    }
+    const result = res.headersSent ? undefined : answerFailure(webRequest(req), err, { guard, web, session: req.session ? sessionPort(req) : undefined });
     if (result) send(res, result);
     else next(err);
   };
 }
 
 /**
- * For web APIs: validates the caller's `Authorization: Bearer` token (issuer and keys from the
- * client's authority; see `createBearerValidator` for every check) and answers 401/403 the RFC 6750
- * way. Behind it, `req.auth` holds the claims, `req.getToken(scopes)` does On-Behalf-Of with the
- * caller's token and `req.getAppToken(scopes)` client credentials, through `client`.
- *
- * @example
- * ```ts
- * api.get('/orders', requireBearer({ client: ordersClient, audience: 'api://orders', scopes: ['Orders.Read'] }),
- *   async (req, res) => res.json(await callInventory(await req.getToken(['api://inventory/Inventory.Read']))));
- * api.use(authErrors());
- * ```
+ * For web APIs: validates the caller's Bearer token and answers 401/403 the RFC 6750 way (`BearerGuard`); behind
+ * it `req.auth` holds the claims, `req.getToken` does On-Behalf-Of and `req.getAppToken` client credentials.
  */
-export function requireBearer(options: BearerGuardOptions): RequestHandler {
+export function requireBearer(options: RequireBearerOptions): RequestHandler {
   const guard = new BearerGuard(options);
   return (req, res, next) => {
     guard.authenticate(req.headers.authorization).then(({ token, claims }) => {
-      const decorated = req as Decorated;
-      decorated[GUARD] = guard;
+      (req as Decorated)[GUARD] = guard;
       req.auth = claims;
       req.getToken = (scopes) => guard.onBehalfOf(token, scopes);
       req.getAppToken = (scopes) => guard.appToken(scopes);
@@ -171,23 +99,22 @@ export function requireBearer(options: BearerGuardOptions): RequestHandler {
   };
 }
 
+/** Options of `authSession()` about its store. */
+export interface ExpressSessionStoreOptions extends SessionStoreOptions {
+  /** An express-session store, e.g. `new RedisStore({ client: redis })` (connect-redis 8). Default: in memory. */
+  store?: Store;
+}
+
 /**
- * express-session with authflow's cookie policy: `httpOnly`, `sameSite=lax`, `secure` unless the
- * base URL is http://localhost or 127.0.0.1; refuses to build without a secret in production.
- * A session store that fails or does not answer within `storeTimeoutMs` (default 1,000) makes the
- * request fail with `store_unavailable` (503, rendered by `authErrors()`), never hang or 500.
+ * express-session with authflow's cookie policy (`sessionSettings`) and its store seen through
+ * the store guard (`storeGuard`): a store failing or silent past `storeTimeoutMs` gives 503.
  */
 export function authSession(options: AuthSessionOptions & ExpressSessionStoreOptions): RequestHandler {
   const settings = sessionSettings(options);
-  const timeoutMs = options.storeTimeoutMs ?? 1_000;
-  if (!Number.isInteger(timeoutMs) || timeoutMs <= 0) throw new AuthError('invalid_config', { description: 'option "storeTimeoutMs" must be a positive integer' });
+  const guard = storeGuard(options, options.store, 'express-session');
   const middleware = session({
-    name: settings.name,
-    secret: settings.secrets,
-    ...(options.store ? { store: guardedStore(options.store, timeoutMs, options.redis) } : {}),
-    resave: false,
-    saveUninitialized: false,
-    rolling: false,
+    name: settings.name, secret: settings.secrets, resave: false, saveUninitialized: false, rolling: false,
+    ...(options.store ? { store: guardCallbackStore(options.store, guard) } : {}),
     cookie: { httpOnly: true, sameSite: 'lax', secure: settings.secure, path: '/', maxAge: settings.maxAgeMs },
   });
   return (req, res, next) => {
@@ -196,189 +123,57 @@ export function authSession(options: AuthSessionOptions & ExpressSessionStoreOpt
   };
 }
 
-/** Options of `authSession()` about its store. */
-export interface ExpressSessionStoreOptions {
-  /** An express-session store, e.g. `new RedisStore({ client: redis })` (connect-redis 8). Default: in memory. */
-  store?: Store;
-  /**
-   * The ioredis client behind `store`: requests made while it is still making its first
-   * connection (just after the app starts) wait for it, within `storeTimeoutMs`, instead of failing.
-   */
-  redis?: Redis | Cluster;
-  /** Longest a store call may take, ms; past it the request fails with `store_unavailable` (503). Default 1,000. */
-  storeTimeoutMs?: number;
-}
-
-/**
- * The session store seen through a guard: each call answers within `timeoutMs`, and its failures
- * become `store_unavailable`. The store itself is left untouched (the guard inherits from it).
- */
-function guardedStore(store: Store, timeoutMs: number, redis: Redis | Cluster | undefined): Store {
-  // connect-redis keeps the ioredis client out of reach (behind its own wrapper): `redis` names it.
-  const client = redis ?? (isIoredis((store as { client?: unknown }).client) ? (store as unknown as { client: Redis | Cluster }).client : undefined);
-  const guarded = Object.create(store) as Store & Record<string, unknown>;
-  for (const method of ['get', 'set', 'destroy', 'touch'] as const) {
-    const original = store[method] as ((...args: unknown[]) => unknown) | undefined;
-    if (typeof original !== 'function') continue;
-    guarded[method] = (...args: unknown[]) => {
-      const callback = typeof args[args.length - 1] === 'function' ? (args.pop() as (err?: unknown, value?: unknown) => void) : () => {};
-      let settled = false;
-      const finish = (err?: unknown, value?: unknown): void => {
-        if (settled) return;
-        settled = true;
-        clearTimeout(timer);
-        callback(err ? sessionStoreError(method, err) : null, value);
-      };
-      const timer = setTimeout(() => finish(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
-      const call = (): void => {
-        if (settled) return;
-        try {
-          const result = original.call(store, ...args, finish) as unknown;
-          if (result instanceof Promise) result.catch(finish);
-        } catch (err) {
-          finish(err);
-        }
-      };
-      // A Redis client still making its first connection is waited for (within the same timeout).
-      if (client) void whenConnected(client, timeoutMs).then(call);
-      else call();
-    };
-  }
-  return guarded;
-}
-
-/**
- * Marks the request as authflow's. `getToken`, `account` and `user` are defined once on the
- * app's request prototype (reading the mark), not per request; assigning them (passport sets
- * `req.user`, requireBearer sets `req.getToken`) makes an own property as usual.
- */
-function decorate(req: Decorated, web: WebAuth): void {
-  req[WEB] = web;
-  decoratePrototype(Object.getPrototypeOf(req) as object);
-}
-
+/** `getToken`, `account`, `user` defined once per request prototype; assigning one (passport's `req.user`) makes an own property. */
 function decoratePrototype(prototype: object): void {
   if (decoratedPrototypes.has(prototype)) return;
   decoratedPrototypes.add(prototype);
+  const ownWhenAssigned = (name: string, read: (req: Decorated) => unknown): PropertyDescriptor => ({
+    configurable: true,
+    get(this: Decorated) { return this.session ? read(this) : undefined; },
+    set(this: Decorated, value: unknown) { Object.defineProperty(this, name, { value, writable: true, configurable: true, enumerable: true }); },
+  });
   Object.defineProperties(prototype, {
-    getToken: {
-      configurable: true,
-      writable: true,
-      value(this: Decorated, scopes: readonly string[], options?: GetTokenOptions): Promise<string> {
-        const auth = this[WEB];
-        if (!auth) return Promise.reject(setupMistake('req.getToken was called on a request auth() has not seen: mount app.use(auth(...)) before your routes'));
-        return auth.getToken(sessionPort(this), scopes, options);
-      },
-    },
+    getToken: { configurable: true, writable: true, value(this: Decorated, scopes: readonly string[], options?: GetTokenOptions): Promise<string> {
+      const web = this[WEB];
+      if (!web) return Promise.reject(setupMistake('req.getToken was called on a request auth() has not seen: mount app.use(auth(...)) before your routes'));
+      return web.getToken(sessionPort(this), scopes, options);
+    } },
     account: ownWhenAssigned('account', (r) => r[WEB]?.user(sessionPort(r))?.account),
     user: ownWhenAssigned('user', (r) => r[WEB]?.user(sessionPort(r))?.claims),
   });
 }
 const decoratedPrototypes = new WeakSet<object>();
 
-function ownWhenAssigned(name: string, read: (req: Decorated) => unknown): PropertyDescriptor {
-  return {
-    configurable: true,
-    get(this: Decorated) {
-      return this.session ? read(this) : undefined;
-    },
-    set(this: Decorated, value: unknown) {
-      Object.defineProperty(this, name, { value, writable: true, configurable: true, enumerable: true });
-    },
-  };
-}
-
 function webRequest(req: Request): WebRequest {
-  return {
-    method: req.method,
-    url: req.originalUrl,
-    headers: req.headers,
-    query: (req.query ?? {}) as Record<string, unknown>,
-    body: req.body && typeof req.body === 'object' ? (req.body as Record<string, unknown>) : undefined,
-  };
-}
-
-/** The request's session as the web layer sees it (one per request). */
-function sessionPort(req: Request): SessionPort {
-  const decorated = req as Decorated;
-  return (decorated[PORT] ??= new ExpressSessionPort(req));
+  return { method: req.method, url: req.originalUrl, headers: req.headers, query: (req.query ?? {}) as Record<string, unknown>, body: undefined, accepts: (types) => req.accepts(types) };
 }
 
 const EMPTY: AuthSessionData = Object.freeze({});
-
-class ExpressSessionPort implements SessionPort {
-  readonly #req: Request;
-
-  constructor(req: Request) {
-    this.#req = req;
-  }
-
-  read(): AuthSessionData {
-    return (this.#session()[SESSION_KEY] as AuthSessionData | undefined) ?? EMPTY;
-  }
-
-  write(data: AuthSessionData): void {
-    this.#session()[SESSION_KEY] = data;
-  }
-
-  regenerate(): Promise<void> {
-    return this.#settle('regenerate');
-  }
-
-  destroy(): Promise<void> {
-    return this.#settle('destroy');
-  }
-
-  id(): string | undefined {
-    return this.#req.sessionID;
-  }
-
-  /** express-session: the cookie's maxAge, which connect-redis and the like also use as the TTL. */
-  setLifetime(ms: number | undefined): void {
-    const maxAge = ms ?? (this.#req as Decorated)[FULL_LIFETIME];
-    if (maxAge !== undefined) this.#session().cookie.maxAge = maxAge;
-  }
-
-  #session(): session.Session & Record<string, unknown> {
-    if (!this.#req.session) throw new AuthError('invalid_config', { description: 'authflow needs a session: app.use(authSession(...)) or express-session before auth()' });
-    return this.#req.session as session.Session & Record<string, unknown>;
-  }
-
-  save(): Promise<void> {
-    return this.#settle('save');
-  }
-
-  #settle(operation: 'regenerate' | 'destroy' | 'save'): Promise<void> {
-    return new Promise<void>((resolve, reject) => {
-      this.#session()[operation]((err?: unknown) => (err ? reject(sessionStoreError(operation, err)) : resolve()));
-    });
-  }
-}
-
-/**
- * The error for a wiring mistake found at a request, logged once per process where the developer
- * looks (stderr by default): no client logger is reachable when auth() has not run.
- */
-function setupMistake(description: string): AuthError {
-  reportOnce(defaultLogger, 'error', `config\n${description}`, { code: 'invalid_config' }, `authflow: ${description}`);
-  return new AuthError('invalid_config', { description });
-}
-
-function destroyStored(req: Request, sessionId: string): Promise<void> {
-  const store = req.sessionStore;
-  if (!store) return Promise.resolve();
-  return new Promise((resolve, reject) => store.destroy(sessionId, (err?: unknown) => (err ? reject(sessionStoreError('destroy', err)) : resolve())));
-}
-
-function sessionStoreError(operation: string, cause: unknown): AuthError {
-  return new AuthError('store_unavailable', { description: `the session store failed to ${operation}`, cause });
+/** The request's express-session as the web layer sees it (one per request). */
+function sessionPort(req: Decorated): SessionPort {
+  const current = (): session.Session & Record<string, unknown> => {
+    if (!req.session) throw new AuthError('invalid_config', { description: 'authflow needs a session: app.use(authSession(...)) or express-session before auth()' });
+    return req.session as session.Session & Record<string, unknown>;
+  };
+  const settle = (operation: 'regenerate' | 'destroy' | 'save') => (): Promise<void> =>
+    new Promise((resolve, reject) => current()[operation]((err?: unknown) => (err ? reject(storeError(operation, 'store_failed', err)) : resolve())));
+  return (req[PORT] ??= {
+    read: () => (current()[SESSION_KEY] as AuthSessionData | undefined) ?? EMPTY,
+    write: (data) => void (current()[SESSION_KEY] = data),
+    regenerate: settle('regenerate'),
+    destroy: settle('destroy'),
+    save: settle('save'),
+    id: () => req.sessionID,
+    // The cookie's maxAge, which connect-redis and the like also use as the TTL.
+    setLifetime: (ms) => {
+      const maxAge = ms ?? req[FULL_LIFETIME];
+      if (maxAge !== undefined) current().cookie.maxAge = maxAge;
+    },
+  });
 }
 
 function send(res: Response, result: WebResult): void {
   res.set('cache-control', 'no-store');
-  if (result.kind === 'redirect') {
-    res.redirect(302, result.location);
-    return;
-  }
-  res.status(result.status).set(result.headers).type(result.contentType).send(result.body);
+  if (result.kind === 'redirect') res.redirect(302, result.location);
+  else res.status(result.status).set(result.headers).type(result.contentType).send(result.body);
 }

@@ -4,6 +4,7 @@ import { normalizeScopes, withOidcScopes } from '../cache/scopes.js';
 import type { TokenResult } from '../results.js';
 import type { FlowContext } from './context.js';
 import { storeUserTokens } from './userTokens.js';
+import { BoundedMap } from '../util/boundedMap.js';
 
 /**
  * An auth-code flow in progress (MSAL Python's `initiate_auth_code_flow` dict): plain,
@@ -56,8 +57,6 @@ export interface AuthCodeFlowRequest {
 /** Callback parameters: an `URLSearchParams`, or a parsed query / form body (`req.query`, `req.body`). */
 export type CallbackParams = URLSearchParams | Record<string, unknown>;
 
-/** States of flows redeemed by this process, kept for a flow's lifetime. */
-const REDEEMED_LIMIT = 10_000;
 
 /**
  * Starts an auth-code flow: random `state`, PKCE S256 verifier, `nonce`; `openid profile
@@ -181,15 +180,11 @@ async function checkIssuerParameter(ctx: FlowContext, flow: AuthCodeFlow, iss: s
   if (iss !== flow.issuer) throw new AuthError('issuer_mismatch', { description: 'the callback comes from another OP (RFC 9207 iss mismatch)' });
 }
 
-const redeemed = new Map<string, number>();
+/** States of flows redeemed by this process, kept for a flow's lifetime (at most 10,000). */
+const redeemed = new BoundedMap<string, true>({ maxEntries: 10_000 });
 
 function markRedeemed(state: string, until: number): void {
-  const now = Date.now();
-  for (const [key, expiry] of redeemed) {
-    if (expiry > now && redeemed.size < REDEEMED_LIMIT) break;
-    redeemed.delete(key);
-  }
-  redeemed.set(state, until);
+  redeemed.set(state, true, until - Date.now());
 }
 
 function checkRedirectUri(value: unknown): string {

@@ -1,34 +1,18 @@
 /**
- * authflow for Koa 3: `auth()` answers the sign-in routes, gives every request `ctx.getToken`,
- * `ctx.state.account` and `ctx.state.user`, and turns "sign in again / consent" failures thrown
- * below it into a sign-in; `requireAuth()` guards pages. Sessions are koa-session's, ideally with
- * `authSession()` and `redisSessionStore()`. All logic lives in `src/web`.
- *
- * @example
- * ```ts
- * app.use(authSession(app, { baseUrl, secret: process.env.SESSION_SECRET, store: redisSessionStore({ client: redis }) }));
- * app.use(auth({ client, baseUrl, scopes: ['api://orders/Orders.Read'] }));
- * router.get('/orders', requireAuth(), async (ctx) => { ctx.body = await callOrders(await ctx.getToken(['api://orders/Orders.Read'])); });
- * ```
+ * authflow for Koa 3. All logic lives in `src/web` (see `src/web/kit.ts`); this file only
+ * translates: request → `WebRequest`, its `SessionPort`, `WebResult` → response, request decoration.
  */
 import { randomUUID } from 'node:crypto';
 import type Koa from 'koa';
 import type { Context, Middleware, Next } from 'koa';
 import session from 'koa-session';
-import { AuthError } from '../errors.js';
-import type { AccountInfo } from '../results.js';
-import type { WebAuthOptions } from '../web/options.js';
-import type { WebResult } from '../web/render.js';
-import { defaultLogger } from '../logger.js';
-import { reportOnce } from '../web/report.js';
-import { SESSION_KEY, type AuthSessionData, type SessionPort } from '../web/session.js';
-import { sessionSettings, type AuthSessionOptions } from '../web/sessionSettings.js';
-import { WebAuth, type GetTokenOptions, type WebRequest } from '../web/webAuth.js';
-import { BearerGuard, type BearerGuardOptions } from '../web/bearerGuard.js';
+import {
+  AuthError, BearerGuard, SESSION_KEY, WebAuth, answerFailure, answerRoute, asStoreError, destroyIn, guardPromiseStore, routeTable, sessionSettings, setupMistake, storeGuard,
+  type AccountInfo, type AuthOptions, type AuthSessionData, type AuthSessionOptions, type BearerClaims, type GetTokenOptions,
+  type RequireBearerOptions, type SessionPort, type SessionStoreOptions, type WebRequest, type WebResult,
+} from '../web/kit.js';
 import { signedCookieKey } from './sessionCookie.js';
-import { memorySessionStore, redisSessionStore, type KoaSessionStore } from './sessionStores.js';
-import { parseUrlencoded } from './form.js';
-import type { BearerClaims } from '../bearer.js';
+import { memorySessionStore, redisSessionStore, type KoaSessionStore } from '../stores/sessionStores.js';
 
 export { memorySessionStore, redisSessionStore, type KoaSessionStore };
 
@@ -49,129 +33,79 @@ declare module 'koa' {
   }
 }
 
-export type { WebAuthOptions as AuthOptions, GetTokenOptions, AuthSessionOptions, BearerGuardOptions as BearerOptions };
+export type { AuthOptions, GetTokenOptions, AuthSessionOptions, RequireBearerOptions, SessionStoreOptions };
 
 const WEB = Symbol('authflow.web');
 const SESSION_ID = Symbol('authflow.sessionId');
 const STORE = Symbol('authflow.sessionStore');
 const FULL_LIFETIME = Symbol('authflow.sessionLifetime');
-const MAX_FORM_BYTES = 16_384;
 
-type Handler = (request: WebRequest, port: SessionPort, ctx: Context) => Promise<WebResult>;
-
-/** The sign-in routes (`GET /login`, `GET|POST /callback`, `POST /logout` with its `GET` confirmation page, back-channel logout when configured) and request decoration. */
-export function auth(options: WebAuthOptions): Middleware {
+/** Answers the routes of `routeTable`, decorates every request, and turns failures below it needing interaction into a sign-in. */
+export function auth(options: AuthOptions): Middleware {
   const web = new WebAuth(options);
-  const { paths } = web.options;
-  const routes = new Map<string, Handler>([
-    [`GET ${paths.login}`, (r, s) => web.login(r, s)],
-    [`GET ${paths.callback}`, (r, s) => web.callback(r, s)],
-    [`POST ${paths.callback}`, (r, s) => web.callback(r, s)],
-    [`GET ${paths.logout}`, async () => web.logoutPage()],
-    [`POST ${paths.logout}`, (r, s) => web.logout(r, s)],
-  ]);
-  if (paths.backchannelLogout) {
-    routes.set(`POST ${paths.backchannelLogout}`, (r, _s, ctx) => web.backchannelLogout(r, (id) => destroyStored(ctx, id)));
-  }
-
+  const routes = routeTable(web);
   return async function authflow(ctx: Context, next: Next): Promise<void> {
     decorate(ctx, web);
-    const route = routes.get(`${ctx.method} ${ctx.path}`);
+    const route = routes.match(ctx.method, ctx.path);
     if (route) {
-      try {
-        send(ctx, await route(await webRequest(ctx, ctx.method === 'POST'), sessionPort(ctx), ctx));
-      } catch (err) {
-        const result = web.errorResult(await webRequest(ctx, false), undefined, err);
-        if (!result) throw err;
-        send(ctx, result);
-      }
-      return;
+      const store = (ctx as unknown as Record<symbol, KoaSessionStore | undefined>)[STORE];
+      const input = { request: webRequest(ctx), stream: ctx.req, parsedBody: (ctx.request as { body?: unknown }).body, session: sessionPort(ctx), destroySession: (id: string) => destroyIn(store, id) };
+      return send(ctx, await answerRoute(web, route, input));
     }
-    try {
-      await next();
-    } catch (err) {
-      // A response already on its way (streamed, ctx.respond = false) cannot become a sign-in.
-      const result = ctx.headerSent ? undefined : web.errorResult(await webRequest(ctx, false), sessionPort(ctx), err);
-      if (!result) throw err;
-      send(ctx, result);
-    }
+    await answering(ctx, next, (err) => answerFailure(webRequest(ctx), err, { web, session: sessionPort(ctx) }));
   };
 }
 
-/** Lets signed-in users through; others are sent to sign in (pages) or get a 401 naming the sign-in URL (API calls). */
+/** Lets signed-in users through; others are sent to sign in (pages) or get a 401 naming the sign-in URL (APIs). */
 export function requireAuth(): Middleware {
   return async (ctx, next) => {
     const web = (ctx.state as Record<symbol, WebAuth | undefined>)[WEB];
     if (!web) throw setupMistake('requireAuth() ran on a request auth() has not seen: mount app.use(auth(...)) before the routes that use requireAuth()');
-    const result = web.requireUser(await webRequest(ctx, false), sessionPort(ctx));
+    const result = web.requireUser(webRequest(ctx), sessionPort(ctx));
     if (result) send(ctx, result);
     else await next();
   };
 }
 
 /**
- * For web APIs: validates the caller's `Authorization: Bearer` token (see `createBearerValidator`)
- * and answers 401/403 the RFC 6750 way; below it `ctx.state.auth` holds the claims,
- * `ctx.getToken(scopes)` does On-Behalf-Of with the caller's token and `ctx.getAppToken(scopes)`
- * client credentials, and their failures (a claims challenge from the OP) become 401 challenges.
+ * For web APIs: validates the caller's Bearer token and answers 401/403 the RFC 6750 way (`BearerGuard`); below
+ * it `ctx.state.auth` holds the claims, `ctx.getToken` does On-Behalf-Of and `ctx.getAppToken` client credentials.
  */
-export function requireBearer(options: BearerGuardOptions): Middleware {
+export function requireBearer(options: RequireBearerOptions): Middleware {
   const guard = new BearerGuard(options);
-  return async (ctx, next) => {
-    let token: string;
-    try {
-      const validated = await guard.authenticate(ctx.get('authorization') || undefined);
-      token = validated.token;
-      ctx.state.auth = validated.claims;
-    } catch (err) {
-      const result = guard.errorResult(await webRequest(ctx, false), err);
-      if (!result) throw err;
-      return send(ctx, result);
-    }
+  // The token refused, or a failure below (a claims challenge from the OP): the RFC 6750 answer.
+  return (ctx, next) => answering(ctx, async () => {
+    const { token, claims } = await guard.authenticate(ctx.get('authorization') || undefined);
+    ctx.state.auth = claims;
     ctx.getToken = (scopes) => guard.onBehalfOf(token, scopes);
     ctx.getAppToken = (scopes) => guard.appToken(scopes);
-    try {
-      await next();
-    } catch (err) {
-      const result = ctx.headerSent ? undefined : guard.errorResult(await webRequest(ctx, false), err);
-      if (!result) throw err;
-      send(ctx, result);
-    }
-  };
+    await next();
+  }, (err) => guard.errorResult(webRequest(ctx), err));
 }
 
 /**
- * koa-session with authflow's policy. Sessions live on the server, always: `store` (any
- * koa-session external store; `redisSessionStore()` for several instances), else an in-memory
- * store; the cookie holds only the session id. The cookie (`httpOnly`, `sameSite=lax`, `secure`
- * unless the app is http://localhost / 127.0.0.1) is signed with `secret` alone, never with
- * `app.keys`; without a secret in production this refuses to build.
+ * koa-session with authflow's cookie policy (`sessionSettings`; signed with `secret` alone, never
+ * `app.keys`), sessions always on the server (`store`, else in memory), the store seen through the
+ * store guard (`storeGuard`): a store failing or silent past `storeTimeoutMs` gives 503.
  */
-export function authSession(app: Koa, options: AuthSessionOptions & { store?: KoaSessionStore }): Middleware {
+export function authSession(app: Koa, options: AuthSessionOptions & SessionStoreOptions & { store?: KoaSessionStore }): Middleware {
   const settings = sessionSettings(options);
-  const store = options.store ?? memorySessionStore();
-  if (typeof store.get !== 'function' || typeof store.set !== 'function' || typeof store.destroy !== 'function') {
-    throw new AuthError('invalid_config', { description: 'option "store" must be a koa-session store (get, set, destroy)' });
-  }
+  const given = options.store ?? memorySessionStore();
+  const store = guardPromiseStore(given, storeGuard(options, given, 'koa-session'));
   (app.context as unknown as Record<symbol, KoaSessionStore>)[STORE] = store;
   (app.context as unknown as Record<symbol, number>)[FULL_LIFETIME] = settings.maxAgeMs;
   const remember = (ctx: Context, id: string): string => ((ctx.state as Record<symbol, string>)[SESSION_ID] = id);
   // Until auth() runs for a request, ctx.getToken names the mistake (auth() mounted after the routes).
   app.context.getToken = () => Promise.reject(setupMistake('ctx.getToken was called on a request auth() has not seen: mount app.use(auth(...)) before your routes'));
-  return session({
-    key: settings.name,
-    maxAge: settings.maxAgeMs,
-    httpOnly: true,
-    sameSite: 'lax',
-    secure: settings.secure,
+  const middleware = session({
+    key: settings.name, maxAge: settings.maxAgeMs, httpOnly: true, sameSite: 'lax', secure: settings.secure, rolling: false, renew: false, store,
     signed: false, // signed by authflow's own secret: see sessionCookie.ts
-    rolling: false,
-    renew: false,
-    store,
     externalKey: signedCookieKey(settings, remember),
     // Remember the id given at regenerate(): the back-channel logout index needs the new one.
     genid: (ctx: Context) => remember(ctx, randomUUID()),
   }, app) as unknown as Middleware;
+  // The store failed while the session loaded (before auth() ran): the same answer as Express's authErrors().
+  return (ctx, next) => answering(ctx, () => middleware(ctx, next), (err) => (err instanceof AuthError && err.code === 'store_unavailable' ? answerFailure(webRequest(ctx), err, {}) : undefined));
 }
 
 function decorate(ctx: Context, web: WebAuth): void {
@@ -179,70 +113,23 @@ function decorate(ctx: Context, web: WebAuth): void {
   ctx.getToken = (scopes, options) => web.getToken(sessionPort(ctx), scopes, options);
   // Safe to read anywhere, also upstream after logout ended the session (ctx.session is then null).
   const user = () => (ctx.session ? web.user(sessionPort(ctx)) : undefined);
-  Object.defineProperty(ctx.state, 'account', { configurable: true, enumerable: true, get: () => user()?.account });
-  Object.defineProperty(ctx.state, 'user', { configurable: true, enumerable: true, get: () => user()?.claims });
+  Object.defineProperties(ctx.state, { account: { configurable: true, enumerable: true, get: () => user()?.account }, user: { configurable: true, enumerable: true, get: () => user()?.claims } });
 }
 
-async function webRequest(ctx: Context, withBody: boolean): Promise<WebRequest> {
-  return {
-    method: ctx.method,
-    url: ctx.originalUrl,
-    headers: ctx.headers,
-    query: ctx.query as Record<string, unknown>,
-    body: withBody ? await readForm(ctx) : undefined,
-  };
-}
-
-/**
- * The urlencoded body of a POST (form_post callbacks, back-channel logout), at most 16 KB; a body a
- * body parser already read is taken as it is. Past the limit the rest of the body is drained, not
- * the connection reset, so the client gets its 413.
- */
-async function readForm(ctx: Context): Promise<Record<string, unknown>> {
-  const parsed = (ctx.request as { body?: unknown }).body;
-  if (parsed && typeof parsed === 'object' && !Buffer.isBuffer(parsed)) return parsed as Record<string, unknown>;
-  const type = ctx.get('content-type').toLowerCase();
-  if (!type.startsWith('application/x-www-form-urlencoded')) return {};
-  return parseUrlencoded((await readBody(ctx.req, MAX_FORM_BYTES)).toString('utf8'));
-}
-
-function readBody(req: Context['req'], limit: number): Promise<Buffer> {
-  const tooLarge = () => new AuthError('invalid_request', { status: 413, description: 'the request body is too large' });
-  if (req.readableEnded) return Promise.resolve(Buffer.alloc(0));
-  if (Number(req.headers['content-length']) > limit) {
-    req.resume();
-    return Promise.reject(tooLarge());
+/** Runs `run`; a failure `answer` answers (while the response is not on its way) is sent, others are thrown on. */
+async function answering(ctx: Context, run: () => Promise<unknown>, answer: (err: unknown) => WebResult | undefined): Promise<void> {
+  try {
+    await run();
+  } catch (err) {
+    // A response already on its way (streamed, ctx.respond = false) cannot become another answer.
+    const result = ctx.headerSent ? undefined : answer(err);
+    if (!result) throw err;
+    send(ctx, result);
   }
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    const cleanup = () => {
-      req.off('data', onData);
-      req.off('end', onEnd);
-      req.off('error', onError);
-      req.off('close', onClose);
-    };
-    const fail = (err: AuthError) => {
-      cleanup();
-      req.resume();
-      reject(err);
-    };
-    const onData = (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > limit) fail(tooLarge());
-      else chunks.push(chunk);
-    };
-    const onEnd = () => {
-      cleanup();
-      resolve(Buffer.concat(chunks));
-    };
-    const onError = () => fail(new AuthError('invalid_request', { description: 'the request body could not be read' }));
-    const onClose = () => fail(new AuthError('invalid_request', { description: 'the request body was cut short' }));
-    req.on('data', onData);
-    req.on('end', onEnd);
-    req.on('error', onError);
-    req.on('close', onClose);
-  });
+}
+
+function webRequest(ctx: Context): WebRequest {
+  return { method: ctx.method, url: ctx.originalUrl, headers: ctx.headers, query: ctx.query as Record<string, unknown>, body: undefined, accepts: (types) => ctx.accepts(types) };
 }
 
 function sessionPort(ctx: Context): SessionPort {
@@ -251,9 +138,7 @@ function sessionPort(ctx: Context): SessionPort {
     if (!ctx.session) throw new AuthError('invalid_config', { description: 'authflow needs a session: app.use(authSession(app, ...)) or koa-session before auth()' });
     // A cookie-only koa-session would carry the PKCE verifier and nonce to the browser.
     const options = (ctx as Context & { sessionOptions?: { store?: unknown; ContextStore?: unknown } }).sessionOptions;
-    if (!options?.store && !options?.ContextStore) {
-      throw new AuthError('invalid_config', { description: 'authflow needs server-side sessions: koa-session with a store (authSession(app, ...) has one by default), not cookie-only sessions' });
-    }
+    if (!options?.store && !options?.ContextStore) throw new AuthError('invalid_config', { description: 'authflow needs server-side sessions: koa-session with a store (authSession(app, ...) has one by default), not cookie-only sessions' });
     return ctx.session as unknown as KoaSession;
   };
   return {
@@ -266,53 +151,28 @@ function sessionPort(ctx: Context): SessionPort {
     regenerate: async () => {
       const data = current();
       for (const key of Object.keys(data.toJSON())) delete data[key];
-      try {
-        await data.regenerate();
-      } catch (err) {
-        throw err instanceof AuthError ? err : new AuthError('store_unavailable', { description: 'the session store failed to regenerate', cause: err });
-      }
+      await data.regenerate().catch((err: unknown) => Promise.reject(asStoreError('regenerate', err)));
     },
-    destroy: async () => {
-      ctx.session = null;
-    },
+    destroy: async () => void (ctx.session = null),
     id: () => (ctx.state as Record<symbol, string | undefined>)[SESSION_ID],
     setLifetime: (ms) => {
-      const full = (ctx as unknown as Record<symbol, number | undefined>)[FULL_LIFETIME];
-      const maxAge = ms ?? full;
+      const maxAge = ms ?? (ctx as unknown as Record<symbol, number | undefined>)[FULL_LIFETIME];
       if (maxAge !== undefined) current().maxAge = maxAge;
     },
     save: async () => {
-      try {
-        await (current() as unknown as { manuallyCommit(): Promise<void> }).manuallyCommit();
-      } catch (err) {
+      await (current() as unknown as { manuallyCommit(): Promise<void> }).manuallyCommit().catch((err: unknown) => {
         // The caller answers 503 and rolls the data back; koa-session must not try again at the end
         // of the response (a lifetime change forces a save: koa-session's public `_requireSave`).
         (current() as { _requireSave?: boolean })._requireSave = false;
-        throw err instanceof AuthError ? err : new AuthError('store_unavailable', { description: 'the session store failed to save', cause: err });
-      }
+        return Promise.reject(asStoreError('save', err));
+      });
     },
   };
 }
 
-/** Ends another session (back-channel logout): possible with the external store `authSession()` was given. */
-async function destroyStored(ctx: Context, sessionId: string): Promise<void> {
-  const store = (ctx as unknown as Record<symbol, KoaSessionStore | undefined>)[STORE];
-  if (store) await store.destroy(sessionId);
-}
-
-/** The error for a wiring mistake found at a request, logged once per process (stderr by default). */
-function setupMistake(description: string): AuthError {
-  reportOnce(defaultLogger, 'error', `config\n${description}`, { code: 'invalid_config' }, `authflow: ${description}`);
-  return new AuthError('invalid_config', { description });
-}
-
 function send(ctx: Context, result: WebResult): void {
   ctx.set('cache-control', 'no-store');
-  if (result.kind === 'redirect') {
-    ctx.status = 302;
-    ctx.redirect(result.location);
-    return;
-  }
+  if (result.kind === 'redirect') return ctx.redirect(result.location);
   ctx.status = result.status;
   ctx.set(result.headers);
   ctx.type = result.contentType;

@@ -6,6 +6,7 @@ import { fromMsalJson } from '../cache/serialize.js';
 import { AuthError, configError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { CacheChanges, CacheWriteOptions, TokenCacheStore } from './types.js';
+import { logger, object } from '../util/options.js';
 
 /** Options of {@link FileTokenCacheStore}. */
 export interface FileTokenCacheStoreOptions {
@@ -63,7 +64,7 @@ export class FileTokenCacheStore implements TokenCacheStore {
   constructor(path: string, options: FileTokenCacheStoreOptions = {}) {
     if (typeof path !== 'string' || path === '') throw configError('path', 'must be the path of the cache file');
     this.path = resolve(path);
-    this.#logger = options.logger ?? processWarnings;
+    this.#logger = logger(object(options).logger, processWarnings);
   }
 
   async read(partition: string): Promise<CacheEntities> {

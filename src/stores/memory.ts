@@ -1,5 +1,5 @@
 import type { CacheEntities } from '../cache/entities.js';
-import { configError } from '../errors.js';
+import { num, object } from '../util/options.js';
 import type { CacheChanges, CacheWriteOptions, TokenCacheStore } from './types.js';
 
 /** Options of {@link MemoryTokenCacheStore}. */
@@ -33,11 +33,8 @@ export class MemoryTokenCacheStore implements TokenCacheStore {
 
   /** Options are checked now; a bad one throws `AuthError('invalid_config')` naming it. */
   constructor(options: MemoryTokenCacheStoreOptions = {}) {
-    const { maxPartitions = 10_000, ttlSeconds = 14 * 24 * 3600 } = options;
-    if (!Number.isInteger(maxPartitions) || maxPartitions < 1) throw configError('maxPartitions', 'must be a positive integer');
-    if (!(ttlSeconds > 0)) throw configError('ttlSeconds', 'must be a positive number of seconds');
-    this.#maxPartitions = maxPartitions;
-    this.#ttlSeconds = ttlSeconds;
+    this.#maxPartitions = num('maxPartitions', object(options).maxPartitions, 10_000, { integer: true });
+    this.#ttlSeconds = num('ttlSeconds', options.ttlSeconds, 14 * 24 * 3600);
   }
 
   /** Number of partitions held now (expired ones included until touched). */

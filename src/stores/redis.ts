@@ -6,6 +6,7 @@ import { silentLogger, type Logger } from '../logger.js';
 import { AuthError, configError } from '../errors.js';
 import type { CacheChanges, CacheWriteOptions, ReleaseLock, TokenCacheStore } from './types.js';
 import { whenConnected } from './redisReady.js';
+import { logger, num, object, redisClient, redisPrefix } from '../util/options.js';
 
 /** Options of {@link RedisTokenCacheStore}; checked when the store is built. */
 export interface RedisTokenCacheStoreOptions {
@@ -78,19 +79,14 @@ export class RedisTokenCacheStore implements TokenCacheStore {
 
   /** Options are checked now; a bad one throws `AuthError('invalid_config')` naming it. */
   constructor(options: RedisTokenCacheStoreOptions) {
-    const client = options?.client as Partial<Redis> | undefined;
-    if (!client || typeof client.hgetall !== 'function' || typeof client.multi !== 'function') {
-      throw configError('client', 'must be an ioredis Redis or Cluster instance');
-    }
-    this.#client = options.client;
-    this.#prefix = options.prefix ?? 'authflow:tc:';
-    if (typeof this.#prefix !== 'string' || /[{}]/.test(this.#prefix)) throw configError('prefix', 'must be a string without braces');
+    this.#client = redisClient(object(options).client, ['hgetall', 'multi']);
+    this.#prefix = redisPrefix(options.prefix, 'authflow:tc:');
     this.#cipher = cipherOf(options);
-    this.#lockTtlMs = positiveInteger('lockTtlMs', options.lockTtlMs, 15_000);
-    this.#lockWaitMs = positiveInteger('lockWaitMs', options.lockWaitMs, this.#lockTtlMs + 1_000);
-    this.#ttlSeconds = positiveInteger('ttlSeconds', options.ttlSeconds, 14 * 24 * 3600);
-    this.#commandTimeoutMs = positiveInteger('commandTimeoutMs', options.commandTimeoutMs, 1_000);
-    this.#logger = options.logger ?? silentLogger;
+    this.#lockTtlMs = num('lockTtlMs', options.lockTtlMs, 15_000, { integer: true });
+    this.#lockWaitMs = num('lockWaitMs', options.lockWaitMs, this.#lockTtlMs + 1_000, { integer: true });
+    this.#ttlSeconds = num('ttlSeconds', options.ttlSeconds, 14 * 24 * 3600, { integer: true });
+    this.#commandTimeoutMs = num('commandTimeoutMs', options.commandTimeoutMs, 1_000, { integer: true });
+    this.#logger = logger(options.logger, silentLogger);
     if (!this.#cipher && process.env.NODE_ENV === 'production') {
       this.#logger.warn({ option: 'encryption' }, 'authflow: token cache values are stored in Redis in clear text (encryption: \'off\')');
     }
@@ -247,12 +243,6 @@ function cipherOf(options: RedisTokenCacheStoreOptions): FieldCipher | undefined
     throw configError('encryptionKeys', 'is required when NODE_ENV=production (tokens would be stored in Redis in clear text); set encryption: \'off\' to accept that explicitly');
   }
   return undefined;
-}
-
-function positiveInteger(name: string, value: unknown, fallback: number): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isInteger(value) || value <= 0) throw configError(name, 'must be a positive integer');
-  return value;
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));

@@ -1,12 +1,13 @@
 import type { ConfidentialClient } from '../client.js';
-import { createBearerValidator, type BearerClaims, type BearerOptions } from '../bearer.js';
+import { createBearerValidator, type BearerClaims, type BearerOptions } from '../bearer/index.js';
 import { AuthError, configError } from '../errors.js';
 import { defaultLogger } from '../logger.js';
-import { errorResult, type RequestShape, type WebResult } from './render.js';
+import { asJson, errorResult, type RequestShape, type WebResult } from './render.js';
 import { reportFailure } from './report.js';
+import { object } from '../util/options.js';
 
 /** Options of `requireBearer()` (Express and Koa). */
-export interface BearerGuardOptions extends Partial<Omit<BearerOptions, 'audience'>> {
+export interface RequireBearerOptions extends Partial<Omit<BearerOptions, 'audience'>> {
   /**
    * The API's own confidential client: its authority (and `allowInsecureRequests`,
    * `allowedTenants`) is where tokens come from, and `req.getToken` does On-Behalf-Of through it.
@@ -30,9 +31,8 @@ export class BearerGuard {
   readonly client: ConfidentialClient | undefined;
   readonly #validate: (token: string) => Promise<BearerClaims>;
 
-  constructor(options: BearerGuardOptions) {
-    if (!options || typeof options !== 'object') throw configError('options', 'must be an object');
-    const { client, ...rest } = options;
+  constructor(options: RequireBearerOptions) {
+    const { client, ...rest } = object(options);
     if (client !== undefined && typeof client?.acquireTokenOnBehalfOf !== 'function') throw configError('client', 'must be a ConfidentialClient');
     const authority = rest.authority ?? client?.config.authority.issuer.href;
     if (!authority) throw configError('authority', 'is required when no client is given');
@@ -50,10 +50,10 @@ export class BearerGuard {
   /** The caller's validated token and claims, from the `Authorization` header. */
   async authenticate(authorization: unknown): Promise<{ token: string; claims: BearerClaims }> {
     if (authorization === undefined || authorization === '') {
-      throw new AuthError('token_invalid', { description: 'missing: send Authorization: Bearer <token>', status: 401 });
+      throw new AuthError('token_invalid', { reason: 'missing_token', description: 'missing: send Authorization: Bearer <token>', status: 401 });
     }
     const match = typeof authorization === 'string' ? BEARER.exec(authorization) : null;
-    if (!match) throw new AuthError('token_invalid', { description: 'malformed: the Authorization header must be "Bearer <token>"' });
+    if (!match) throw new AuthError('token_invalid', { reason: 'malformed', description: 'malformed: the Authorization header must be "Bearer <token>"' });
     const token = match[1]!;
     return { token, claims: await this.#validate(token) };
   }
@@ -80,7 +80,8 @@ export class BearerGuard {
     const attributes: string[] = [];
     let status = error.status;
     if (error.code === 'token_invalid') {
-      if (!error.description.startsWith('missing')) attributes.push('error="invalid_token"', `error_description="${quote(error.description)}"`);
+      // RFC 6750 §3.1: a request without credentials gets no error code; a token missing a claim is invalid.
+      if (error.reason !== 'missing_token') attributes.push('error="invalid_token"', `error_description="${quote(error.description)}"`);
     } else if (error.code === 'insufficient_scope') {
       attributes.push('error="insufficient_scope"', `error_description="${quote(error.description)}"`);
       if (error.scopes?.length) attributes.push(`scope="${quote(error.scopes.join(' '))}"`);
@@ -92,11 +93,11 @@ export class BearerGuard {
     } else {
       // Not the caller's token: the API's own failure (its secret, the OP, a store), logged with the id the answer shows.
       const correlationId = reportFailure(this.client?.config.logger ?? defaultLogger, request, error);
-      return errorResult({ ...request, headers: { accept: 'application/json' } }, error, { correlationId });
+      return errorResult(asJson(request), error, { correlationId });
     }
     const challenge = ['Bearer realm="api"', ...attributes].join(', ');
-    const answered = new AuthError(error.code, { description: error.description, status, ...(error.correlationId ? { correlationId: error.correlationId } : {}) });
-    return errorResult({ ...request, headers: { accept: 'application/json' } }, answered, { headers: { 'www-authenticate': challenge } });
+    const answered = new AuthError(error.code, { description: error.description, status, ...(error.reason ? { reason: error.reason } : {}), ...(error.correlationId ? { correlationId: error.correlationId } : {}) });
+    return errorResult(asJson(request), answered, { headers: { 'www-authenticate': challenge } });
   }
 
   #requireClient(): ConfidentialClient {

@@ -1,10 +1,11 @@
 import type { ConfidentialClient } from '../client.js';
 import { configError } from '../errors.js';
 import { normalizeScopes } from '../cache/scopes.js';
+import { appUrl, isLoopback, num, object } from '../util/options.js';
 import { MemorySessionIndex, type SessionIndex } from './sessionIndex.js';
 
 /** Options of the sign-in middleware (`auth()` in `authflow/express` and `authflow/koa`). */
-export interface WebAuthOptions {
+export interface AuthOptions {
   /** The app's confidential client. */
   client: ConfidentialClient;
   /** The app's public URL, e.g. `https://app.example` (http only for localhost / 127.0.0.1). */
@@ -43,14 +44,12 @@ export interface ResolvedWebOptions {
   secureCookies: boolean;
 }
 
-const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
-
 /** Checks the middleware's options once, when it is built; each refusal names the option. */
-export function resolveWebOptions(options: WebAuthOptions): ResolvedWebOptions {
-  if (!options || typeof options !== 'object') throw configError('options', 'must be an object');
+export function resolveWebOptions(options: AuthOptions): ResolvedWebOptions {
+  object(options);
   const { client } = options;
   if (!client || typeof client.initiateAuthCodeFlow !== 'function') throw configError('client', 'must be a ConfidentialClient');
-  const baseUrl = parseBaseUrl(options.baseUrl);
+  const baseUrl = appUrl(options.baseUrl);
   const basePath = baseUrl.pathname.replace(/\/+$/, '');
   const routes = options.routes ?? {};
   const paths = {
@@ -65,8 +64,7 @@ export function resolveWebOptions(options: WebAuthOptions): ResolvedWebOptions {
   } catch {
     throw configError('scopes', 'must be an array of scope strings without spaces');
   }
-  const maxSignIns = options.maxSignIns ?? 3;
-  if (!Number.isInteger(maxSignIns) || maxSignIns < 1 || maxSignIns > 20) throw configError('maxSignIns', 'must be an integer from 1 to 20');
+  const maxSignIns = num('maxSignIns', options.maxSignIns, 3, { integer: true, min: 1, max: 20 });
   const idp = options.idpLogout;
   if (idp !== undefined && typeof idp !== 'boolean' && (typeof idp !== 'object' || idp === null)) throw configError('idpLogout', 'must be a boolean or { idTokenHint }');
   const sessionIndex = options.sessionIndex ?? new MemorySessionIndex();
@@ -82,23 +80,8 @@ export function resolveWebOptions(options: WebAuthOptions): ResolvedWebOptions {
     postLogoutRedirectUri: parsePostLogout(options.postLogoutRedirectUri, `${baseUrl.origin}${basePath}/`),
     maxSignIns,
     sessionIndex,
-    secureCookies: !(baseUrl.protocol === 'http:' && LOOPBACK_HOSTS.has(baseUrl.hostname)),
+    secureCookies: !isLoopback(baseUrl),
   };
-}
-
-function parseBaseUrl(value: unknown): URL {
-  if (typeof value !== 'string') throw configError('baseUrl', 'is required: the app\'s public URL, e.g. https://app.example');
-  let url: URL;
-  try {
-    url = new URL(value);
-  } catch {
-    throw configError('baseUrl', 'is not an absolute URL');
-  }
-  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && LOOPBACK_HOSTS.has(url.hostname))) {
-    throw configError('baseUrl', 'must be https:// (http:// only for localhost and 127.0.0.1)');
-  }
-  if (url.search || url.hash || url.username || url.password) throw configError('baseUrl', 'must not have a query, fragment or credentials');
-  return url;
 }
 
 function routePath(name: string, value: unknown, fallback: string): string {

@@ -13,23 +13,28 @@ export interface RequestShape {
   /** Path and query as the browser asked for them. */
   url: string;
   headers: Record<string, string | string[] | undefined>;
+  /**
+   * The framework's content negotiation (Express `req.accepts`, Koa `ctx.accepts`, both the
+   * `accepts` package): the best of `types` for the Accept header, or false.
+   */
+  accepts?(types: string[]): string | false;
 }
 
 export const redirect = (location: string): WebResult => ({ kind: 'redirect', location });
 
-/** True for API-style requests (XHR, fetch asking for JSON): they get JSON, never a redirect. */
+/**
+ * True for API-style requests (XHR, fetch asking for JSON): they get JSON, never a redirect. The
+ * Accept header is weighed by the framework's own `accepts` (q-values, specificity, order); a
+ * request without one (no adapter) is a page.
+ */
 export function wantsJson(request: RequestShape): boolean {
-  const header = (name: string): string => {
-    const value = request.headers[name];
-    return (Array.isArray(value) ? value.join(',') : value ?? '').toLowerCase();
-  };
-  if (header('x-requested-with') === 'xmlhttprequest') return true;
-  const accept = header('accept');
-  if (!accept) return false;
-  const json = accept.indexOf('application/json');
-  const html = accept.indexOf('text/html');
-  return json !== -1 && (html === -1 || json < html);
+  const requestedWith = request.headers['x-requested-with'];
+  if ((Array.isArray(requestedWith) ? requestedWith.join(',') : requestedWith ?? '').toLowerCase() === 'xmlhttprequest') return true;
+  return request.accepts?.(['html', 'json']) === 'json';
 }
+
+/** The same request, answered as JSON whatever it accepts (web APIs). */
+export const asJson = <R extends RequestShape>(request: R): R => ({ ...request, accepts: () => 'json' });
 
 /** What a 5xx page says in production: the detail is in the log line with the same correlation id. */
 export const GENERIC_DESCRIPTION = 'the sign-in service had a problem; try again later';

@@ -1,15 +1,16 @@
 import { randomUUID } from 'node:crypto';
-import type { AuthError } from '../errors.js';
-import type { Logger } from '../logger.js';
+import { AuthError } from '../errors.js';
+import { defaultLogger, type Logger } from '../logger.js';
 import { hintFor } from './hints.js';
 import type { RequestShape } from './render.js';
+import { BoundedMap } from '../util/boundedMap.js';
 
 /**
  * Keys already logged by `reportOnce`, per kind (the key's first line): setup mistakes are one
  * line per process, not per request. Bounded per kind, so Host headers a client makes up cannot
  * crowd out the setup mistakes.
  */
-const reported = new Map<string, Set<string>>();
+const reported = new Map<string, BoundedMap<string, true>>();
 const MAX_REPORTED = 100;
 
 /**
@@ -25,6 +26,7 @@ export function reportFailure(logger: Logger, request: RequestShape, error: Auth
   if (error.code === 'invalid_config' && !firstTime(`config\n${error.description}`)) return correlationId;
   const fields = {
     code: error.code,
+    ...(error.reason ? { reason: error.reason } : {}),
     ...(error.opError ? { opError: error.opError } : {}),
     ...(error.suberror ? { suberror: error.suberror } : {}),
     status: error.status,
@@ -45,12 +47,19 @@ export function reportOnce(logger: Logger, level: 'warn' | 'error', key: string,
 
 function firstTime(key: string): boolean {
   const kind = key.split('\n', 1)[0]!;
-  const seen = reported.get(kind) ?? new Set<string>();
-  reported.set(kind, seen);
-  if (seen.has(key) || seen.size >= MAX_REPORTED) return false;
-  seen.add(key);
-  return true;
+  let seen = reported.get(kind);
+  if (!seen) reported.set(kind, (seen = new BoundedMap({ maxEntries: MAX_REPORTED, whenFull: 'refuse' })));
+  return !seen.has(key) && seen.set(key, true);
 }
 
 /** The path of a request URL, without its query (which may hold a code or state). */
 export const pathOf = (url: string): string => url.split(/[?#]/, 1)[0] ?? '/';
+
+/**
+ * The error for a wiring mistake found at a request (a route before `auth()`), logged once per
+ * process where the developer looks (stderr by default): no client logger is reachable then.
+ */
+export function setupMistake(description: string): AuthError {
+  reportOnce(defaultLogger, 'error', `config\n${description}`, { code: 'invalid_config' }, `authflow: ${description}`);
+  return new AuthError('invalid_config', { description });
+}

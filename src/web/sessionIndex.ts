@@ -1,6 +1,5 @@
-import type { Cluster, Redis } from 'ioredis';
-import { AuthError, configError } from '../errors.js';
-import { whenConnected } from '../stores/redisReady.js';
+import { BoundedMap } from '../util/boundedMap.js';
+import { num, object } from '../util/options.js';
 
 /**
  * Which app sessions belong to an OP session (`sid`) or user (`sub`), so a back-channel logout
@@ -30,28 +29,27 @@ export interface SessionIndex {
  * `maxKeys` claimed ids kept, the oldest dropped first).
  */
 export class MemorySessionIndex implements SessionIndex {
-  readonly #entries = new Map<string, Map<string, number>>();
-  readonly #claimed = new Map<string, number>();
-  readonly #maxKeys: number;
+  readonly #entries: BoundedMap<string, Map<string, number>>;
+  readonly #claimed: BoundedMap<string, true>;
 
-  /** `maxKeys`: most OP sessions remembered (default 100,000); the oldest are dropped beyond it. */
+  /** `maxKeys`: most OP sessions remembered (default 100,000); the least recently filed are dropped beyond it. */
   constructor(options: { maxKeys?: number } = {}) {
-    this.#maxKeys = options.maxKeys ?? 100_000;
+    const maxKeys = num('maxKeys', object(options).maxKeys, 100_000, { integer: true });
+    this.#entries = new BoundedMap({ maxEntries: maxKeys });
+    this.#claimed = new BoundedMap({ maxEntries: maxKeys });
   }
 
   async add(keys: readonly string[], entry: string, ttlSeconds: number): Promise<void> {
     const expiresAt = Date.now() + ttlSeconds * 1000;
     for (const key of keys) {
-      const entries = this.#entries.get(key) ?? new Map<string, number>();
+      const entries = this.#entries.peek(key) ?? new Map<string, number>();
       entries.set(entry, expiresAt);
-      this.#entries.delete(key);
-      this.#entries.set(key, entries);
+      this.#entries.set(key, entries, ttlSeconds * 1000);
     }
-    while (this.#entries.size > this.#maxKeys) this.#entries.delete(this.#entries.keys().next().value as string);
   }
 
   async take(key: string): Promise<string[]> {
-    const entries = this.#entries.get(key);
+    const entries = this.#entries.peek(key);
     this.#entries.delete(key);
     const now = Date.now();
     return [...(entries ?? [])].filter(([, expiresAt]) => expiresAt > now).map(([entry]) => entry);
@@ -59,93 +57,15 @@ export class MemorySessionIndex implements SessionIndex {
 
   async remove(keys: readonly string[], entry: string): Promise<void> {
     for (const key of keys) {
-      const entries = this.#entries.get(key);
+      const entries = this.#entries.peek(key);
       entries?.delete(entry);
       if (entries?.size === 0) this.#entries.delete(key);
     }
   }
 
   async claimOnce(id: string, ttlSeconds: number): Promise<boolean> {
-    const now = Date.now();
-    const expiresAt = this.#claimed.get(id);
-    if (expiresAt !== undefined && expiresAt > now) return false;
-    this.#claimed.delete(id);
-    this.#claimed.set(id, now + ttlSeconds * 1000);
-    // Ids are kept in claim order: expired ones sit at the front; beyond the bound the oldest go.
-    for (const [oldest, until] of this.#claimed) {
-      if (until > now && this.#claimed.size <= this.#maxKeys) break;
-      this.#claimed.delete(oldest);
-    }
+    if (this.#claimed.has(id)) return false;
+    this.#claimed.set(id, true, ttlSeconds * 1000);
     return true;
   }
 }
-
-/**
- * The index in Redis (one SET per key, with EXPIRE), shared by every app instance.
- *
- * @example
- * ```ts
- * app.use(auth({ client, baseUrl, routes: { backchannelLogout: '/backchannel-logout' }, sessionIndex: new RedisSessionIndex({ client: redis }) }));
- * ```
- */
-export class RedisSessionIndex implements SessionIndex {
-  readonly #client: Redis | Cluster;
-  readonly #prefix: string;
-
-  readonly #connectTimeoutMs: number;
-
-  /**
-   * `client`: an ioredis `Redis` or `Cluster` you built; `prefix` of its keys (default `authflow:sx:`);
-   * `connectTimeoutMs`: how long a call waits for a client still connecting (default 1,000).
-   */
-  constructor(options: { client: Redis | Cluster; prefix?: string; connectTimeoutMs?: number }) {
-    if (!options?.client || typeof (options.client as Partial<Redis>).sadd !== 'function') throw configError('client', 'must be an ioredis Redis or Cluster instance');
-    this.#client = options.client;
-    this.#prefix = options.prefix ?? 'authflow:sx:';
-    this.#connectTimeoutMs = options.connectTimeoutMs ?? 1_000;
-    if (!Number.isInteger(this.#connectTimeoutMs) || this.#connectTimeoutMs <= 0) throw configError('connectTimeoutMs', 'must be a positive integer');
-  }
-
-  async add(keys: readonly string[], entry: string, ttlSeconds: number): Promise<void> {
-    try {
-      await whenConnected(this.#client, this.#connectTimeoutMs);
-      // One command pair per key: keys may live in different cluster slots.
-      for (const key of keys) {
-        await this.#client.multi().sadd(this.#prefix + key, entry).expire(this.#prefix + key, Math.ceil(ttlSeconds)).exec();
-      }
-    } catch (err) {
-      throw storeFailed(err);
-    }
-  }
-
-  async take(key: string): Promise<string[]> {
-    try {
-      await whenConnected(this.#client, this.#connectTimeoutMs);
-      const results = await this.#client.multi().smembers(this.#prefix + key).del(this.#prefix + key).exec();
-      const members = results?.[0]?.[1];
-      return Array.isArray(members) ? members.map(String) : [];
-    } catch (err) {
-      throw storeFailed(err);
-    }
-  }
-
-  async remove(keys: readonly string[], entry: string): Promise<void> {
-    try {
-      for (const key of keys) await this.#client.srem(this.#prefix + key, entry);
-    } catch (err) {
-      throw storeFailed(err);
-    }
-  }
-
-  /** `SET NX EX`: one atomic claim, seen by every app instance sharing the Redis. */
-  async claimOnce(id: string, ttlSeconds: number): Promise<boolean> {
-    try {
-      return (await this.#client.set(`${this.#prefix}seen:${id}`, '1', 'EX', Math.max(1, Math.ceil(ttlSeconds)), 'NX')) === 'OK';
-    } catch (err) {
-      throw storeFailed(err);
-    }
-  }
-}
-
-const storeFailed = (err: unknown): AuthError =>
-  new AuthError('store_unavailable', { description: `Redis session index failed: ${(err as Error).message}`, cause: err });

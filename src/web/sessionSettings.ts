@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { configError } from '../errors.js';
+import { appUrl, isLoopback, num, object, text } from '../util/options.js';
 
 /** Options of `authSession()` (Express and Koa): the session cookie authflow needs. */
 export interface AuthSessionOptions {
@@ -23,27 +24,16 @@ export interface SessionSettings {
   maxAgeMs: number;
 }
 
-const LOCAL_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
-
 /** The cookie policy: `httpOnly`, `sameSite=lax`, `secure` unless the app is http://localhost / 127.0.0.1. */
 export function sessionSettings(options: AuthSessionOptions): SessionSettings {
-  if (!options || typeof options !== 'object') throw configError('options', 'must be an object');
-  let baseUrl: URL;
-  try {
-    baseUrl = new URL(options.baseUrl);
-  } catch {
-    throw configError('baseUrl', 'is required: the app\'s public URL');
-  }
-  const local = baseUrl.protocol === 'http:' && LOCAL_HOSTS.has(baseUrl.hostname);
-  if (baseUrl.protocol !== 'https:' && !local) throw configError('baseUrl', 'must be https:// (http:// only for localhost and 127.0.0.1)');
+  object(options);
+  const local = isLoopback(appUrl(options.baseUrl));
   const production = process.env.NODE_ENV === 'production';
   const given = options.secret === undefined ? [] : typeof options.secret === 'string' ? [options.secret] : [...options.secret];
   if (given.some((s) => typeof s !== 'string' || s.length === 0)) throw configError('secret', 'must be a non-empty string or list of strings');
   if (production && given.length === 0) throw configError('secret', 'is required when NODE_ENV=production (sessions would not survive a restart and could not be shared)');
   if (production && given.some((s) => s.length < 32)) throw configError('secret', 'must be at least 32 characters in production');
-  const maxAgeMs = options.maxAgeMs ?? 8 * 3600 * 1000;
-  if (!Number.isInteger(maxAgeMs) || maxAgeMs <= 0) throw configError('maxAgeMs', 'must be a positive integer');
-  const name = options.name ?? 'authflow.sid';
-  if (!/^[A-Za-z0-9._-]{1,64}$/.test(name)) throw configError('name', 'must be a cookie name of letters, digits, ".", "_" or "-"');
+  const maxAgeMs = num('maxAgeMs', options.maxAgeMs, 8 * 3600 * 1000, { integer: true });
+  const name = text('name', options.name, 'authflow.sid', /^[A-Za-z0-9._-]{1,64}$/, 'a cookie name of letters, digits, ".", "_" or "-"');
   return { name, secrets: given.length > 0 ? given : [randomBytes(32).toString('base64url')], secure: !local, maxAgeMs };
 }

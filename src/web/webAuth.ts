@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { AuthError } from '../errors.js';
 import { assertSameOrigin, logoutConfirmation } from './logoutGuard.js';
 import { createLogoutTokenVerifier, logoutKeys } from './logoutToken.js';
-import { resolveWebOptions, type ResolvedWebOptions, type WebAuthOptions } from './options.js';
+import { resolveWebOptions, type ResolvedWebOptions, type AuthOptions } from './options.js';
 import { isProduction } from '../logger.js';
 import { errorResult, redirect, wantsJson, type ErrorResultExtra, type RequestShape, type WebResult } from './render.js';
 import { pathOf, reportFailure, reportOnce } from './report.js';
@@ -40,7 +40,7 @@ export class WebAuth {
   readonly options: ResolvedWebOptions;
   readonly #verifyLogoutToken: ReturnType<typeof createLogoutTokenVerifier>;
 
-  constructor(options: WebAuthOptions) {
+  constructor(options: AuthOptions) {
     this.options = resolveWebOptions(options);
     const index = this.options.sessionIndex;
     // Logout token ids are remembered where the index lives (Redis: seen by every instance).

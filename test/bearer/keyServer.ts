@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { SignJWT, exportJWK, generateKeyPair, type CryptoKey, type JWK, type JWTPayload } from 'jose';
-import type { BearerFetch } from '../../src/bearer.js';
+import type { BearerFetch } from '../../src/bearer/index.js';
 
 export interface KeyServer {
   /** `http://127.0.0.1:<port>` */

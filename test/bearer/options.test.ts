@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { AuthError } from '../../src/errors.js';
-import { createBearerValidator, validateBearer, type BearerOptions } from '../../src/bearer.js';
+import { createBearerValidator, validateBearer, type BearerOptions } from '../../src/bearer/index.js';
 
 const base: BearerOptions = { authority: 'https://login.microsoftonline.com/7d1f0a3e-2c4b-4e8a-9f61-5a0c3b2d1e47/v2.0', audience: 'api://orders' };
 

@@ -1,6 +1,6 @@
 /**
- * authflow/express on Express 4: the Express suites (sign-in, refusals, open redirects,
- * incremental consent, logout, back-channel logout, leak scan, the first hour) run again in a child process in
+ * authflow/express on Express 4: the adapter suites for Express (sign-in, refusals, open redirects,
+ * incremental consent, logout, back-channel logout, requireBearer, the drift items, leak scan, the first hour) run again in a child process in
  * which `express` resolves to Express 4.22 (a resolve hook; the adapter's own code is unchanged).
  */
 import { describe, it } from 'node:test';
@@ -10,7 +10,7 @@ import { spawnSync } from 'node:child_process';
 const root = new URL('../../', import.meta.url).pathname;
 // A test runner of its own: without NODE_TEST_CONTEXT the child does not think it is nested.
 const { NODE_TEST_CONTEXT: _nested, ...env } = process.env;
-const node = (args: string[]) => spawnSync(process.execPath, ['--import', 'tsx', '--import', './test/express4/register.mjs', ...args], { cwd: root, env, encoding: 'utf8', timeout: 140_000 });
+const node = (args: string[]) => spawnSync(process.execPath, ['--import', 'tsx', '--import', './test/express4/register.mjs', ...args], { cwd: root, env: { ...env, AUTHFLOW_ADAPTERS: 'express' }, encoding: 'utf8', timeout: 140_000 });
 
 describe('Express 4', () => {
   it('the hook really gives the adapter Express 4', () => {
@@ -19,7 +19,7 @@ describe('Express 4', () => {
   });
 
   it('passes the Express suites', { timeout: 150_000 }, () => {
-    const run = node(['--test', '--test-concurrency=1', 'test/web/express.test.ts', 'test/web/backchannel.test.ts', 'test/web/chain.test.ts', 'test/web/first-hour-express.test.ts']);
+    const run = node(['--test', '--test-concurrency=1', 'test/adapters/web.test.ts', 'test/adapters/bearer.test.ts', 'test/adapters/drift.test.ts', 'test/web/chain.test.ts', 'test/web/first-hour-express.test.ts']);
     const summary = /# pass (\d+)\n# fail (\d+)/.exec(run.stdout);
     assert.ok(summary, `${run.stdout.slice(-2000)}\n${run.stderr.slice(-2000)}`);
     assert.equal(summary[2], '0', run.stdout.split('\n').filter((l) => /not ok|Error/.test(l)).slice(0, 20).join('\n'));

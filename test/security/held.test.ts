@@ -10,7 +10,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { exportJWK, generateKeyPair, SignJWT, type CryptoKey, type JWK } from 'jose';
 import { AuthError } from '../../src/errors.js';
-import { validateBearer, type BearerOptions } from '../../src/bearer.js';
+import { validateBearer, type BearerOptions } from '../../src/bearer/index.js';
 import { startKeyServer, type KeyServer } from '../bearer/keyServer.js';
 
 const now = (): number => Math.floor(Date.now() / 1000);

@@ -11,7 +11,7 @@ import type { Context, Next } from 'koa';
 import session from 'koa-session';
 import request from 'supertest';
 import { auth, authSession, requireAuth } from '../../src/koa/index.js';
-import { parseUrlencoded } from '../../src/koa/form.js';
+import { parseUrlencoded } from '../../src/web/form.js';
 import { clientFor, startDevOp, type DevOp } from '../helpers/op.js';
 
 const BASE_URL = 'http://localhost:3000';

@@ -1,11 +1,14 @@
 /**
- * Server-side session stores for authflow/koa. Sessions always live on the server: the cookie
+ * Server-side session stores for authflow/koa (koa-session's external store contract), kept with
+ * the other stores so that Redis code lives in one place. Sessions always live on the server: the cookie
  * holds only an opaque, signed id (a sign-in in flight keeps its PKCE verifier and nonce in the
  * session, which must never reach the browser).
  */
 import type { Cluster, Redis } from 'ioredis';
 import { AuthError } from '../errors.js';
-import { whenConnected } from '../stores/redisReady.js';
+import { whenConnected } from './redisReady.js';
+import { BoundedMap } from '../util/boundedMap.js';
+import { num, object, redisClient, redisPrefix } from '../util/options.js';
 
 /** koa-session's external store contract. */
 export interface KoaSessionStore {
@@ -21,29 +24,19 @@ const DAY_MS = 24 * 3600 * 1000;
 
 /**
  * The default store: sessions in process memory, each expiring with its `maxAge`, at most
- * `maxSessions` kept (the oldest written are dropped first). Enough for one instance and for
+ * `maxSessions` kept (the least recently used are dropped first). Enough for one instance and for
  * development; use `redisSessionStore()` when several instances serve the app.
  */
 export function memorySessionStore(options: { maxSessions?: number } = {}): KoaSessionStore {
-  const max = options.maxSessions ?? 10_000;
-  const sessions = new Map<string, { json: string; expiresAt: number }>();
+  const max = num('maxSessions', object(options).maxSessions, 10_000, { integer: true });
+  const sessions = new BoundedMap<string, string>({ maxEntries: max });
   return {
     async get(key) {
-      const entry = sessions.get(key);
-      if (!entry) return undefined;
-      if (entry.expiresAt <= Date.now()) {
-        sessions.delete(key);
-        return undefined;
-      }
-      return JSON.parse(entry.json) as Record<string, unknown>;
+      const json = sessions.get(key);
+      return json === undefined ? undefined : (JSON.parse(json) as Record<string, unknown>);
     },
     async set(key, value, maxAge) {
-      sessions.delete(key);
-      sessions.set(key, { json: JSON.stringify(value), expiresAt: Date.now() + (typeof maxAge === 'number' ? maxAge : DAY_MS) });
-      for (const oldest of sessions.keys()) {
-        if (sessions.size <= max) break;
-        sessions.delete(oldest);
-      }
+      sessions.set(key, JSON.stringify(value), typeof maxAge === 'number' ? maxAge : DAY_MS);
     },
     async destroy(key) {
       sessions.delete(key);
@@ -53,17 +46,17 @@ export function memorySessionStore(options: { maxSessions?: number } = {}): KoaS
 
 /** A koa-session store on an ioredis client (one string per session, expiring with it). */
 export function redisSessionStore(options: { client: Redis | Cluster; prefix?: string; connectTimeoutMs?: number }): KoaSessionStore {
-  const { client } = options;
-  const prefix = options.prefix ?? 'authflow:sess:';
-  const connectTimeoutMs = options.connectTimeoutMs ?? 1_000;
+  const client = redisClient(object(options).client, ['get', 'set', 'del']);
+  const prefix = redisPrefix(options.prefix, 'authflow:sess:');
+  const connectTimeoutMs = num('connectTimeoutMs', options.connectTimeoutMs, 1_000, { integer: true });
   const guard = async <T>(operation: string, run: () => Promise<T>): Promise<T> => {
     // A client still making its first connection is waited for; one that is down fails at once.
     await whenConnected(client, connectTimeoutMs);
-    if (client.status !== 'ready') throw new AuthError('store_unavailable', { description: `the session store cannot ${operation}: Redis is ${client.status}` });
+    if (client.status !== 'ready') throw new AuthError('store_unavailable', { reason: 'store_not_ready', description: `the session store cannot ${operation}: Redis is ${client.status}` });
     try {
       return await run();
     } catch (err) {
-      throw new AuthError('store_unavailable', { description: `the session store failed to ${operation}`, cause: err });
+      throw new AuthError('store_unavailable', { reason: 'store_failed', description: `the session store failed to ${operation}`, cause: err });
     }
   };
   return {

@@ -3,23 +3,18 @@
  * tokens (RFC 6750), in Entra's v1/v2 form or RFC 9068's, verified with jose against the OP's JWKS.
  */
 import { errors as joseErrors, jwtVerify, type JWTPayload } from 'jose';
-import { AuthError } from './errors.js';
-import { createIssuerKeys, v1Issuer, type IssuerKeys } from './bearer/keys.js';
-import { resolveBearerOptions, type BearerOptions, type ResolvedBearerOptions } from './bearer/options.js';
+import { AuthError, type BearerFailureReason } from '../errors.js';
+import { BoundedMap } from '../util/boundedMap.js';
+import { createIssuerKeys, v1Issuer, type IssuerKeys } from './keys.js';
+import { resolveBearerOptions, type BearerOptions, type ResolvedBearerOptions } from './options.js';
 
-export type { BearerOptions, BearerFetch } from './bearer/options.js';
+export type { BearerOptions, BearerFetch } from './options.js';
 
 /** The verified claims of an access token. Entra's are typed; any other claim is `unknown`. */
 export type BearerClaims = JWTPayload & { scp?: string; roles?: string[]; tid?: string; oid?: string };
 
-/**
- * Why a token was refused. `AuthError.description` starts with it, followed by `: ` and prose:
- * `token_invalid` (401) for all but `missing_scope` / `missing_role` (`insufficient_scope`, 403).
- */
-export type BearerFailureReason =
-  | 'malformed' | 'too_large' | 'algorithm_not_allowed' | 'wrong_type' | 'unknown_key' | 'signature_invalid'
-  | 'expired' | 'not_yet_valid' | 'wrong_audience' | 'wrong_issuer' | 'tenant_not_allowed' | 'missing_claim'
-  | 'claim_invalid' | 'missing_scope' | 'missing_role';
+/** Why a token was refused: `AuthError.reason` (re-exported from `errors.ts`, where every reason union lives). */
+export type { BearerFailureReason } from '../errors.js';
 
 /** Tokens longer than this are refused before any parsing (Entra's are 1-4 KB). */
 export const MAX_BEARER_TOKEN_LENGTH = 16 * 1024;
@@ -45,7 +40,7 @@ const B64URL = /^[A-Za-z0-9_-]+$/;
  * are given). Scope and role values compare case-sensitively.
  *
  * Failures are `AuthError`s: `token_invalid` (401) or `insufficient_scope` (403, `scopes` set to the
- * required ones), whose `description` starts with a {@link BearerFailureReason} and never contains
+ * required ones) whose `reason` is a {@link BearerFailureReason}, and whose `description` never contains
  * the token or its claims; an OP that cannot be reached gives `op_unreachable` (502) /
  * `op_timeout` (504), a bad OP answer `discovery_failed`, `issuer_mismatch` or `op_bad_response` (502).
  * Answer 401/403 with `WWW-Authenticate: Bearer error="invalid_token"` / `"insufficient_scope"` (RFC 6750 §3).
@@ -77,15 +72,15 @@ export function createBearerValidator(options: BearerOptions): (token: string) =
       return checkClaims(await verify(token, keys, resolved), keys, resolved);
     } catch (err) {
       if (err instanceof AuthError && (err.code === 'token_invalid' || err.code === 'insufficient_scope')) {
-        resolved.logger.debug({ code: err.code, reason: err.description.split(':', 1)[0] }, 'authflow: bearer token refused');
+        resolved.logger.debug({ code: err.code, reason: err.reason }, 'authflow: bearer token refused');
       }
       throw err;
     }
   };
 }
 
-const validators = new Map<string, Validator>();
-const MAX_CACHED_VALIDATORS = 64;
+/** Validators by option values: the least recently used set is dropped beyond 64. */
+const validators = new BoundedMap<string, Validator>({ maxEntries: 64 });
 const objectIds = new WeakMap<object, number>();
 let nextObjectId = 0;
 const idOf = (value: unknown): number | undefined => {
@@ -139,7 +134,6 @@ function validatorFor(options: BearerOptions): Validator {
   let validator = validators.get(key);
   if (!validator) {
     validator = createBearerValidator(options);
-    if (validators.size >= MAX_CACHED_VALIDATORS) validators.delete(validators.keys().next().value ?? '');
     validators.set(key, validator);
   }
   const built = Object.fromEntries(OPTION_FIELDS.map((f) => [f, Array.isArray(o[f]) ? [...(o[f] as unknown[])] : o[f]])) as unknown as BearerOptions;
@@ -166,7 +160,7 @@ function sameList(value: unknown, was: unknown): boolean {
 }
 
 function refuse(reason: BearerFailureReason, detail: string): AuthError {
-  return new AuthError('token_invalid', { description: `${reason}: ${detail}` });
+  return new AuthError('token_invalid', { reason, description: `${reason}: ${detail}` });
 }
 
 /** Size, shape and header checks that need neither the network nor jose. */
@@ -297,12 +291,13 @@ function checkPermissions(claims: BearerClaims, options: ResolvedBearerOptions):
   const rolesOk = roles !== undefined && missingRoles.length === 0;
   if (scopesOk || rolesOk) return;
   const quote = (list: readonly string[]): string => list.map((v) => `"${v}"`).join(', ');
-  const description = scopes && roles
-    ? `missing_scope: the token has neither the scopes ${quote(scopes)} nor the app roles ${quote(roles)}`
+  const reason: BearerFailureReason = scopes ? 'missing_scope' : 'missing_role';
+  const detail = scopes && roles
+    ? `the token has neither the scopes ${quote(scopes)} nor the app roles ${quote(roles)}`
     : scopes
-      ? `missing_scope: required scope${missingScopes.length > 1 ? 's' : ''} ${quote(missingScopes)} missing`
-      : `missing_role: required app role${missingRoles.length > 1 ? 's' : ''} ${quote(missingRoles)} missing`;
-  throw new AuthError('insufficient_scope', { description, ...(scopes ? { scopes } : {}) });
+      ? `required scope${missingScopes.length > 1 ? 's' : ''} ${quote(missingScopes)} missing`
+      : `required app role${missingRoles.length > 1 ? 's' : ''} ${quote(missingRoles)} missing`;
+  throw new AuthError('insufficient_scope', { reason, description: `${reason}: ${detail}`, ...(scopes ? { scopes } : {}) });
 }
 
 /** `scp` / `scope` / `roles`: a space-separated string (Entra `scp`, RFC 9068 `scope`) or an array (Okta, Entra `roles`). */

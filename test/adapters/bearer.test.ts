@@ -1,0 +1,42 @@
+/** The requireBearer suite (bearerSuite.ts) against authflow/express and authflow/koa. */
+import type { RequestListener } from 'node:http';
+import express from 'express';
+import Koa from 'koa';
+import { decodeJwt } from 'jose';
+import * as ex from '../../src/express/index.js';
+import * as koa from '../../src/koa/index.js';
+import { bearerSuite } from './bearerSuite.js';
+import { selected } from './select.js';
+
+const OPTIONS = { audience: 'api://orders', scopes: ['Orders.Read'] };
+const INVENTORY = ['api://inventory/Inventory.Read'];
+const INVENTORY_APP = ['api://inventory/.default'];
+
+if (selected('express')) bearerSuite({
+  name: 'express',
+  api: (orders) => {
+    const app = express();
+    app.use(ex.requireBearer({ client: orders, ...OPTIONS }));
+    // Rejections go to next() by hand: Express 4 does not do it for async handlers.
+    app.get('/', (req, res) => res.json({ caller: req.auth?.oid }));
+    app.get('/obo', (req, res, next) => req.getToken(INVENTORY).then((t) => res.json({ aud: decodeJwt(t).aud, caller: req.auth?.oid }), next));
+    app.get('/app', (req, res, next) => req.getAppToken(INVENTORY_APP).then((t) => res.json({ aud: decodeJwt(t).aud }), next));
+    app.use(ex.authErrors());
+    return app as unknown as RequestListener;
+  },
+});
+
+if (selected('koa')) bearerSuite({
+  name: 'koa',
+  api: (orders) => {
+    const app = new Koa();
+    app.silent = true;
+    app.use(koa.requireBearer({ client: orders, ...OPTIONS }));
+    app.use(async (ctx) => {
+      if (ctx.path === '/obo') ctx.body = { aud: decodeJwt(await ctx.getToken(INVENTORY)).aud, caller: ctx.state.auth?.oid };
+      else if (ctx.path === '/app') ctx.body = { aud: decodeJwt(await ctx.getAppToken(INVENTORY_APP)).aud };
+      else ctx.body = { caller: ctx.state.auth?.oid };
+    });
+    return app.callback();
+  },
+});

@@ -1,0 +1,69 @@
+/**
+ * The adapter kit below the HTTP suites: the route table (method + path → handler, and whether it
+ * reads a body) and the form reader (raw-body, limits, charset, encoding), over a real node:http server.
+ */
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { createServer } from 'node:http';
+import request from 'supertest';
+import { AuthError, ConfidentialClient } from '../../src/index.js';
+import { MAX_FORM_BYTES, readForm } from '../../src/web/form.js';
+import { routeTable } from '../../src/web/routes.js';
+import { WebAuth } from '../../src/web/webAuth.js';
+
+const client = new ConfidentialClient({ clientId: 'app', authority: 'https://login.microsoftonline.com/contoso.onmicrosoft.com/v2.0', credential: { secret: 's' } });
+
+describe('routeTable', () => {
+  const routes = routeTable(new WebAuth({ client, baseUrl: 'https://app.example', routes: { login: '/signin', backchannelLogout: '/bcl' } }));
+  const table: Array<[string, string, boolean | undefined]> = [
+    ['GET', '/signin', false], ['GET', '/login', undefined], ['POST', '/signin', undefined],
+    ['GET', '/callback', false], ['POST', '/callback', true],
+    ['GET', '/logout', false], ['POST', '/logout', false], ['PUT', '/logout', undefined],
+    ['POST', '/bcl', true], ['GET', '/bcl', undefined], ['GET', '/other', undefined],
+  ];
+  for (const [method, path, readsBody] of table) {
+    it(`${method} ${path} → ${readsBody === undefined ? 'not authflow\'s' : readsBody ? 'reads a body' : 'no body'}`, () => {
+      assert.equal(routes.match(method, path)?.readsBody, readsBody);
+    });
+  }
+  it('no back-channel route unless configured', () => {
+    assert.equal(routeTable(new WebAuth({ client, baseUrl: 'https://app.example' })).match('POST', '/backchannel-logout'), undefined);
+  });
+});
+
+describe('readForm', () => {
+  const server = createServer((req, res) => {
+    readForm(req).then((form) => res.end(JSON.stringify({ form })), (err: AuthError) => {
+      res.statusCode = err.status;
+      res.end(JSON.stringify({ reason: err.reason }));
+    });
+  });
+  const post = (type: string | undefined, body: string | Buffer, headers: Record<string, string> = {}) => {
+    const r = request(server).post('/').set(headers);
+    return (type ? r.set('content-type', type) : r).send(body);
+  };
+
+  const table: Array<[string, string | undefined, string | Buffer, Record<string, string>, number, unknown]> = [
+    ['a form', 'application/x-www-form-urlencoded', 'a=1&b=2', {}, 200, { form: { a: '1', b: '2' } }],
+    ['utf-8 charset', 'application/x-www-form-urlencoded; charset=UTF-8', 'a=%C3%A9', {}, 200, { form: { a: 'é' } }],
+    ['a repeated name', 'application/x-www-form-urlencoded', 'a=1&a=2', {}, 200, { form: { a: ['1', '2'] } }],
+    ['another type: an empty form', 'application/json', '{"a":1}', {}, 200, { form: {} }],
+    ['too large', 'application/x-www-form-urlencoded', `a=${'x'.repeat(MAX_FORM_BYTES)}`, {}, 413, { reason: 'body_too_large' }],
+    ['too many fields', 'application/x-www-form-urlencoded', Array.from({ length: 51 }, (_, i) => `f${i}=1`).join('&'), {}, 413, { reason: 'body_too_large' }],
+    ['another charset', 'application/x-www-form-urlencoded; charset=iso-8859-1', 'a=1', {}, 415, { reason: 'body_unsupported' }],
+    ['a content encoding', 'application/x-www-form-urlencoded', 'a=1', { 'content-encoding': 'gzip' }, 415, { reason: 'body_unsupported' }],
+  ];
+  for (const [name, type, body, headers, status, answer] of table) {
+    it(name, async () => {
+      const response = await post(type, body, headers);
+      assert.equal(response.status, status, response.text);
+      assert.deepEqual(JSON.parse(response.text), answer);
+    });
+  }
+  it('a __proto__ field is an ordinary field', async () => {
+    const response = await post('application/x-www-form-urlencoded', '__proto__=x&state=s');
+    const { form } = JSON.parse(response.text) as { form: Record<string, unknown> };
+    assert.ok(Object.hasOwn(form, '__proto__'));
+    assert.equal(form.state, 's');
+  });
+});
