@@ -1,6 +1,6 @@
 import type { Cluster, Redis } from 'ioredis';
 import { AuthError } from '../errors.js';
-import type { SessionIndex } from '../web/sessionIndex.js';
+import type { SessionIndex } from './sessionIndex.js';
 import { num, object, redisClient, redisPrefix } from '../util/options.js';
 import { whenConnected } from './redisReady.js';
 

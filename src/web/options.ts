@@ -2,7 +2,7 @@ import type { ConfidentialClient } from '../client.js';
 import { configError } from '../errors.js';
 import { normalizeScopes } from '../cache/scopes.js';
 import { appUrl, isLoopback, num, object } from '../util/options.js';
-import { MemorySessionIndex, type SessionIndex } from './sessionIndex.js';
+import { MemorySessionIndex, type SessionIndex } from '../stores/sessionIndex.js';
 
 /** Options of the sign-in middleware (`auth()` in `authflow/express` and `authflow/koa`). */
 export interface AuthOptions {

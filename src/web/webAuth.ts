@@ -7,7 +7,7 @@ import { isProduction } from '../logger.js';
 import { errorResult, redirect, wantsJson, type ErrorResultExtra, type RequestShape, type WebResult } from './render.js';
 import { pathOf, reportFailure, reportOnce } from './report.js';
 import { safeReturnTo } from './returnTo.js';
-import { MemorySessionIndex } from './sessionIndex.js';
+import { MemorySessionIndex } from '../stores/sessionIndex.js';
 import { profileClaims, withSignIn, type SessionPort, type SignedInUser } from './session.js';
 
 /** A request as the web layer sees it: the adapter fills it from Express or Koa. */

@@ -84,7 +84,7 @@ describe('the bounded maps that use it', () => {
   });
 
   it('MemorySessionIndex keeps at most maxKeys OP sessions and claims an id once', async () => {
-    const { MemorySessionIndex } = await import('../../src/web/sessionIndex.js');
+    const { MemorySessionIndex } = await import('../../src/stores/sessionIndex.js');
     const index = new MemorySessionIndex({ maxKeys: 2 });
     await index.add(['k1'], 'e1', 60);
     await index.add(['k2'], 'e2', 60);
