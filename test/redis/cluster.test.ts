@@ -114,11 +114,13 @@ describe('RedisTokenCacheStore on Redis Cluster', () => {
         masters.add(Math.floor((slot * 3) / SLOTS));
         const release = await store.lock(partition);
         const waiting = waiterStore.lock(partition).then((r) => ({ release: r, at: performance.now() }));
-        await new Promise((r) => setTimeout(r, 50));
+        await new Promise((r) => setTimeout(r, 30));
         await release();
         const releasedAt = performance.now();
         const got = await waiting;
-        assert.ok(got.at - releasedAt < 15, `${partition}: woken ${(got.at - releasedAt).toFixed(1)} ms after the release`);
+        // The waiter's first fallback poll comes 100+ ms after its last attempt (~30 ms before the
+        // release), so under 40 ms is the message; the bound leaves room for a busy shared machine.
+        assert.ok(got.at - releasedAt < 40, `${partition}: woken ${(got.at - releasedAt).toFixed(1)} ms after the release`);
         await got.release();
       }
       assert.ok(masters.size > 1, 'the partitions span masters');
