@@ -12,6 +12,12 @@ export interface IssuerKeys {
   tenantOfIssuer: string | undefined;
   /** Resolves the verification key of a token (jose's cached remote JWKS behind a guarded fetch). */
   getKey: JWTVerifyGetKey;
+  /**
+   * True while `kid` is in the OP's current key set (the set is downloaded again first when older
+   * than `jwksCacheMaxAgeSeconds`); false when it left the set, or while the set is changing or
+   * unreachable. The verified-token cache asks this on every hit, so a removed key drops its tokens.
+   */
+  hasKey(kid: string): boolean | Promise<boolean>;
 }
 
 /** After a failed discovery or JWKS request, the next one waits this long (failures are answered from memory). */
@@ -71,14 +77,57 @@ async function discover(options: ResolvedBearerOptions): Promise<IssuerKeys> {
     throw discoveryFailed(configured, '"jwks_uri" is not https:// (allowInsecureRequests is off)');
   }
   logger.info({ issuer, jwksUri: url.href }, 'authflow: bearer metadata discovered');
+  const tracker = new KeySetTracker();
   const remote = createRemoteJWKSet(url, {
     cooldownDuration: options.jwksCooldownSeconds * 1000,
     cacheMaxAge: options.jwksCacheMaxAgeSeconds * 1000,
     timeoutDuration: options.timeoutMs,
-    [customFetch]: guardedJwksFetch(request),
+    [customFetch]: tracker.watch(guardedJwksFetch(request)),
   });
   const tenantOfIssuer = /\/([0-9a-f-]{36})\/v2\.0$/i.exec(issuer)?.[1];
-  return { issuer, multiTenant, tenantOfIssuer, getKey: rememberKeys(remote) };
+  const hasKey = (kid: string): boolean | Promise<boolean> => {
+    // A set past its age is downloaded again before it vouches for a key (jose would do the same on its next lookup).
+    if (!remote.fresh) return remote.reload().then(() => tracker.has(remote, kid), () => false);
+    return tracker.has(remote, kid);
+  };
+  return { issuer, multiTenant, tenantOfIssuer, getKey: rememberKeys(remote, tracker), hasKey };
+}
+
+type RemoteKeySet = ReturnType<typeof createRemoteJWKSet>;
+
+/**
+ * Which `kid`s the OP's key set holds now. jose swaps its set in place after each download; the
+ * download is seen through the fetch, and the `kid`s are read again (a copy of the set: rare)
+ * once jose has applied it. `generation` counts the sets seen, so memories of keys can be dropped.
+ */
+class KeySetTracker {
+  generation = 0;
+  #changed = false;
+  #kids: ReadonlySet<string> | undefined;
+
+  /** Wraps the JWKS fetch to notice each successful download. */
+  watch(request: BearerFetch): BearerFetch {
+    return async (url, init) => {
+      const response = await request(url, init);
+      if (response.status === 200) this.#changed = true;
+      return response;
+    };
+  }
+
+  /** The current `kid`s, or undefined while a download is being applied (callers then take the full path). */
+  current(remote: RemoteKeySet): ReadonlySet<string> | undefined {
+    if (this.#changed && !remote.reloading) {
+      this.#changed = false;
+      const keys = remote.jwks()?.keys ?? [];
+      this.#kids = new Set(keys.map((k) => k.kid).filter((kid): kid is string => typeof kid === 'string'));
+      this.generation += 1;
+    }
+    return this.#changed ? undefined : this.#kids;
+  }
+
+  has(remote: RemoteKeySet, kid: string): boolean {
+    return this.current(remote)?.has(kid) ?? false;
+  }
 }
 
 /** How long a key found in the JWKS is handed out without asking jose's key set again. */
@@ -90,11 +139,18 @@ const KEY_MEMORY_MS = 30_000;
  * and unknown `kid`s still go to jose's set, with its cooldown; the memory is far shorter than
  * the set's own cache age, so a retired key is dropped about as soon as jose would drop it.
  */
-function rememberKeys(remote: JWTVerifyGetKey): JWTVerifyGetKey {
+function rememberKeys(remote: RemoteKeySet, tracker: KeySetTracker): JWTVerifyGetKey {
   const remembered = new BoundedMap<string, Awaited<ReturnType<JWTVerifyGetKey>>>({ maxEntries: 64, ttlMs: KEY_MEMORY_MS });
+  let generation = tracker.generation;
   return (header, token) => {
+    // A new key set (rotation) forgets every key; a set past its age goes back to jose, which downloads it again.
+    tracker.current(remote);
+    if (tracker.generation !== generation) {
+      generation = tracker.generation;
+      remembered.clear();
+    }
     const id = `${header.kid ?? ''}\n${header.alg ?? ''}`;
-    const hit = remembered.get(id);
+    const hit = remote.fresh ? remembered.get(id) : undefined;
     if (hit) return hit;
     return Promise.resolve(remote(header, token)).then((key) => {
       remembered.set(id, key);

@@ -53,7 +53,27 @@ export interface BearerOptions {
   fetch?: BearerFetch;
   /** Where refused tokens (`debug`) and metadata / JWKS requests are logged, never the token. Default: silent. */
   logger?: Logger;
+  /**
+   * Tokens that passed validation are remembered, keyed by the SHA-256 of the whole token (never
+   * the token), so a repeated token skips the signature check: each until `min(exp, now + ttlSeconds)`,
+   * and only while its signing key (`kid`) is still in the OP's JWKS. The issuer, tenant, scope and
+   * role checks still run on every call; refused tokens are never remembered. The claims returned
+   * are then frozen (shared between calls). At most `max` tokens (least recently used dropped first).
+   * Default `{ max: 100_000, ttlSeconds: 300 }`; `false` turns it off.
+   */
+  verifiedTokenCache?: VerifiedTokenCacheOptions | false;
 }
+
+/** Size and lifetime of the verified-token cache (see {@link BearerOptions.verifiedTokenCache}). */
+export interface VerifiedTokenCacheOptions {
+  /** Most tokens remembered. Default 100,000. */
+  max?: number;
+  /** Longest a token is remembered, seconds (never past its `exp`). Default 300. */
+  ttlSeconds?: number;
+}
+
+/** Defaults of {@link BearerOptions.verifiedTokenCache}. */
+export const DEFAULT_VERIFIED_TOKEN_CACHE = { max: 100_000, ttlSeconds: 300 } as const;
 
 /** The validated form of {@link BearerOptions}. */
 export interface ResolvedBearerOptions {
@@ -71,6 +91,7 @@ export interface ResolvedBearerOptions {
   jwksCacheMaxAgeSeconds: number;
   fetch: BearerFetch;
   logger: Logger;
+  verifiedTokenCache: { max: number; ttlSeconds: number } | false;
 }
 
 /** Asymmetric JWS algorithms jose verifies with a public key from a JWKS. */
@@ -106,6 +127,17 @@ export function resolveBearerOptions(options: BearerOptions): ResolvedBearerOpti
     jwksCacheMaxAgeSeconds: num('jwksCacheMaxAgeSeconds', options.jwksCacheMaxAgeSeconds, Math.max(600, cooldown), { min: cooldown }),
     fetch: fetchOption(options.fetch),
     logger: logger(options.logger, silentLogger),
+    verifiedTokenCache: verifiedTokenCache(options.verifiedTokenCache),
+  };
+}
+
+function verifiedTokenCache(value: unknown): { max: number; ttlSeconds: number } | false {
+  if (value === false) return false;
+  if (value === undefined) return { ...DEFAULT_VERIFIED_TOKEN_CACHE };
+  const o = object(value as VerifiedTokenCacheOptions, 'verifiedTokenCache');
+  return {
+    max: num('verifiedTokenCache.max', o.max, DEFAULT_VERIFIED_TOKEN_CACHE.max, { integer: true, positive: true }),
+    ttlSeconds: num('verifiedTokenCache.ttlSeconds', o.ttlSeconds, DEFAULT_VERIFIED_TOKEN_CACHE.ttlSeconds),
   };
 }
 

@@ -6,6 +6,7 @@ import { silentLogger, type Logger } from '../logger.js';
 import { AuthError, configError } from '../errors.js';
 import type { CacheChanges, CacheWriteOptions, ReleaseLock, TokenCacheStore } from './types.js';
 import { whenConnected } from './redisReady.js';
+import { LockWaker } from './redisLockWaker.js';
 import { logger, num, object, redisClient, redisPrefix } from '../util/options.js';
 
 /** Options of {@link RedisTokenCacheStore}; checked when the store is built. */
@@ -45,8 +46,15 @@ export interface RedisTokenCacheStoreOptions {
 export const SCHEMA_FIELD = '@schema';
 const SCHEMA_VERSION = 2;
 
-/** Compare-and-delete: only the owner releases a lock (it may have expired and been taken since). */
-const RELEASE_SCRIPT = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end";
+/**
+ * Compare-and-delete: only the owner releases a lock (it may have expired and been taken since);
+ * a release is announced on the lock's channel (ARGV[2]) in the same step, so waiters in other
+ * processes wake at once (see redisLockWaker.ts).
+ */
+const RELEASE_SCRIPT = "if redis.call('get', KEYS[1]) == ARGV[1] then redis.call('del', KEYS[1]); redis.call('publish', ARGV[2], '1'); return 1 else return 0 end";
+
+/** Polling while release messages can arrive: only the fallback for a lost one. */
+const FALLBACK_POLL_MS = { min: 100, spread: 150 };
 
 /**
  * Token caches in Redis: a partition is one HASH `<prefix>{<partition>}` (the braces are a hash
@@ -76,6 +84,7 @@ export class RedisTokenCacheStore implements TokenCacheStore {
   readonly #commandTimeoutMs: number;
   readonly #logger: Logger;
   readonly #reported = new Set<string>();
+  readonly #waker: LockWaker;
 
   /** Options are checked now; a bad one throws `AuthError('invalid_config')` naming it. */
   constructor(options: RedisTokenCacheStoreOptions) {
@@ -87,6 +96,7 @@ export class RedisTokenCacheStore implements TokenCacheStore {
     this.#ttlSeconds = num('ttlSeconds', options.ttlSeconds, 14 * 24 * 3600, { integer: true });
     this.#commandTimeoutMs = num('commandTimeoutMs', options.commandTimeoutMs, 1_000, { integer: true });
     this.#logger = logger(options.logger, silentLogger);
+    this.#waker = new LockWaker(this.#client, this.#commandTimeoutMs);
     if (!this.#cipher && process.env.NODE_ENV === 'production') {
       this.#logger.warn({ option: 'encryption' }, 'authflow: token cache values are stored in Redis in clear text (encryption: \'off\')');
     }
@@ -132,26 +142,42 @@ export class RedisTokenCacheStore implements TokenCacheStore {
   }
 
   /**
-   * Takes the partition's refresh lock, waiting (polling with jitter) while another instance holds
-   * it, for at most `lockWaitMs`; a lock whose holder died expires after `lockTtlMs`.
+   * Takes the partition's refresh lock, waiting while another instance holds it, for at most
+   * `lockWaitMs`; a lock whose holder died expires after `lockTtlMs`. A waiter is woken by the
+   * holder's release (a message on the lock's channel; directly, in this process) and polls only
+   * as the fallback for a lost message (every 100-250 ms; every 5-50 ms without pub/sub).
    */
   async lock(partition: string): Promise<ReleaseLock> {
     const key = `${this.keyOf(partition)}:lock`;
+    const channel = `${key}:released`;
     const owner = randomUUID();
     const deadline = Date.now() + this.#lockWaitMs;
-    for (let attempt = 0; ; attempt++) {
-      const taken = await this.#command('lock', () => this.#client.set(key, owner, 'PX', this.#lockTtlMs, 'NX'));
-      if (taken === 'OK') {
-        return async () => {
-          await this.#command('unlock', () => this.#client.eval(RELEASE_SCRIPT, 1, key, owner));
-        };
+    const release = async (): Promise<void> => {
+      const released = await this.#command('unlock', () => this.#client.eval(RELEASE_SCRIPT, 1, key, owner, channel));
+      if (released === 1) this.#waker.wake(channel);
+    };
+    if (await this.#take(key, owner)) return release;
+    // Listening before the next attempt: a release between that attempt and the wait is still heard.
+    const listener = this.#waker.listen(channel);
+    try {
+      const subscribed = await listener.ready;
+      for (let attempt = 0; ; attempt++) {
+        if (await this.#take(key, owner)) return release;
+        if (Date.now() >= deadline) {
+          throw new AuthError('store_unavailable', { description: `another instance held the refresh lock for longer than ${this.#lockWaitMs} ms` });
+        }
+        const pause = subscribed
+          ? FALLBACK_POLL_MS.min + Math.random() * FALLBACK_POLL_MS.spread
+          : Math.min(50, 5 * 2 ** Math.min(attempt, 4)) * (0.5 + Math.random());
+        await listener.next(Math.max(1, Math.min(pause, deadline - Date.now())));
       }
-      if (Date.now() >= deadline) {
-        throw new AuthError('store_unavailable', { description: `another instance held the refresh lock for longer than ${this.#lockWaitMs} ms` });
-      }
-      // Short polls: a waiter only needs to see the holder finish; the lock is held for one token request.
-      await sleep(Math.min(50, 5 * 2 ** Math.min(attempt, 4)) * (0.5 + Math.random()));
+    } finally {
+      listener.close();
     }
+  }
+
+  async #take(key: string, owner: string): Promise<boolean> {
+    return await this.#command('lock', () => this.#client.set(key, owner, 'PX', this.#lockTtlMs, 'NX')) === 'OK';
   }
 
   #encode(partition: string, field: string, entity: CacheEntity): string {
@@ -245,4 +271,3 @@ function cipherOf(options: RedisTokenCacheStoreOptions): FieldCipher | undefined
   return undefined;
 }
 
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));

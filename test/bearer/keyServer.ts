@@ -13,7 +13,10 @@ export interface KeyServer {
   base: string;
   /** The issuer the discovery document announces (`${base}/oidc` unless overridden). */
   issuer: string;
-  kid: string;
+  /** The kid of the current key (changes with `rotate`). */
+  readonly kid: string;
+  /** Key rotation at the OP: a new key pair and kid replace the old ones in the JWKS (the old key is gone). */
+  rotate(): Promise<void>;
   stats: { discovery: number; jwks: number };
   /** Signs `claims` (RS256, `typ: JWT`, this server's kid) with the server's key, or `options.key`. */
   mint(claims: JWTPayload, options?: { header?: Record<string, unknown>; key?: CryptoKey }): Promise<string>;
@@ -28,9 +31,9 @@ export interface KeyServerOptions {
 }
 
 export async function startKeyServer(options: KeyServerOptions = {}): Promise<KeyServer> {
-  const { privateKey, publicKey } = await generateKeyPair('RS256');
-  const kid = randomBytes(8).toString('base64url');
-  const jwk: JWK = { ...(await exportJWK(publicKey)), kid, alg: 'RS256', use: 'sig' };
+  let { privateKey, publicKey } = await generateKeyPair('RS256');
+  let kid = randomBytes(8).toString('base64url');
+  let jwk: JWK = { ...(await exportJWK(publicKey)), kid, alg: 'RS256', use: 'sig' };
   const stats = { discovery: 0, jwks: 0 };
   let base = '';
   const server: Server = createServer((req, res) => {
@@ -55,7 +58,14 @@ export async function startKeyServer(options: KeyServerOptions = {}): Promise<Ke
   return {
     base,
     issuer: options.issuer ?? `${base}/oidc`,
-    kid,
+    get kid() {
+      return kid;
+    },
+    async rotate() {
+      ({ privateKey, publicKey } = await generateKeyPair('RS256'));
+      kid = randomBytes(8).toString('base64url');
+      jwk = { ...(await exportJWK(publicKey)), kid, alg: 'RS256', use: 'sig' };
+    },
     stats,
     mint: (claims, o = {}) => new SignJWT(claims).setProtectedHeader({ alg: 'RS256', kid, typ: 'JWT', ...o.header }).sign(o.key ?? privateKey),
     close: () => new Promise<void>((resolve) => {

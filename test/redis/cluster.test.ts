@@ -97,4 +97,35 @@ describe('RedisTokenCacheStore on Redis Cluster', () => {
     assert.equal(tokenRequests(op, 'refresh_token'), 1);
     assert.equal(await cluster.exists(`${store.keyOf('cluster-user')}:lock`), 0, 'lock released');
   });
+
+  it('wakes a lock waiter on another Cluster client at the release (PUBLISH crosses the nodes)', async () => {
+    const other = new Cluster(servers.map((s) => ({ host: '127.0.0.1', port: s.port })), { redisOptions: { maxRetriesPerRequest: 1 } });
+    try {
+      await new Promise<void>((resolve, reject) => {
+        other.once('ready', () => resolve());
+        other.once('error', reject);
+      });
+      const waiterStore = new RedisTokenCacheStore({ client: other });
+      // Partitions in slots of different masters: the subscriber sits on one node, the release runs on another.
+      const partitions = ['wake-a', 'wake-b', 'wake-c', 'wake-d', 'wake-e', 'wake-f'];
+      const masters = new Set<number>();
+      for (const partition of partitions) {
+        const slot = Number(await cluster.call('CLUSTER', 'KEYSLOT', store.keyOf(partition)));
+        masters.add(Math.floor((slot * 3) / SLOTS));
+        const release = await store.lock(partition);
+        const waiting = waiterStore.lock(partition).then((r) => ({ release: r, at: performance.now() }));
+        await new Promise((r) => setTimeout(r, 30));
+        await release();
+        const releasedAt = performance.now();
+        const got = await waiting;
+        // The waiter's first fallback poll comes 100+ ms after its last attempt (~30 ms before the
+        // release), so under 40 ms is the message; the bound leaves room for a busy shared machine.
+        assert.ok(got.at - releasedAt < 40, `${partition}: woken ${(got.at - releasedAt).toFixed(1)} ms after the release`);
+        await got.release();
+      }
+      assert.ok(masters.size > 1, 'the partitions span masters');
+    } finally {
+      other.disconnect();
+    }
+  });
 });
