@@ -64,7 +64,8 @@ export const auth: FastifyPluginAsync<AuthOptions> = fp(async (fastify: FastifyI
     child.addContentTypeParser('*', (_request, _payload, done) => done(null, undefined));
     for (const { method, path } of routes.list) {
       const route = routes.match(method, path)!;
-      child.route({ method, url: path, handler: async (request, reply) => {
+      // No HEAD twin of the GET routes (Fastify's default): as on Express and Koa, HEAD /login starts no sign-in.
+      child.route({ method, url: path, exposeHeadRoute: false, handler: async (request, reply) => {
         const input = { request: webRequest(request), stream: request.raw, session: sessionPort(request), destroySession: (id: string) => destroyIn(request.sessionStore, id) };
         return send(reply, await answerRoute(web, route, input));
       } });

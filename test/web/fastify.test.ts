@@ -64,6 +64,12 @@ describe('authflow/fastify: where Fastify differs', () => {
     assert.match(page.headers.location!, /^\/login\?returnTo=/);
   });
 
+  it('answers HEAD on authflow\'s GET routes as an unknown route (no sign-in started, no session), as Express and Koa do', async () => {
+    const head = await request(app()).head('/login');
+    assert.equal(head.status, 404);
+    assert.equal(head.headers['set-cookie'], undefined);
+  });
+
   it('does not register @fastify/cookie a second time when the app already has it', async () => {
     const handler = app((fastify) => void fastify.register(fastifyCookie));
     const login = await request(handler).get('/login');
