@@ -1,5 +1,5 @@
 /**
- * The drift items of issue 18, each run against both adapters so that they cannot drift again:
+ * The drift items of issue 18, each run against every adapter so that they cannot drift again:
  * - a form body is read only on the routes that need one (Koa read it on every POST);
  * - a session store that does not answer fails within `storeTimeoutMs` with 503 (Express only);
  * - a refused form_post callback answers `no-store` (only the Koa suite tested it);
