@@ -2,14 +2,14 @@
  * The package as a user meets it (`npm run test:package`, run by CI): `npm pack`, a fresh project
  * outside the repository, `npm install` of the tarball plus exactly the packages the README's
  * Install section names, then every TypeScript block of the README type-checked with the
- * consumer's tsc, the Express, web API and Koa programs of the README run against the dev OP, the
+ * consumer's tsc, the Express, web API, Koa and Fastify programs of the README run against the dev OP, the
  * three entries required from CommonJS, and the Express blocks type-checked against
  * `@types/express@4` too. Nothing here imports authflow from the repository.
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import type { Server } from 'node:http';
-import { rmSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test, type TestContext } from 'node:test';
 import { fileURLToPath } from 'node:url';
@@ -70,7 +70,7 @@ describe('the packed package in a fresh project', () => {
 
   test('the tarball holds dist, README, LICENSE and CHANGELOG; no tests, examples or source maps', async () => {
     const files = (await runOk('tar', ['-tzf', tarball], { cwd: work })).trim().split('\n').map((f) => f.replace(/^package\//, ''));
-    for (const required of ['package.json', 'README.md', 'LICENSE', 'CHANGELOG.md', 'dist/src/index.js', 'dist/src/index.d.ts', 'dist/src/express/index.js', 'dist/src/koa/index.d.ts']) {
+    for (const required of ['package.json', 'README.md', 'LICENSE', 'CHANGELOG.md', 'dist/src/index.js', 'dist/src/index.d.ts', 'dist/src/express/index.js', 'dist/src/koa/index.d.ts', 'dist/src/fastify/index.js', 'dist/src/fastify/index.d.ts']) {
       assert.ok(files.includes(required), `the tarball lacks ${required}`);
     }
     const stray = files.filter((f) => !/^(package\.json|README\.md|LICENSE|CHANGELOG\.md|dist\/src\/.*\.(js|d\.ts))$/.test(f));
@@ -82,25 +82,26 @@ describe('the packed package in a fresh project', () => {
     await typeCheck(t, project, 'tsconfig.json');
   });
 
-  test('CommonJS code requires authflow, authflow/express and authflow/koa (require(esm), Node >= 20.19)', async () => {
+  test('CommonJS code requires authflow, authflow/express, authflow/koa and authflow/fastify (require(esm), Node >= 20.19)', async () => {
     writeFiles(project, {
       'cjs/package.json': JSON.stringify({ type: 'commonjs' }),
       'cjs/index.js': [
         "const core = require('authflow');",
         "const web = require('authflow/express');",
         "const koa = require('authflow/koa');",
-        'console.log(JSON.stringify([typeof core.ConfidentialClient, typeof web.auth, typeof web.requireBearer, typeof koa.auth]));',
+        "const fastify = require('authflow/fastify');",
+        'console.log(JSON.stringify([typeof core.ConfidentialClient, typeof web.auth, typeof web.requireBearer, typeof koa.auth, typeof fastify.auth]));',
       ].join('\n'),
     });
     const output = await runOk(process.execPath, ['cjs/index.js'], { cwd: project });
-    assert.deepEqual(JSON.parse(output.trim().split('\n').at(-1)!), ['function', 'function', 'function', 'function']);
+    assert.deepEqual(JSON.parse(output.trim().split('\n').at(-1)!), ['function', 'function', 'function', 'function', 'function']);
   });
 
-  test('the README programs run: sign-in, req.getToken, On-Behalf-Of and logout, on Express and Koa', async () => {
+  test('the README programs run: sign-in, req.getToken, On-Behalf-Of and logout, on Express, Koa and Fastify', async () => {
     await runReadmePrograms(project);
   });
 
-  test('the root entry loads without express, koa or ioredis; each adapter with its framework alone', async () => {
+  test('the root entry loads without express, koa, fastify or ioredis; each adapter with its framework alone', async () => {
     const bare = join(work, 'bare');
     writeFiles(bare, { 'package.json': JSON.stringify({ name: 'bare', private: true, type: 'module' }) });
     await npmInstall(bare, [tarball]);
@@ -108,9 +109,15 @@ describe('the packed package in a fresh project', () => {
     assert.ok(Number((await load('authflow')).trim()) > 5, 'the root entry exports its API');
     const express = await run(process.execPath, ['--input-type=module', '-e', "await import('authflow/express')"], { cwd: bare });
     assert.match(express.output, /Cannot find package 'express'/, 'without express, authflow/express names express, the peer to install');
+    // authflow/fastify loads with neither express nor koa installed (its own runtime packages are
+    // dependencies; fastify itself is only a type import), so it cannot load either of them.
+    for (const framework of ['express', 'koa', 'fastify']) assert.ok(!existsSync(join(bare, 'node_modules', framework)), `${framework} is not installed in the bare project`);
+    await load('authflow/fastify');
     await npmInstall(bare, ['express@5', 'koa@3']);
     await load('authflow/express');
     await load('authflow/koa');
+    // Nor do the express and koa entries load fastify: it is still not installed here (an optional peer).
+    assert.ok(!existsSync(join(bare, 'node_modules/fastify')), 'fastify is not installed in the bare project');
   });
 
   test('the Express blocks type-check against @types/express@4 too', async (t) => {
@@ -140,16 +147,18 @@ async function typeCheck(t: TestContext, project: string, config: string): Promi
 }
 
 /**
- * The dev OP and the inventory API run here (from the repository); the README's web app, web API
- * and Koa app run in the consumer project from its compiled blocks, configured by environment
+ * The dev OP and the inventory API run here (from the repository); the README's web app, web API,
+ * Koa and Fastify apps run in the consumer project from its compiled blocks, configured by environment
  * variables only, as a user would run them.
  */
 async function runReadmePrograms(project: string): Promise<void> {
-  const [expressPort, ordersPort, koaPort] = [await freePort(), await freePort(), await freePort()];
+  const [expressPort, ordersPort, koaPort, fastifyPort] = [await freePort(), await freePort(), await freePort(), await freePort()];
   const expressBase = `http://127.0.0.1:${expressPort}`;
   const koaBase = `http://127.0.0.1:${koaPort}`;
+  const fastifyBase = `http://127.0.0.1:${fastifyPort}`;
+  const bases = [expressBase, koaBase, fastifyBase];
   const op = await startDevOp({
-    webApp: { redirectUris: [`${expressBase}/callback`, `${koaBase}/callback`], postLogoutRedirectUris: [`${expressBase}/`, `${koaBase}/`] },
+    webApp: { redirectUris: bases.map((b) => `${b}/callback`), postLogoutRedirectUris: bases.map((b) => `${b}/`) },
   });
   const programs: Program[] = [];
   let inventory: Server | undefined;
@@ -166,8 +175,9 @@ async function runReadmePrograms(project: string): Promise<void> {
     }, `http://127.0.0.1:${ordersPort}/orders`));
     programs.push(await startProgram(project, compiled('Web apps (Express)'), { ...webApp, PORT: String(expressPort), BASE_URL: expressBase }, expressBase));
     programs.push(await startProgram(project, compiled('Koa'), { ...webApp, PORT: String(koaPort), BASE_URL: koaBase }, koaBase));
+    programs.push(await startProgram(project, compiled('Fastify'), { ...webApp, PORT: String(fastifyPort), BASE_URL: fastifyBase }, fastifyBase));
 
-    for (const base of [expressBase, koaBase]) {
+    for (const base of bases) {
       await signInCallLogOut(op, base).catch((err: Error) => {
         err.message += `\n--- program output ---\n${programs.map((p) => p.output()).join('\n---\n')}`;
         throw err;

@@ -28,7 +28,7 @@ export interface Route {
  * confirmation page), `POST /logout`, and `POST` back-channel logout when configured. Only the
  * form_post callback and back-channel logout read a body; every other request is left unread.
  */
-export function routeTable(web: WebAuth): { match(method: string, path: string): Route | undefined } {
+export function routeTable(web: WebAuth): { match(method: string, path: string): Route | undefined; list: { method: string; path: string }[] } {
   const { paths } = web.options;
   const routes = new Map<string, Route>([
     [`GET ${paths.login}`, { readsBody: false, run: (r, i) => web.login(r, i.session) }],
@@ -40,7 +40,9 @@ export function routeTable(web: WebAuth): { match(method: string, path: string):
   if (paths.backchannelLogout) {
     routes.set(`POST ${paths.backchannelLogout}`, { readsBody: true, run: (r, i) => web.backchannelLogout(r, (id) => i.destroySession(id)) });
   }
-  return { match: (method, path) => routes.get(`${method} ${path}`) };
+  // The list is for frameworks that register each route (Fastify); the others match per request.
+  const list = [...routes.keys()].map((key) => ({ method: key.slice(0, key.indexOf(' ')), path: key.slice(key.indexOf(' ') + 1) }));
+  return { match: (method, path) => routes.get(`${method} ${path}`), list };
 }
 
 /**

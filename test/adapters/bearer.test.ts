@@ -1,10 +1,13 @@
-/** The requireBearer suite (bearerSuite.ts) against authflow/express and authflow/koa. */
+/** The requireBearer suite (bearerSuite.ts) against authflow/express, authflow/koa and authflow/fastify. */
 import type { RequestListener } from 'node:http';
 import express from 'express';
 import Koa from 'koa';
+import Fastify from 'fastify';
 import { decodeJwt } from 'jose';
 import * as ex from '../../src/express/index.js';
 import * as koa from '../../src/koa/index.js';
+import * as fst from '../../src/fastify/index.js';
+import { listenerOf } from '../helpers/fastifyApp.js';
 import { bearerSuite } from './bearerSuite.js';
 import { selected } from './select.js';
 
@@ -38,5 +41,20 @@ if (selected('koa')) bearerSuite({
       else ctx.body = { caller: ctx.state.auth?.oid };
     });
     return app.callback();
+  },
+});
+
+if (selected('fastify')) bearerSuite({
+  name: 'fastify',
+  api: (orders) => {
+    const app = Fastify();
+    app.register(fst.authErrors);
+    app.register(async (api) => {
+      api.addHook('preHandler', fst.requireBearer({ client: orders, ...OPTIONS }));
+      api.get('/', async (request) => ({ caller: request.auth?.oid }));
+      api.get('/obo', async (request) => ({ aud: decodeJwt(await request.getToken(INVENTORY)).aud, caller: request.auth?.oid }));
+      api.get('/app', async (request) => ({ aud: decodeJwt(await request.getAppToken(INVENTORY_APP)).aud }));
+    });
+    return listenerOf(app);
   },
 });

@@ -1,5 +1,5 @@
 /**
- * The drift items of issue 18, each run against both adapters so that they cannot drift again:
+ * The drift items of issue 18, each run against every adapter so that they cannot drift again:
  * - a form body is read only on the routes that need one (Koa read it on every POST);
  * - a session store that does not answer fails within `storeTimeoutMs` with 503 (Express only);
  * - a refused form_post callback answers `no-store` (only the Koa suite tested it);
@@ -14,9 +14,13 @@ import type { RequestListener } from 'node:http';
 import express from 'express';
 import session from 'express-session';
 import Koa from 'koa';
+import Fastify from 'fastify';
+import type { SessionStore } from '@fastify/session';
 import request from 'supertest';
 import * as ex from '../../src/express/index.js';
 import * as koa from '../../src/koa/index.js';
+import * as fst from '../../src/fastify/index.js';
+import { listenerOf } from '../helpers/fastifyApp.js';
 import { clientFor, startDevOp, type DevOp } from '../helpers/op.js';
 import { selected } from './select.js';
 
@@ -81,6 +85,23 @@ const adapters: Adapter[] = [
       const guard = koa.requireAuth();
       app.use(async (ctx, next) => (ctx.path === '/profile' ? guard(ctx, async () => void (ctx.body = { ok: true })) : next()));
       return { handler: app.callback(), fault: m.fault };
+    },
+  },
+  {
+    name: 'fastify',
+    app(op) {
+      const m = faultyMemory();
+      // An express-session-style (callback) store, as @fastify/session takes.
+      const store: SessionStore = {
+        get: (sid, cb) => void m.get(sid).then((s) => cb(null, (s ?? null) as Parameters<typeof cb>[1]), cb),
+        set: (sid, s, cb) => void (m.data.set(sid, JSON.parse(JSON.stringify(s))), cb()),
+        destroy: (sid, cb) => void (m.data.delete(sid), cb()),
+      };
+      const app = Fastify();
+      app.register(fst.authSession, { baseUrl: BASE_URL, store, storeTimeoutMs: 200 });
+      app.register(fst.auth, { client: clientFor(op, 'webApp'), baseUrl: BASE_URL });
+      app.get('/profile', { preHandler: fst.requireAuth() }, async () => ({ ok: true }));
+      return { handler: listenerOf(app), fault: m.fault };
     },
   },
 ];

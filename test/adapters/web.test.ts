@@ -1,6 +1,7 @@
-/** The web adapter suites (webSuite.ts, backchannelSuite.ts) against authflow/express and authflow/koa. */
+/** The web adapter suites (webSuite.ts, backchannelSuite.ts) against authflow/express, authflow/koa and authflow/fastify. */
 import { buildExpressApp } from '../helpers/expressApp.js';
 import { buildKoaApp } from '../helpers/koaApp.js';
+import { buildFastifyApp } from '../helpers/fastifyApp.js';
 import { backchannelSuite } from './backchannelSuite.js';
 import { selected } from './select.js';
 import { webSuite, type WebAdapterUnderTest } from './webSuite.js';
@@ -25,6 +26,16 @@ const adapters: WebAdapterUnderTest[] = [{
   sessionIdOf: (value) => value.split('.')[0]!,
   cookieFormat: /^authflow\.sid=[0-9a-f-]{36}\.[A-Za-z0-9_-]{43};/,
   clearsCookieAtLogout: true,
+}, {
+  name: 'fastify',
+  build: (op, options) => {
+    const { handler, client } = buildFastifyApp(op, options);
+    return { handler, client };
+  },
+  // @fastify/session: `<id>.<signature>`, URL-encoded.
+  sessionIdOf: (value) => decodeURIComponent(value).split('.')[0]!,
+  cookieFormat: /^authflow\.sid=[A-Za-z0-9_-]{32}\.[A-Za-z0-9%+/]+;/,
+  clearsCookieAtLogout: false,
 }];
 
 for (const adapter of adapters.filter((a) => selected(a.name))) {

@@ -1,5 +1,5 @@
 /**
- * One behaviour suite for every web adapter (Express, Koa), over real HTTP (supertest) against the
+ * One behaviour suite for every web adapter (Express, Koa, Fastify), over real HTTP (supertest) against the
  * dev OP, with Redis for sessions and token caches: sign-in (query and form_post callbacks), each
  * refused callback, session fixation, open redirects, incremental consent, a flushed cache,
  * logout (local and at the OP). Every response is scanned for tokens, codes and verifiers.

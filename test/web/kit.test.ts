@@ -26,6 +26,11 @@ describe('routeTable', () => {
       assert.equal(routes.match(method, path)?.readsBody, readsBody);
     });
   }
+  it('lists every route it matches (for frameworks that register each route: Fastify)', () => {
+    const listed = routes.list.map(({ method, path }) => `${method} ${path}`).sort();
+    assert.deepEqual(listed, ['GET /callback', 'GET /logout', 'GET /signin', 'POST /bcl', 'POST /callback', 'POST /logout']);
+    for (const { method, path } of routes.list) assert.ok(routes.match(method, path));
+  });
   it('no back-channel route unless configured', () => {
     assert.equal(routeTable(new WebAuth({ client, baseUrl: 'https://app.example' })).match('POST', '/backchannel-logout'), undefined);
   });
