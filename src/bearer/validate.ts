@@ -71,7 +71,9 @@ export function createBearerValidator(options: BearerOptions): (token: string) =
       let id: string | undefined;
       if (cache && typeof token === 'string' && token.length <= MAX_BEARER_TOKEN_LENGTH) {
         id = hashOf(token);
-        const hit = known && await cache.find(id, known);
+        // Synchronous unless the key set must be fetched again first: a miss costs no extra await.
+        const found = known && cache.find(id, known);
+        const hit = found instanceof Promise ? await found : found;
         // The route's checks (issuer, tenant, scopes, roles) run on the remembered claims every time.
         if (hit) return checkClaims(hit, known!, resolved);
       }
@@ -114,12 +116,17 @@ export class VerifiedTokens {
   }
 
   /** The remembered claims of the token whose hash is `id`, while its key is still in the OP's set; undefined otherwise. */
-  async find(id: string, keys: IssuerKeys): Promise<BearerClaims | undefined> {
+  find(id: string, keys: IssuerKeys): BearerClaims | undefined | Promise<BearerClaims | undefined> {
     const entry = this.#map.get(id);
     if (!entry) return undefined;
     const present = keys.hasKey(entry.kid);
-    if (present === true || (present !== false && await present)) return entry.claims;
-    // Its key left the set (rotation or removal): forget it, and verify it in full (which refuses it).
+    if (present instanceof Promise) return present.then((still) => this.#kept(id, entry, still));
+    return this.#kept(id, entry, present);
+  }
+
+  /** The entry's claims while its key is in the set; else it is forgotten and the token verified in full (which refuses it). */
+  #kept(id: string, entry: VerifiedToken, keyPresent: boolean): BearerClaims | undefined {
+    if (keyPresent) return entry.claims;
     this.#map.delete(id);
     return undefined;
   }
