@@ -6,12 +6,10 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync } from 'node:fs';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
+import { BROWSER_OUTPUT, launchChromium } from '../helpers/chromium.js';
 import { startStack, type Stack } from '../../examples/stack.js';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const OUTPUT = new URL('../../test-output/browser/', import.meta.url).pathname;
 
 describe('the example app in a real browser', () => {
   let stack: Stack;
@@ -19,17 +17,8 @@ describe('the example app in a real browser', () => {
   let page: Page;
 
   before(async () => {
-    assert.ok(existsSync(CHROMIUM), `no browser at ${CHROMIUM}: apt-get install -y chromium (or set CHROMIUM_PATH)`);
-    mkdirSync(OUTPUT, { recursive: true });
     stack = await startStack({ ports: { app: 0, op: 0, orders: 0, inventory: 0 } });
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      // The flags keep chromium off the network: this machine reaches only its package registries.
-      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
-    page = await browser.newPage();
-    page.setDefaultTimeout(15_000);
+    ({ browser, page } = await launchChromium());
   });
   after(async () => {
     await browser?.close();
@@ -51,7 +40,7 @@ describe('the example app in a real browser', () => {
     await page.waitForURL(`${stack.appUrl}/profile`);
     assert.equal(await page.textContent('#user-name'), stack.op.users.alice.name);
     assert.match(await page.textContent('#claims') ?? '', new RegExp(stack.op.users.alice.oid));
-    await page.screenshot({ path: `${OUTPUT}profile.png`, fullPage: true });
+    await page.screenshot({ path: `${BROWSER_OUTPUT}profile.png`, fullPage: true });
 
     await page.click('#call-api');
     await page.waitForSelector('#api-result');
@@ -59,7 +48,7 @@ describe('the example app in a real browser', () => {
     assert.equal(result.user, stack.op.users.alice.oid);
     assert.equal(result.inventory?.onBehalfOf, stack.op.users.alice.oid);
     assert.equal(result.inventory?.calledBy, stack.op.clients.orders.clientId);
-    await page.screenshot({ path: `${OUTPUT}api-result.png`, fullPage: true });
+    await page.screenshot({ path: `${BROWSER_OUTPUT}api-result.png`, fullPage: true });
 
     const cookies = await page.context().cookies(stack.appUrl);
     const sessionCookie = cookies.find((c) => c.name === 'authflow.sid');
@@ -73,6 +62,6 @@ describe('the example app in a real browser', () => {
     await page.click('button[value=yes]');
     await page.waitForURL(`${stack.appUrl}/`);
     assert.match(await page.textContent('body') ?? '', /not signed in/);
-    await page.screenshot({ path: `${OUTPUT}signed-out.png`, fullPage: true });
+    await page.screenshot({ path: `${BROWSER_OUTPUT}signed-out.png`, fullPage: true });
   });
 });

@@ -6,15 +6,13 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync } from 'node:fs';
 import { createServer, type RequestListener, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
+import { BROWSER_OUTPUT, launchChromium } from '../helpers/chromium.js';
 import { buildExpressApp } from '../helpers/expressApp.js';
 import { startDevOp, type DevOp } from '../helpers/op.js';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const OUTPUT = new URL('../../test-output/browser/', import.meta.url).pathname;
 
 describe('no redirect loop in a real browser', () => {
   let op: DevOp;
@@ -24,21 +22,13 @@ describe('no redirect loop in a real browser', () => {
   let page: Page;
 
   before(async () => {
-    assert.ok(existsSync(CHROMIUM), `no browser at ${CHROMIUM}: apt-get install -y chromium (or set CHROMIUM_PATH)`);
-    mkdirSync(OUTPUT, { recursive: true });
     let handler: RequestListener = (_req, res) => res.end();
     server = createServer((req, res) => handler(req, res));
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     appUrl = `http://localhost:${(server.address() as AddressInfo).port}`;
     op = await startDevOp({ webApp: { redirectUris: [`${appUrl}/callback`], postLogoutRedirectUris: [`${appUrl}/`] } });
     handler = buildExpressApp(op, { baseUrl: appUrl }).app as unknown as RequestListener;
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
-    page = await browser.newPage();
-    page.setDefaultTimeout(15_000);
+    ({ browser, page } = await launchChromium());
   });
   after(async () => {
     await browser?.close();
@@ -66,7 +56,7 @@ describe('no redirect loop in a real browser', () => {
     ]);
     if (consentAgain) await page.click('button[value=allow]');
     await page.waitForSelector('#error-description');
-    await page.screenshot({ path: `${OUTPUT}redirect-loop.png`, fullPage: true });
+    await page.screenshot({ path: `${BROWSER_OUTPUT}redirect-loop.png`, fullPage: true });
 
     assert.equal(new URL(page.url()).pathname, '/graph');
     const text = await page.textContent('body') ?? '';

@@ -8,15 +8,14 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
+import { launchChromium } from '../helpers/chromium.js';
 import { buildExpressApp } from '../helpers/expressApp.js';
 import { startDevOp, type DevOp } from '../helpers/op.js';
 import { RETURN_TO_FORMS } from './returnto-table.js';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
 describe('finding 1: returnTo forms in a real browser', () => {
   let server: Server;
@@ -27,19 +26,12 @@ describe('finding 1: returnTo forms in a real browser', () => {
   const foreignRequests: string[] = [];
 
   before(async () => {
-    assert.ok(existsSync(CHROMIUM), `no browser at ${CHROMIUM}: apt-get install -y chromium (or set CHROMIUM_PATH)`);
     server = createServer();
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     appOrigin = `http://localhost:${(server.address() as AddressInfo).port}`;
     op = await startDevOp({ webApp: { redirectUris: [`${appOrigin}/callback`] } });
     server.on('request', buildExpressApp(op, { baseUrl: appOrigin }).app);
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
-    page = await browser.newPage();
-    page.setDefaultTimeout(15_000);
+    ({ browser, page } = await launchChromium());
     const allowed = new Set([appOrigin, new URL(op.url).origin]);
     await page.route('**/*', (route) => {
       const url = new URL(route.request().url());
