@@ -5,7 +5,7 @@ import { FieldCipher, type EncryptionKey } from '../cache/crypto.js';
 import { silentLogger, type Logger } from '../logger.js';
 import { AuthError, configError } from '../errors.js';
 import type { CacheChanges, CacheWriteOptions, ReleaseLock, TokenCacheStore } from './types.js';
-import { whenConnected } from './redisReady.js';
+import { isConnecting, whenConnected } from './redisReady.js';
 import { LockWaker } from './redisLockWaker.js';
 import { logger, num, object, redisClient, redisPrefix } from '../util/options.js';
 
@@ -229,7 +229,7 @@ export class RedisTokenCacheStore implements TokenCacheStore {
    */
   async #command<T>(operation: string, run: () => Promise<T>): Promise<T> {
     const started = Date.now();
-    const status = await whenConnected(this.#client, this.#commandTimeoutMs);
+    const status = isConnecting(this.#client) ? await whenConnected(this.#client, this.#commandTimeoutMs) : this.#client.status;
     if (status !== 'ready' && status !== 'wait') {
       throw unavailable(operation, new Error(`Redis connection is ${status}`));
     }

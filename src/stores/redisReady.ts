@@ -10,7 +10,7 @@ const CONNECTING = new Set(['connecting', 'connect']);
  * With `enableOfflineQueue: false` a command sent while connecting fails at once, hence the wait.
  */
 export function whenConnected(client: Pick<Redis | Cluster, 'status' | 'once' | 'off'>, timeoutMs: number): Promise<string> {
-  if (!CONNECTING.has(client.status)) return Promise.resolve(client.status);
+  if (!isConnecting(client)) return Promise.resolve(client.status);
   return new Promise((resolve) => {
     const done = (): void => {
       clearTimeout(timer);
@@ -20,6 +20,14 @@ export function whenConnected(client: Pick<Redis | Cluster, 'status' | 'once' | 
     const timer = setTimeout(done, timeoutMs);
     for (const event of ['ready', 'close', 'end']) client.once(event, done);
   });
+}
+
+/**
+ * True while the client makes its first connection: only then is {@link whenConnected} worth its
+ * await (hot paths check this first and go on synchronously with a ready client).
+ */
+export function isConnecting(client: Pick<Redis | Cluster, 'status'>): boolean {
+  return CONNECTING.has(client.status);
 }
 
 /** True for an ioredis `Redis` or `Cluster` (what connect-redis and authflow's stores are given). */

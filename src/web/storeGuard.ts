@@ -6,7 +6,7 @@
 import type { Cluster, Redis } from 'ioredis';
 import { AuthError, configError, type StoreFailureReason } from '../errors.js';
 import { defaultLogger } from '../logger.js';
-import { isIoredis, whenConnected } from '../stores/redisReady.js';
+import { isConnecting, isIoredis, whenConnected } from '../stores/redisReady.js';
 import { num } from '../util/options.js';
 import { errorResult, type RequestShape, type WebResult } from './render.js';
 import { reportFailure } from './report.js';
@@ -67,7 +67,7 @@ export function guarded<T>(guard: StoreGuard, operation: string, run: () => T | 
         resolve(value);
       }, fail);
     };
-    if (guard.client) void whenConnected(guard.client, guard.timeoutMs).then(call);
+    if (guard.client && isConnecting(guard.client)) void whenConnected(guard.client, guard.timeoutMs).then(call);
     else call();
   });
 }
