@@ -7,7 +7,7 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { createServer, request as httpRequest, type RequestListener, type Server } from 'node:http';
+import { createServer, type RequestListener, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { generateKeyPair, SignJWT } from 'jose';
 import request from 'supertest';
@@ -16,6 +16,7 @@ import type { ConfidentialClient } from '../../src/index.js';
 import { startDevOp, type DevOp } from '../helpers/op.js';
 import { connectRedis, deleteKeys, uniquePrefix } from '../helpers/redis.js';
 import type { WebAdapterUnderTest } from './webSuite.js';
+import { postRaw } from '../helpers/postRaw.js';
 
 export function backchannelSuite(adapter: WebAdapterUnderTest): void {
   describe(`back-channel logout: authflow/${adapter.name}`, () => {
@@ -63,18 +64,6 @@ export function backchannelSuite(adapter: WebAdapterUnderTest): void {
       return { agent, sessionId };
     }
 
-    /** A raw POST that keeps sending after the answer would be sent: what a client that ignores 413 does. */
-    function postRaw(path: string, body: Buffer, to = port): Promise<{ status: number; headers: Record<string, unknown>; text: string }> {
-      return new Promise((resolve, reject) => {
-        const req = httpRequest({ host: '127.0.0.1', port: to, path, method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', 'content-length': body.length } }, (res) => {
-          const chunks: Buffer[] = [];
-          res.on('data', (c: Buffer) => chunks.push(c));
-          res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, text: Buffer.concat(chunks).toString('utf8') }));
-        });
-        req.on('error', reject);
-        req.end(body);
-      });
-    }
 
     it('ends the app session and its token cache when the user signs out at the OP', async () => {
       const jar = new Map<string, string>();
@@ -128,7 +117,7 @@ export function backchannelSuite(adapter: WebAdapterUnderTest): void {
         assert.equal(notForm.status, 400, 'a JSON body carries no logout token');
         if (json) assert.equal(notForm.body.error, 'invalid_request');
       }
-      const big = await postRaw('/backchannel-logout', Buffer.from(`logout_token=${'x'.repeat(2_000_000)}`));
+      const big = await postRaw(port, '/backchannel-logout', Buffer.from(`logout_token=${'x'.repeat(2_000_000)}`));
       assert.equal(big.status, 413, 'a body far over the limit gets a 413, not a reset connection');
       assert.doesNotMatch(big.text, /at .*\.(js|ts):\d+/);
 

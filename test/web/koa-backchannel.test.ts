@@ -5,12 +5,13 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { createServer, request as httpRequest } from 'node:http';
+import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import Koa from 'koa';
 import type { ConfidentialClient } from '../../src/index.js';
 import { auth, authSession } from '../../src/koa/index.js';
 import { clientFor, startDevOp, type DevOp } from '../helpers/op.js';
+import { postRaw } from '../helpers/postRaw.js';
 
 describe('back-channel logout (authflow/koa): where Koa differs', () => {
   let op: DevOp;
@@ -22,18 +23,6 @@ describe('back-channel logout (authflow/koa): where Koa differs', () => {
   });
   after(() => op.close());
 
-  /** A raw POST that keeps sending after the answer would be sent: what a client that ignores 413 does. */
-  function postRaw(path: string, body: Buffer, to: number): Promise<{ status: number; headers: Record<string, unknown>; text: string }> {
-    return new Promise((resolve, reject) => {
-      const req = httpRequest({ host: '127.0.0.1', port: to, path, method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', 'content-length': body.length } }, (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, text: Buffer.concat(chunks).toString('utf8') }));
-      });
-      req.on('error', reject);
-      req.end(body);
-    });
-  }
 
   it('answers an oversized body with a 413 even when the response leaves later (slow middleware above)', async () => {
     const app = new Koa();
@@ -49,11 +38,11 @@ describe('back-channel logout (authflow/koa): where Koa differs', () => {
     try {
       const to = (slow.address() as AddressInfo).port;
       for (const size of [20_000, 2_000_000]) {
-        const refused = await postRaw('/backchannel-logout', Buffer.from(`logout_token=${'x'.repeat(size)}`), to);
+        const refused = await postRaw(to, '/backchannel-logout', Buffer.from(`logout_token=${'x'.repeat(size)}`));
         assert.equal(refused.status, 413, `${size} bytes`);
         assert.equal(refused.headers['cache-control'], 'no-store');
       }
-      const small = await postRaw('/backchannel-logout', Buffer.from('logout_token=a.b'), to);
+      const small = await postRaw(to, '/backchannel-logout', Buffer.from('logout_token=a.b'));
       assert.equal(small.status, 400, 'the server still serves a normal request afterwards');
     } finally {
       slow.closeAllConnections();
