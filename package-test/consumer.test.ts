@@ -2,7 +2,7 @@
  * The package as a user meets it (`npm run test:package`, run by CI): `npm pack`, a fresh project
  * outside the repository, `npm install` of the tarball plus exactly the packages the README's
  * Install section names, then every TypeScript block of the README type-checked with the
- * consumer's tsc, the Express, web API, Koa and Fastify programs of the README run against the dev OP, the
+ * consumer's tsc, the Express, web API, Koa, Fastify and Hono programs of the README run against the dev OP, the
  * three entries required from CommonJS, and the Express blocks type-checked against
  * `@types/express@4` too. Nothing here imports authflow from the repository.
  */
@@ -70,7 +70,7 @@ describe('the packed package in a fresh project', () => {
 
   test('the tarball holds dist, README, LICENSE and CHANGELOG; no tests, examples or source maps', async () => {
     const files = (await runOk('tar', ['-tzf', tarball], { cwd: work })).trim().split('\n').map((f) => f.replace(/^package\//, ''));
-    for (const required of ['package.json', 'README.md', 'LICENSE', 'CHANGELOG.md', 'dist/src/index.js', 'dist/src/index.d.ts', 'dist/src/express/index.js', 'dist/src/koa/index.d.ts', 'dist/src/fastify/index.js', 'dist/src/fastify/index.d.ts']) {
+    for (const required of ['package.json', 'README.md', 'LICENSE', 'CHANGELOG.md', 'dist/src/index.js', 'dist/src/index.d.ts', 'dist/src/express/index.js', 'dist/src/koa/index.d.ts', 'dist/src/fastify/index.js', 'dist/src/fastify/index.d.ts', 'dist/src/hono/index.js', 'dist/src/hono/index.d.ts']) {
       assert.ok(files.includes(required), `the tarball lacks ${required}`);
     }
     const stray = files.filter((f) => !/^(package\.json|README\.md|LICENSE|CHANGELOG\.md|dist\/src\/.*\.(js|d\.ts))$/.test(f));
@@ -82,7 +82,7 @@ describe('the packed package in a fresh project', () => {
     await typeCheck(t, project, 'tsconfig.json');
   });
 
-  test('CommonJS code requires authflow, authflow/express, authflow/koa and authflow/fastify (require(esm), Node >= 20.19)', async () => {
+  test('CommonJS code requires authflow, authflow/express, authflow/koa, authflow/fastify and authflow/hono (require(esm), Node >= 20.19)', async () => {
     writeFiles(project, {
       'cjs/package.json': JSON.stringify({ type: 'commonjs' }),
       'cjs/index.js': [
@@ -90,18 +90,19 @@ describe('the packed package in a fresh project', () => {
         "const web = require('authflow/express');",
         "const koa = require('authflow/koa');",
         "const fastify = require('authflow/fastify');",
-        'console.log(JSON.stringify([typeof core.ConfidentialClient, typeof web.auth, typeof web.requireBearer, typeof koa.auth, typeof fastify.auth]));',
+        "const hono = require('authflow/hono');",
+        'console.log(JSON.stringify([typeof core.ConfidentialClient, typeof web.auth, typeof web.requireBearer, typeof koa.auth, typeof fastify.auth, typeof hono.auth]));',
       ].join('\n'),
     });
     const output = await runOk(process.execPath, ['cjs/index.js'], { cwd: project });
-    assert.deepEqual(JSON.parse(output.trim().split('\n').at(-1)!), ['function', 'function', 'function', 'function', 'function']);
+    assert.deepEqual(JSON.parse(output.trim().split('\n').at(-1)!), ['function', 'function', 'function', 'function', 'function', 'function']);
   });
 
-  test('the README programs run: sign-in, req.getToken, On-Behalf-Of and logout, on Express, Koa and Fastify', async () => {
+  test('the README programs run: sign-in, req.getToken, On-Behalf-Of and logout, on Express, Koa, Fastify and Hono', async () => {
     await runReadmePrograms(project);
   });
 
-  test('the root entry loads without express, koa, fastify or ioredis; each adapter with its framework alone', async () => {
+  test('the root entry loads without express, koa, fastify, hono or ioredis; each adapter with its framework alone', async () => {
     const bare = join(work, 'bare');
     writeFiles(bare, { 'package.json': JSON.stringify({ name: 'bare', private: true, type: 'module' }) });
     await npmInstall(bare, [tarball]);
@@ -113,6 +114,10 @@ describe('the packed package in a fresh project', () => {
     // dependencies; fastify itself is only a type import), so it cannot load either of them.
     for (const framework of ['express', 'koa', 'fastify']) assert.ok(!existsSync(join(bare, 'node_modules', framework)), `${framework} is not installed in the bare project`);
     await load('authflow/fastify');
+    // authflow/hono with hono alone: it cannot load express, koa or fastify, none of them being installed.
+    await npmInstall(bare, ['hono@4']);
+    for (const framework of ['express', 'koa', 'fastify']) assert.ok(!existsSync(join(bare, 'node_modules', framework)), `${framework} is not installed beside hono`);
+    await load('authflow/hono');
     await npmInstall(bare, ['express@5', 'koa@3']);
     await load('authflow/express');
     await load('authflow/koa');
@@ -148,15 +153,16 @@ async function typeCheck(t: TestContext, project: string, config: string): Promi
 
 /**
  * The dev OP and the inventory API run here (from the repository); the README's web app, web API,
- * Koa and Fastify apps run in the consumer project from its compiled blocks, configured by environment
+ * Koa, Fastify and Hono apps run in the consumer project from its compiled blocks, configured by environment
  * variables only, as a user would run them.
  */
 async function runReadmePrograms(project: string): Promise<void> {
-  const [expressPort, ordersPort, koaPort, fastifyPort] = [await freePort(), await freePort(), await freePort(), await freePort()];
+  const [expressPort, ordersPort, koaPort, fastifyPort, honoPort] = [await freePort(), await freePort(), await freePort(), await freePort(), await freePort()];
   const expressBase = `http://127.0.0.1:${expressPort}`;
   const koaBase = `http://127.0.0.1:${koaPort}`;
   const fastifyBase = `http://127.0.0.1:${fastifyPort}`;
-  const bases = [expressBase, koaBase, fastifyBase];
+  const honoBase = `http://127.0.0.1:${honoPort}`;
+  const bases = [expressBase, koaBase, fastifyBase, honoBase];
   const op = await startDevOp({
     webApp: { redirectUris: bases.map((b) => `${b}/callback`), postLogoutRedirectUris: bases.map((b) => `${b}/`) },
   });
@@ -176,6 +182,7 @@ async function runReadmePrograms(project: string): Promise<void> {
     programs.push(await startProgram(project, compiled('Web apps (Express)'), { ...webApp, PORT: String(expressPort), BASE_URL: expressBase }, expressBase));
     programs.push(await startProgram(project, compiled('Koa'), { ...webApp, PORT: String(koaPort), BASE_URL: koaBase }, koaBase));
     programs.push(await startProgram(project, compiled('Fastify'), { ...webApp, PORT: String(fastifyPort), BASE_URL: fastifyBase }, fastifyBase));
+    programs.push(await startProgram(project, compiled('Hono'), { ...webApp, PORT: String(honoPort), BASE_URL: honoBase }, honoBase));
 
     for (const base of bases) {
       await signInCallLogOut(op, base).catch((err: Error) => {
