@@ -21,8 +21,9 @@ export interface AppSetup {
   floorAddr: string;
 }
 
+/** The session cookie a response sets, with its signature cookie when there is one (koa-session's `authflow.sid.sig`). */
 const cookieOf = (response: Response): string | undefined =>
-  response.headers.getSetCookie().find((c) => c.startsWith('authflow.sid='))?.split(';')[0];
+  response.headers.getSetCookie().filter((c) => /^authflow\.sid(\.sig)?=/.test(c)).map((c) => c.split(';')[0]).join('; ') || undefined;
 
 /** The app server child, signed in once (alice through the dev OP), shared by (1) and (3). */
 export function appSetup(ctx: BenchContext): Promise<AppSetup> {

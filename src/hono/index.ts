@@ -77,7 +77,7 @@ export function auth(options: AuthOptions): MiddlewareHandler<AuthEnv> {
 export function authErrors(fallback?: ErrorHandler<AuthEnv>): ErrorHandler<AuthEnv> {
   return (err, c) => {
     const held = sessions.get(c);
-    const result = answerFailure(webRequest(c), err, { guard: guards.get(c), web: webs.get(c), session: held ? held.session.port() : undefined });
+    const result = answerFailure(webRequest(c), err, { guard: guards.get(c), web: webs.get(c), session: held ? held.session.port : undefined });
     if (result) return send(c, result);
     if (fallback) return fallback(err, c);
     if (err instanceof HTTPException) return err.getResponse();
@@ -164,18 +164,20 @@ function setUser(c: C, web: WebAuth): void {
 function sessionPort(c: Context): SessionPort {
   const held = sessions.get(c);
   if (!held) throw new AuthError('invalid_config', { description: 'authflow needs a session: app.use(authSession(...)) before auth()' });
-  return held.session.port();
+  return held.session.port;
 }
 
+/** The request as the web layer sees it; headers and query are read when asked for (a signed-in request needs neither). */
 function webRequest(c: Context): WebRequest {
   const url = c.req.url;
   const path = url.slice(url.indexOf('/', url.indexOf('//') + 2));
-  const search = path.indexOf('?');
-  const accept = c.req.header('accept');
+  let headers: Record<string, string> | undefined;
+  let query: Record<string, unknown> | undefined;
   return {
-    method: c.req.method, url: path, headers: c.req.header(), body: undefined,
-    query: search < 0 ? {} : parseUrlencoded(path.slice(search + 1)),
-    accepts: (types) => accepts({ headers: accept === undefined ? {} : { accept } } as IncomingMessage).type(types) as string | false,
+    method: c.req.method, url: path, body: undefined,
+    get headers() { return (headers ??= c.req.header()); },
+    get query() { return (query ??= path.includes('?') ? parseUrlencoded(path.slice(path.indexOf('?') + 1)) : {}); },
+    accepts: (types) => accepts({ headers: { accept: c.req.header('accept') } } as unknown as IncomingMessage).type(types) as string | false,
   };
 }
 

@@ -49,14 +49,16 @@ export class ServerSession {
   #id: string | undefined;
   #data: Record<string, unknown>;
   #lifetime: number;
-  /** What was last loaded or saved: a session left as it was is not saved again. */
-  #saved: string;
+  /** Written since it was loaded or saved: a session left as it was is not saved again. */
+  #dirty = false;
   #savedLifetime: number;
   #cookieDue = false;
   #destroyed = false;
   #failed = false;
   readonly #sessions: ServerSessions;
   readonly #hadCookie: boolean;
+  /** The session as the web layer sees it (one per request). */
+  readonly port: SessionPort;
 
   constructor(sessions: ServerSessions, id: string | undefined, stored: Record<string, unknown> | undefined, hadCookie: boolean) {
     const { [LIFETIME]: lifetime, ...data } = stored ?? {};
@@ -64,33 +66,29 @@ export class ServerSession {
     this.#id = id;
     this.#data = data;
     this.#lifetime = typeof lifetime === 'number' && lifetime > 0 ? lifetime : sessions.settings.maxAgeMs;
-    this.#saved = JSON.stringify(data);
     this.#savedLifetime = this.#lifetime;
     this.#hadCookie = hadCookie;
-  }
-
-  /** The session as the web layer sees it. */
-  port(): SessionPort {
-    return {
+    this.port = {
       read: () => (this.#data[SESSION_KEY] as AuthSessionData | undefined) ?? EMPTY,
       write: (data) => {
         // No data, no key: a session left as it was loaded is not saved again.
         if (Object.values(data).every((value) => value === undefined)) delete this.#data[SESSION_KEY];
         else this.#data[SESSION_KEY] = data;
+        this.#dirty = true;
       },
       regenerate: async () => {
         // The old id dies with its data (session fixation): the store forgets it now.
         if (this.#id) await this.#sessions.destroy(this.#id);
         this.#id = newId();
         this.#data = {};
-        this.#saved = '';
+        this.#dirty = true;
         this.#cookieDue = true;
       },
       destroy: async () => {
         if (this.#id) await this.#sessions.destroy(this.#id);
         this.#id = undefined;
         this.#data = {};
-        this.#saved = JSON.stringify(this.#data);
+        this.#dirty = false;
         this.#destroyed = true;
       },
       save: () => this.#save(),
@@ -101,7 +99,7 @@ export class ServerSession {
 
   /** Saves what changed (at the end of the request) and says what becomes of the cookie. */
   async commit(): Promise<CookieChange> {
-    const changed = JSON.stringify(this.#data) !== this.#saved || this.#lifetime !== this.#savedLifetime;
+    const changed = this.#dirty || this.#lifetime !== this.#savedLifetime;
     const empty = Object.keys(this.#data).length === 0;
     // A save that failed was answered (503); the store is not tried again for the same data.
     if (changed && !this.#failed && !(empty && !this.#id)) await this.#save();
@@ -111,14 +109,13 @@ export class ServerSession {
 
   async #save(): Promise<void> {
     this.#id ??= newId();
-    const json = JSON.stringify(this.#data);
     try {
       await this.#sessions.store.set(this.#id, { ...this.#data, [LIFETIME]: this.#lifetime }, this.#lifetime);
     } catch (err) {
       this.#failed = true;
       throw asStoreError('save', err);
     }
-    this.#saved = json;
+    this.#dirty = false;
     this.#savedLifetime = this.#lifetime;
     this.#cookieDue = true;
     this.#destroyed = false;
