@@ -183,6 +183,12 @@ describe('authflow/hono: where Hono differs', () => {
     assert.equal(anonymous.headers.location, '/login?returnTo=%2Ftoken%3Fx%3D1');
   });
 
+  it('answers HEAD on authflow\'s GET routes as an unknown route (no sign-in started, no session), as Express and Koa do', async () => {
+    const head = await request(listenerOf(app())).head('/login');
+    assert.equal(head.status, 404);
+    assert.equal(cookieOf(head), undefined);
+  });
+
   it('names the mistake when requireAuth() or getToken run without auth() / authSession()', async () => {
     const noAuth = new Hono<AuthEnv>();
     noAuth.get('/profile', requireAuth(), (c) => c.text('never'));
