@@ -21,8 +21,9 @@ export interface AppSetup {
   floorAddr: string;
 }
 
+/** The session cookie a response sets, with its signature cookie when there is one (koa-session's `authflow.sid.sig`). */
 const cookieOf = (response: Response): string | undefined =>
-  response.headers.getSetCookie().find((c) => c.startsWith('authflow.sid='))?.split(';')[0];
+  response.headers.getSetCookie().filter((c) => /^authflow\.sid(\.sig)?=/.test(c)).map((c) => c.split(';')[0]).join('; ') || undefined;
 
 /** The app server child, signed in once (alice through the dev OP), shared by (1) and (3). */
 export function appSetup(ctx: BenchContext): Promise<AppSetup> {
@@ -38,33 +39,40 @@ export function appSetup(ctx: BenchContext): Promise<AppSetup> {
     const ports = await nextJson<{ authflowPort: number; floorPort: number; authflowAddr: string; floorAddr: string }>(worker);
     const authflowUrl = `http://127.0.0.1:${ports.authflowPort}`;
     const floorUrl = `http://127.0.0.1:${ports.floorPort}`;
-
-    // Sign alice in through the app: /login -> the OP's pages -> /callback (a new session id).
-    const login = await fetch(`${authflowUrl}/login?returnTo=%2Fdata`, { redirect: 'manual' });
-    const pending = cookieOf(login);
-    const authUri = login.headers.get('location');
-    if (login.status !== 302 || !pending || !authUri) throw new Error(`login answered ${login.status}`);
-    const callback = new URL(await op.signIn(authUri, { username: 'alice' }));
-    const done = await fetch(`${authflowUrl}${callback.pathname}${callback.search}`, { redirect: 'manual', headers: { cookie: pending } });
-    const authflowCookie = cookieOf(done);
-    if (done.status !== 302 || !authflowCookie) throw new Error(`callback answered ${done.status}`);
-    const check = await fetch(`${authflowUrl}/data`, { headers: { cookie: authflowCookie, accept: 'application/json' } });
-    if (check.status !== 200) throw new Error(`authflow /data answered ${check.status}: ${await check.text()}`);
-
-    // The floor's session holds the same data as authflow's.
-    await fetch(`${authflowUrl}/copy-session`, { headers: { cookie: authflowCookie } });
-    const init = await fetch(`${floorUrl}/init`);
-    const floorCookie = cookieOf(init);
-    if (init.status !== 200 || !floorCookie) throw new Error(`floor /init answered ${init.status}`);
-    const floorCheck = await fetch(`${floorUrl}/data`, { headers: { cookie: floorCookie } });
-    if (floorCheck.status !== 200) throw new Error(`floor /data answered ${floorCheck.status}`);
+    const { authflowCookie, floorCookie } = await signedInPair(op, authflowUrl, floorUrl);
     return { authflowUrl, floorUrl, authflowCookie, floorCookie, authflowAddr: ports.authflowAddr, floorAddr: ports.floorAddr };
   });
 }
 
-interface Run { rps: number; p50: number; p99: number; non2xx: number; errors: number }
+/**
+ * Signs alice in through the authflow app (/login -> the OP's pages -> /callback, a new session
+ * id), then gives the floor app a session holding the same data (/copy-session, /init).
+ */
+export async function signedInPair(op: BenchContext['op'], authflowUrl: string, floorUrl: string): Promise<{ authflowCookie: string; floorCookie: string }> {
+  const login = await fetch(`${authflowUrl}/login?returnTo=%2Fdata`, { redirect: 'manual' });
+  const pending = cookieOf(login);
+  const authUri = login.headers.get('location');
+  if (login.status !== 302 || !pending || !authUri) throw new Error(`login answered ${login.status}`);
+  const callback = new URL(await op.signIn(authUri, { username: 'alice' }));
+  const done = await fetch(`${authflowUrl}${callback.pathname}${callback.search}`, { redirect: 'manual', headers: { cookie: pending } });
+  const authflowCookie = cookieOf(done);
+  if (done.status !== 302 || !authflowCookie) throw new Error(`callback answered ${done.status}`);
+  const check = await fetch(`${authflowUrl}/data`, { headers: { cookie: authflowCookie, accept: 'application/json' } });
+  if (check.status !== 200) throw new Error(`authflow /data answered ${check.status}: ${await check.text()}`);
+  await fetch(`${authflowUrl}/copy-session`, { headers: { cookie: authflowCookie } });
+  const init = await fetch(`${floorUrl}/init`);
+  const floorCookie = cookieOf(init);
+  if (init.status !== 200 || !floorCookie) throw new Error(`floor /init answered ${init.status}`);
+  const floorCheck = await fetch(`${floorUrl}/data`, { headers: { cookie: floorCookie } });
+  if (floorCheck.status !== 200 || !((await floorCheck.json()) as { n?: number }).n) throw new Error(`floor /data answered ${floorCheck.status} without the session`);
+  return { authflowCookie, floorCookie };
+}
 
-async function cannon(url: string, cookie: string, seconds: number, connections: number): Promise<Run> {
+/** One autocannon run's figures. */
+export interface Run { rps: number; p50: number; p99: number; non2xx: number; errors: number }
+
+/** autocannon against `url` with the session `cookie`, JSON accepted. */
+export async function cannon(url: string, cookie: string, seconds: number, connections: number): Promise<Run> {
   const r = await autocannon({ url, connections, duration: seconds, headers: { cookie, accept: 'application/json' } });
   return { rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, non2xx: r.non2xx, errors: r.errors + r.timeouts };
 }

@@ -40,3 +40,14 @@ export function exitWithOneLine(explain: (err: unknown) => string | undefined = 
     process.exit(1);
   };
 }
+
+/**
+ * Which framework to run an example part in: the flag `--<flag>=<name>` (`npm start -- --app=hono`),
+ * else the variable (`APP_FRAMEWORK=hono`), else the first of `choices`; anything else is refused by name.
+ */
+export function frameworkFrom<T extends string>(flag: string, variable: string, choices: readonly T[], argv: readonly string[] = process.argv.slice(2)): T {
+  const given = argv.find((a) => a.startsWith(`--${flag}=`))?.slice(flag.length + 3) ?? process.env[variable];
+  if (given === undefined || given === '') return choices[0]!;
+  if (!(choices as readonly string[]).includes(given)) throw new StartupError(`--${flag} / ${variable}=${JSON.stringify(given)} is not one of ${choices.join(', ')} (see README "Try it")`);
+  return given as T;
+}

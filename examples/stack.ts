@@ -1,22 +1,30 @@
 /**
  * The whole example, in one process: the dev OP, the inventory and orders APIs, and the web app.
- * In-memory stores by default; with a Redis URL, sessions (connect-redis) and token caches
+ * In-memory stores by default; with a Redis URL, sessions (connect-redis, or authflow/hono's redisSessionStore) and token caches
  * (RedisTokenCacheStore) live in Redis. Used by `npm start` and by the browser test.
  */
 import { randomBytes } from 'node:crypto';
-import type { Server } from 'node:http';
+import type { RequestListener, Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { RedisStore } from 'connect-redis';
 import { Redis } from 'ioredis';
-import type { Express } from 'express';
+import { getRequestListener } from '@hono/node-server';
 import { ConfidentialClient, RedisSessionIndex, RedisTokenCacheStore, type TokenCacheStore } from '../src/index.js';
 import { startDevOp, type DevOp } from './dev-op/index.js';
 import { createExampleApp } from './express-app/app.js';
 import { createInventoryApi } from './apis/inventory.js';
 import { createOrdersApi } from './apis/orders.js';
+import { createFastifyOrdersApi } from './apis/orders-fastify.js';
+import { createHonoExampleApp } from './hono-app/app.js';
+import { redisSessionStore } from '../src/hono/index.js';
 
 /** The stack's four listeners, as named in {@link StackOptions.ports}. */
 export type StackService = 'op' | 'app' | 'orders' | 'inventory';
+
+/** The frameworks the example web app comes in. */
+export const APP_FRAMEWORKS = ['express', 'hono'] as const;
+/** The frameworks the example orders API comes in. */
+export const ORDERS_FRAMEWORKS = ['express', 'fastify'] as const;
 
 /** A listener could not bind its port (taken, or privileged): which service, which port, why. */
 export class PortUnavailableError extends Error {
@@ -49,6 +57,10 @@ export interface StackOptions {
    * Default: a random key for this run (cached tokens do not outlive a restart; users sign in again).
    */
   cacheKey?: string;
+  /** The web app's framework (default express). */
+  appFramework?: (typeof APP_FRAMEWORKS)[number];
+  /** The orders API's framework (default express). */
+  ordersFramework?: (typeof ORDERS_FRAMEWORKS)[number];
 }
 
 export interface Stack {
@@ -104,18 +116,29 @@ async function assemble(options: StackOptions, closers: Array<() => Promise<void
 
   const inventoryServer = await listen('inventory', createInventoryApi(clientOf('inventory')), host, ports.inventory, closers);
   const inventoryUrl = `http://127.0.0.1:${(inventoryServer.address() as AddressInfo).port}`;
-  const ordersServer = await listen('orders', createOrdersApi({ client: clientOf('orders'), inventoryUrl }), host, ports.orders, closers);
+  const ordersServer = await listen('orders', await ordersListener(options.ordersFramework, { client: clientOf('orders'), inventoryUrl }), host, ports.orders, closers);
   const ordersUrl = `http://127.0.0.1:${(ordersServer.address() as AddressInfo).port}`;
-  const app = createExampleApp({
+  const appOptions = {
     client: clientOf('webApp'),
     baseUrl: appUrl,
     ordersUrl,
     ...(options.sessionSecret ? { sessionSecret: options.sessionSecret } : {}),
-    ...(redis ? { sessionStore: new RedisStore({ client: redis, prefix: 'authflow:sess:' }), sessionIndex: new RedisSessionIndex({ client: redis }) } : {}),
-  });
+    ...(redis ? { sessionIndex: new RedisSessionIndex({ client: redis }) } : {}),
+  };
+  const app: RequestListener = options.appFramework === 'hono'
+    ? getRequestListener(createHonoExampleApp({ ...appOptions, ...(redis ? { sessionStore: redisSessionStore({ client: redis, prefix: 'authflow:sess:' }) } : {}) }).fetch) as unknown as RequestListener
+    : createExampleApp({ ...appOptions, ...(redis ? { sessionStore: new RedisStore({ client: redis, prefix: 'authflow:sess:' }) } : {}) });
   appServer.on('request', app);
 
   return { op, appUrl, ordersUrl, inventoryUrl, close };
+}
+
+/** The orders API in its framework, as a Node request listener (Fastify's once its plugins are loaded). */
+async function ordersListener(framework: StackOptions['ordersFramework'], options: Parameters<typeof createOrdersApi>[0]): Promise<RequestListener> {
+  if (framework !== 'fastify') return createOrdersApi(options);
+  const api = createFastifyOrdersApi(options);
+  await api.ready();
+  return (req, res) => api.routing(req, res);
 }
 
 /** A Redis client once ready; an unreachable Redis is a {@link RedisUnreachableError}, and no client is left retrying. */
@@ -132,7 +155,7 @@ async function connectRedis(url: string): Promise<Redis> {
 }
 
 /** An HTTP server listening on `port` (closed by `closers`), or a {@link PortUnavailableError}. */
-async function listen(service: StackService, app: Express | undefined, host: string, port: number, closers: Array<() => Promise<void> | void>): Promise<Server> {
+async function listen(service: StackService, app: RequestListener | undefined, host: string, port: number, closers: Array<() => Promise<void> | void>): Promise<Server> {
   const { createServer } = await import('node:http');
   const server = app ? createServer(app) : createServer();
   await namingThePort(service, port, () => new Promise<void>((resolve, reject) => {

@@ -1,11 +1,12 @@
 /**
  * `npm start`: the dev OP, the example web app, and the orders and inventory APIs, in-memory
- * stores (Redis with REDIS_URL). The variables are listed in the README ("Try it"). A startup
+ * stores (Redis with REDIS_URL). The web app on Express or Hono (`--app=hono` or APP_FRAMEWORK),
+ * the orders API on Express or Fastify (`--orders=fastify` or ORDERS_FRAMEWORK). The variables are listed in the README ("Try it"). A startup
  * failure a developer can fix (a port in use, a port that is not a number, Redis away) ends in one
  * line naming the variable to change and exit code 1, not a stack trace.
  */
-import { cacheKeyFromEnv, devOpClientSecretFromEnv, exitWithOneLine, portFromEnv } from './env.js';
-import { PortUnavailableError, RedisUnreachableError, startStack, type StackService } from './stack.js';
+import { cacheKeyFromEnv, devOpClientSecretFromEnv, exitWithOneLine, frameworkFrom, portFromEnv } from './env.js';
+import { APP_FRAMEWORKS, ORDERS_FRAMEWORKS, PortUnavailableError, RedisUnreachableError, startStack, type StackService } from './stack.js';
 
 /** Each listener's variable and default port. */
 const PORTS: Record<StackService, { variable: string; fallback: number; what: string }> = {
@@ -36,7 +37,11 @@ async function main(): Promise<void> {
   const ports = { app: portOf('app'), orders: portOf('orders'), inventory: portOf('inventory'), op: portOf('op') };
   const clientSecret = devOpClientSecretFromEnv();
   const cacheKey = cacheKeyFromEnv();
+  const appFramework = frameworkFrom('app', 'APP_FRAMEWORK', APP_FRAMEWORKS);
+  const ordersFramework = frameworkFrom('orders', 'ORDERS_FRAMEWORK', ORDERS_FRAMEWORKS);
   const stack = await startStack({
+    appFramework,
+    ordersFramework,
     host: process.env.HOST || '127.0.0.1',
     ports,
     ...(process.env.REDIS_URL ? { redisUrl: process.env.REDIS_URL } : {}),
@@ -52,8 +57,8 @@ async function main(): Promise<void> {
   process.once('SIGINT', shutdown);
   process.once('SIGTERM', shutdown);
   console.log([
-    `example app:   ${stack.appUrl}/`,
-    `orders API:    ${stack.ordersUrl}/orders`,
+    `example app:   ${stack.appUrl}/ (${appFramework})`,
+    `orders API:    ${stack.ordersUrl}/orders (${ordersFramework})`,
     `inventory API: ${stack.inventoryUrl}/inventory`,
     `dev OP:        ${stack.op.issuer}`,
     `stores:        ${process.env.REDIS_URL ? `Redis at ${new URL(process.env.REDIS_URL).host}, token cache encrypted (${process.env.CACHE_KEY ? 'CACHE_KEY' : 'a key for this run: set CACHE_KEY to keep tokens across restarts'})` : 'in memory (set REDIS_URL for Redis)'}`,

@@ -2,7 +2,8 @@
  * The package as a user meets it (`npm run test:package`, run by CI): `npm pack`, a fresh project
  * outside the repository, `npm install` of the tarball plus exactly the packages the README's
  * Install section names, then every TypeScript block of the README type-checked with the
- * consumer's tsc, the Express, web API, Koa and Fastify programs of the README run against the dev OP, the
+ * consumer's tsc (the NestJS block with Nest's decorator settings), the Express, web API, Koa, Fastify,
+ * Hono and NestJS programs of the README run against the dev OP (the Hono app calling the NestJS orders API), the
  * three entries required from CommonJS, and the Express blocks type-checked against
  * `@types/express@4` too. Nothing here imports authflow from the repository.
  */
@@ -26,19 +27,25 @@ const repo = fileURLToPath(new URL('..', import.meta.url));
 const readme = readReadme(join(repo, 'README.md'));
 const snippets = tsSnippets(readme);
 const keep = process.env.KEEP_PACKAGE_TEST === '1';
+/** The NestJS block, compiled with its own (decorator) settings. */
+const NEST = 'NestJS';
+const nestFile = (): string => `snippets/${snippetUnder(NEST).file}`;
 
 /**
  * The consumer's tsconfig: what the README's Install section asks for (NodeNext), strict, with the
  * libraries' .d.ts files checked too (`skipLibCheck: false`), so a broken authflow .d.ts fails.
  */
-const tsconfig = (include: string[], emit: boolean): string => JSON.stringify({
+const tsconfig = (include: string[], emit: boolean, options: { exclude?: string[]; decorators?: boolean } = {}): string => JSON.stringify({
   compilerOptions: {
     target: 'ES2022', module: 'NodeNext', moduleResolution: 'NodeNext', strict: true,
     // Packages' .d.ts files checked, TypeScript's own lib files not (they take most of the time).
     skipLibCheck: false, skipDefaultLibCheck: true,
     types: ['node'], rootDir: 'snippets', outDir: 'out', noEmit: !emit,
+    // NestJS: TypeScript's legacy decorators, as `nest new` configures them.
+    ...(options.decorators ? { experimentalDecorators: true, emitDecoratorMetadata: true } : {}),
   },
   include,
+  ...(options.exclude ? { exclude: options.exclude } : {}),
 }, null, 2);
 
 function snippetUnder(heading: string): Snippet {
@@ -56,7 +63,8 @@ describe('the packed package in a fresh project', () => {
     tarball = await packRepository(repo, work);
     writeFiles(project, {
       'package.json': JSON.stringify({ name: 'consumer', private: true, type: 'module' }, null, 2),
-      'tsconfig.json': tsconfig(['snippets'], true),
+      'tsconfig.json': tsconfig(['snippets'], true, { exclude: [nestFile()] }),
+      'tsconfig.nest.json': tsconfig([nestFile()], true, { decorators: true }),
       ...Object.fromEntries(snippets.map((s) => [`snippets/${s.file}`, s.code])),
     });
     const packages = installPackages(readme).map((name) => (name === 'authflow' ? tarball : name));
@@ -70,7 +78,7 @@ describe('the packed package in a fresh project', () => {
 
   test('the tarball holds dist, README, LICENSE and CHANGELOG; no tests, examples or source maps', async () => {
     const files = (await runOk('tar', ['-tzf', tarball], { cwd: work })).trim().split('\n').map((f) => f.replace(/^package\//, ''));
-    for (const required of ['package.json', 'README.md', 'LICENSE', 'CHANGELOG.md', 'dist/src/index.js', 'dist/src/index.d.ts', 'dist/src/express/index.js', 'dist/src/koa/index.d.ts', 'dist/src/fastify/index.js', 'dist/src/fastify/index.d.ts']) {
+    for (const required of ['package.json', 'README.md', 'LICENSE', 'CHANGELOG.md', 'dist/src/index.js', 'dist/src/index.d.ts', 'dist/src/express/index.js', 'dist/src/koa/index.d.ts', 'dist/src/fastify/index.js', 'dist/src/fastify/index.d.ts', 'dist/src/hono/index.js', 'dist/src/hono/index.d.ts']) {
       assert.ok(files.includes(required), `the tarball lacks ${required}`);
     }
     const stray = files.filter((f) => !/^(package\.json|README\.md|LICENSE|CHANGELOG\.md|dist\/src\/.*\.(js|d\.ts))$/.test(f));
@@ -80,9 +88,10 @@ describe('the packed package in a fresh project', () => {
   test('every TypeScript block of the README type-checks against the installed package', async (t) => {
     assert.ok(snippets.length >= 5, `expected the README's ts blocks, found ${snippets.length}`);
     await typeCheck(t, project, 'tsconfig.json');
+    await typeCheck(t, project, 'tsconfig.nest.json');
   });
 
-  test('CommonJS code requires authflow, authflow/express, authflow/koa and authflow/fastify (require(esm), Node >= 20.19)', async () => {
+  test('CommonJS code requires authflow, authflow/express, authflow/koa, authflow/fastify and authflow/hono (require(esm), Node >= 20.19)', async () => {
     writeFiles(project, {
       'cjs/package.json': JSON.stringify({ type: 'commonjs' }),
       'cjs/index.js': [
@@ -90,18 +99,19 @@ describe('the packed package in a fresh project', () => {
         "const web = require('authflow/express');",
         "const koa = require('authflow/koa');",
         "const fastify = require('authflow/fastify');",
-        'console.log(JSON.stringify([typeof core.ConfidentialClient, typeof web.auth, typeof web.requireBearer, typeof koa.auth, typeof fastify.auth]));',
+        "const hono = require('authflow/hono');",
+        'console.log(JSON.stringify([typeof core.ConfidentialClient, typeof web.auth, typeof web.requireBearer, typeof koa.auth, typeof fastify.auth, typeof hono.auth]));',
       ].join('\n'),
     });
     const output = await runOk(process.execPath, ['cjs/index.js'], { cwd: project });
-    assert.deepEqual(JSON.parse(output.trim().split('\n').at(-1)!), ['function', 'function', 'function', 'function', 'function']);
+    assert.deepEqual(JSON.parse(output.trim().split('\n').at(-1)!), ['function', 'function', 'function', 'function', 'function', 'function']);
   });
 
-  test('the README programs run: sign-in, req.getToken, On-Behalf-Of and logout, on Express, Koa and Fastify', async () => {
+  test('the README programs run: sign-in, req.getToken, On-Behalf-Of and logout, on Express, Koa, Fastify and Hono, and On-Behalf-Of on NestJS', async () => {
     await runReadmePrograms(project);
   });
 
-  test('the root entry loads without express, koa, fastify or ioredis; each adapter with its framework alone', async () => {
+  test('the root entry loads without express, koa, fastify, hono or ioredis; each adapter with its framework alone', async () => {
     const bare = join(work, 'bare');
     writeFiles(bare, { 'package.json': JSON.stringify({ name: 'bare', private: true, type: 'module' }) });
     await npmInstall(bare, [tarball]);
@@ -113,6 +123,10 @@ describe('the packed package in a fresh project', () => {
     // dependencies; fastify itself is only a type import), so it cannot load either of them.
     for (const framework of ['express', 'koa', 'fastify']) assert.ok(!existsSync(join(bare, 'node_modules', framework)), `${framework} is not installed in the bare project`);
     await load('authflow/fastify');
+    // authflow/hono with hono alone: it cannot load express, koa or fastify, none of them being installed.
+    await npmInstall(bare, ['hono@4']);
+    for (const framework of ['express', 'koa', 'fastify']) assert.ok(!existsSync(join(bare, 'node_modules', framework)), `${framework} is not installed beside hono`);
+    await load('authflow/hono');
     await npmInstall(bare, ['express@5', 'koa@3']);
     await load('authflow/express');
     await load('authflow/koa');
@@ -148,15 +162,16 @@ async function typeCheck(t: TestContext, project: string, config: string): Promi
 
 /**
  * The dev OP and the inventory API run here (from the repository); the README's web app, web API,
- * Koa and Fastify apps run in the consumer project from its compiled blocks, configured by environment
+ * Koa, Fastify and Hono apps run in the consumer project from its compiled blocks, configured by environment
  * variables only, as a user would run them.
  */
 async function runReadmePrograms(project: string): Promise<void> {
-  const [expressPort, ordersPort, koaPort, fastifyPort] = [await freePort(), await freePort(), await freePort(), await freePort()];
+  const [expressPort, ordersPort, koaPort, fastifyPort, honoPort, nestPort] = [await freePort(), await freePort(), await freePort(), await freePort(), await freePort(), await freePort()];
   const expressBase = `http://127.0.0.1:${expressPort}`;
   const koaBase = `http://127.0.0.1:${koaPort}`;
   const fastifyBase = `http://127.0.0.1:${fastifyPort}`;
-  const bases = [expressBase, koaBase, fastifyBase];
+  const honoBase = `http://127.0.0.1:${honoPort}`;
+  const bases = [expressBase, koaBase, fastifyBase, honoBase];
   const op = await startDevOp({
     webApp: { redirectUris: bases.map((b) => `${b}/callback`), postLogoutRedirectUris: bases.map((b) => `${b}/`) },
   });
@@ -176,6 +191,12 @@ async function runReadmePrograms(project: string): Promise<void> {
     programs.push(await startProgram(project, compiled('Web apps (Express)'), { ...webApp, PORT: String(expressPort), BASE_URL: expressBase }, expressBase));
     programs.push(await startProgram(project, compiled('Koa'), { ...webApp, PORT: String(koaPort), BASE_URL: koaBase }, koaBase));
     programs.push(await startProgram(project, compiled('Fastify'), { ...webApp, PORT: String(fastifyPort), BASE_URL: fastifyBase }, fastifyBase));
+    // The NestJS orders API stands in for the Express one behind the Hono app.
+    const nestOrders = `http://127.0.0.1:${nestPort}`;
+    programs.push(await startProgram(project, compiled(NEST), {
+      ...shared, PORT: String(nestPort), CLIENT_ID: op.clients.orders.clientId, CLIENT_SECRET: op.clients.orders.clientSecret!, INVENTORY_URL: inventoryUrl,
+    }, `${nestOrders}/orders`));
+    programs.push(await startProgram(project, compiled('Hono'), { ...webApp, PORT: String(honoPort), BASE_URL: honoBase, ORDERS_URL: nestOrders }, honoBase));
 
     for (const base of bases) {
       await signInCallLogOut(op, base).catch((err: Error) => {

@@ -1,4 +1,4 @@
-/** The requireBearer suite (bearerSuite.ts) against authflow/express, authflow/koa and authflow/fastify. */
+/** The requireBearer suite (bearerSuite.ts) against authflow/express, authflow/koa, authflow/fastify and authflow/hono. */
 import type { RequestListener } from 'node:http';
 import express from 'express';
 import Koa from 'koa';
@@ -7,6 +7,9 @@ import { decodeJwt } from 'jose';
 import * as ex from '../../src/express/index.js';
 import * as koa from '../../src/koa/index.js';
 import * as fst from '../../src/fastify/index.js';
+import { Hono } from 'hono';
+import * as hono from '../../src/hono/index.js';
+import { listenerOf as honoListener } from '../helpers/honoApp.js';
 import { listenerOf } from '../helpers/fastifyApp.js';
 import { bearerSuite } from './bearerSuite.js';
 import { selected } from './select.js';
@@ -56,5 +59,18 @@ if (selected('fastify')) bearerSuite({
       api.get('/app', async (request) => ({ aud: decodeJwt(await request.getAppToken(INVENTORY_APP)).aud }));
     });
     return listenerOf(app);
+  },
+});
+
+if (selected('hono')) bearerSuite({
+  name: 'hono',
+  api: (orders) => {
+    const app = new Hono<hono.AuthEnv>();
+    app.use(hono.requireBearer({ client: orders, ...OPTIONS }));
+    app.get('/', (c) => c.json({ caller: c.var.auth?.oid }));
+    app.get('/obo', async (c) => c.json({ aud: decodeJwt(await c.var.getToken(INVENTORY)).aud, caller: c.var.auth?.oid }));
+    app.get('/app', async (c) => c.json({ aud: decodeJwt(await c.var.getAppToken(INVENTORY_APP)).aud }));
+    app.onError(hono.authErrors());
+    return honoListener(app);
   },
 });

@@ -21,6 +21,9 @@ import * as ex from '../../src/express/index.js';
 import * as koa from '../../src/koa/index.js';
 import * as fst from '../../src/fastify/index.js';
 import { listenerOf } from '../helpers/fastifyApp.js';
+import { Hono } from 'hono';
+import * as hono from '../../src/hono/index.js';
+import { listenerOf as honoListener } from '../helpers/honoApp.js';
 import { clientFor, startDevOp, type DevOp } from '../helpers/op.js';
 import { selected } from './select.js';
 
@@ -102,6 +105,24 @@ const adapters: Adapter[] = [
       app.register(fst.auth, { client: clientFor(op, 'webApp'), baseUrl: BASE_URL });
       app.get('/profile', { preHandler: fst.requireAuth() }, async () => ({ ok: true }));
       return { handler: listenerOf(app), fault: m.fault };
+    },
+  },
+  {
+    name: 'hono',
+    app(op) {
+      const m = faultyMemory();
+      // authflow/hono's own (promise-style) store contract.
+      const store = {
+        get: (key: string) => m.get(key) as Promise<Record<string, unknown> | undefined>,
+        set: async (key: string, value: Record<string, unknown>) => void m.data.set(key, value),
+        destroy: async (key: string) => void m.data.delete(key),
+      };
+      const app = new Hono<hono.AuthEnv>();
+      app.use(hono.authSession({ baseUrl: BASE_URL, store, storeTimeoutMs: 200 }));
+      app.use(hono.auth({ client: clientFor(op, 'webApp'), baseUrl: BASE_URL }));
+      app.get('/profile', hono.requireAuth(), (c) => c.json({ ok: true }));
+      app.onError(hono.authErrors());
+      return { handler: honoListener(app), fault: m.fault };
     },
   },
 ];

@@ -1,7 +1,8 @@
-/** The web adapter suites (webSuite.ts, backchannelSuite.ts) against authflow/express, authflow/koa and authflow/fastify. */
+/** The web adapter suites (webSuite.ts, backchannelSuite.ts) against authflow/express, authflow/koa, authflow/fastify and authflow/hono. */
 import { buildExpressApp } from '../helpers/expressApp.js';
 import { buildKoaApp } from '../helpers/koaApp.js';
 import { buildFastifyApp } from '../helpers/fastifyApp.js';
+import { buildHonoApp } from '../helpers/honoApp.js';
 import { backchannelSuite } from './backchannelSuite.js';
 import { selected } from './select.js';
 import { webSuite, type WebAdapterUnderTest } from './webSuite.js';
@@ -36,6 +37,16 @@ const adapters: WebAdapterUnderTest[] = [{
   sessionIdOf: (value) => decodeURIComponent(value).split('.')[0]!,
   cookieFormat: /^authflow\.sid=[A-Za-z0-9_-]{32}\.[A-Za-z0-9%+/]+;/,
   clearsCookieAtLogout: false,
+}, {
+  name: 'hono',
+  build: (op, options) => {
+    const { handler, client } = buildHonoApp(op, options);
+    return { handler, client };
+  },
+  // authflow/hono's own session cookie: `<random id>.<HMAC>`.
+  sessionIdOf: (value) => value.split('.')[0]!,
+  cookieFormat: /^authflow\.sid=[A-Za-z0-9_-]{32}\.[A-Za-z0-9_-]{43};/,
+  clearsCookieAtLogout: true,
 }];
 
 for (const adapter of adapters.filter((a) => selected(a.name))) {

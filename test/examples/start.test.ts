@@ -7,6 +7,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { createServer, type Server } from 'node:net';
+import { frameworkFrom } from '../../examples/env.js';
 
 const root = new URL('../../', import.meta.url).pathname;
 const PORT_VARIABLES = ['PORT', 'ORDERS_PORT', 'INVENTORY_PORT', 'DEV_OP_PORT'] as const;
@@ -26,16 +27,21 @@ interface Run { code: number | null; stdout: string; stderr: string }
  * Runs an example script with `env` on top of a copy of this process's environment (no REDIS_URL,
  * HOST or DEV_OP_CLIENT_SECRET). With `until`, stops it (SIGTERM) once stdout matches.
  */
-async function start(env: Record<string, string>, script = 'examples/start.ts', until?: RegExp): Promise<Run> {
+async function start(env: Record<string, string>, script = 'examples/start.ts', until?: RegExp, whileUp?: () => Promise<void>): Promise<Run> {
   const { REDIS_URL: _redis, HOST: _host, DEV_OP_CLIENT_SECRET: _secret, ...inherited } = process.env;
   const child = spawn(process.execPath, ['--import', 'tsx', script], {
     cwd: root, env: { ...inherited, NODE_ENV: 'development', ...env }, stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stdout = '';
   let stderr = '';
+  let stopping = false;
   child.stdout.on('data', (c: Buffer) => {
     stdout += c.toString();
-    if (until?.test(stdout)) child.kill('SIGTERM');
+    if (until?.test(stdout) && !stopping) {
+      stopping = true;
+      // What the caller checks while everything runs, then the stop.
+      void (whileUp ?? (async () => {}))().finally(() => child.kill('SIGTERM'));
+    }
   });
   child.stderr.on('data', (c: Buffer) => { stderr += c.toString(); });
   const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
@@ -100,6 +106,42 @@ describe('npm start (examples/start.ts)', () => {
     assert.match(run.stdout, new RegExp(`example app: +http://localhost:${env['PORT']}/`));
     assert.match(run.stdout, new RegExp(`orders API: +http://127\\.0\\.0\\.1:${env['ORDERS_PORT']}/orders`));
     assert.match(run.stdout, new RegExp(`dev OP: +http://127\\.0\\.0\\.1:${env['DEV_OP_PORT']}/`));
+  });
+
+  it('runs the web app on Hono and the orders API on Fastify when asked (APP_FRAMEWORK, ORDERS_FRAMEWORK)', async () => {
+    const env: Record<string, string> = { ...await freePorts(), APP_FRAMEWORK: 'hono', ORDERS_FRAMEWORK: 'fastify' };
+    let home = 0;
+    let orders = 0;
+    const run = await start(env, 'examples/start.ts', /demo users:.*\n/, async () => {
+      home = (await fetch(`http://127.0.0.1:${env['PORT']}/`)).status;
+      orders = (await fetch(`http://127.0.0.1:${env['ORDERS_PORT']}/orders`)).status;
+    });
+    assert.equal(run.code, 0, run.stderr);
+    assert.match(run.stdout, /example app: +http:\/\/localhost:\d+\/ \(hono\)/);
+    assert.match(run.stdout, /orders API: +http:\/\/127\.0\.0\.1:\d+\/orders \(fastify\)/);
+    assert.deepEqual([home, orders], [200, 401], 'the Hono home page answers; the Fastify API wants a token');
+  });
+
+  it('a framework the example does not come in is refused by name', async () => {
+    const run = await start({ ...await freePorts(), APP_FRAMEWORK: 'django' });
+    assert.equal(run.code, 1, run.stderr);
+    assert.deepEqual(ownLines(run.stderr), ['--app / APP_FRAMEWORK="django" is not one of express, hono (see README "Try it")']);
+  });
+
+  it('frameworkFrom: the flag wins over the variable, the first choice is the default', () => {
+    const previous = process.env.ORDERS_FRAMEWORK;
+    try {
+      delete process.env.ORDERS_FRAMEWORK;
+      assert.equal(frameworkFrom('orders', 'ORDERS_FRAMEWORK', ['express', 'fastify'], []), 'express');
+      assert.equal(frameworkFrom('orders', 'ORDERS_FRAMEWORK', ['express', 'fastify'], ['--orders=fastify']), 'fastify');
+      process.env.ORDERS_FRAMEWORK = 'fastify';
+      assert.equal(frameworkFrom('orders', 'ORDERS_FRAMEWORK', ['express', 'fastify'], []), 'fastify');
+      assert.equal(frameworkFrom('orders', 'ORDERS_FRAMEWORK', ['express', 'fastify'], ['--orders=express']), 'express');
+      assert.throws(() => frameworkFrom('orders', 'ORDERS_FRAMEWORK', ['express', 'fastify'], ['--orders=koa']), /--orders \/ ORDERS_FRAMEWORK="koa" is not one of express, fastify/);
+    } finally {
+      if (previous === undefined) delete process.env.ORDERS_FRAMEWORK;
+      else process.env.ORDERS_FRAMEWORK = previous;
+    }
   });
 
   it('a DEV_OP_CLIENT_SECRET too short to be a secret is refused by name', async () => {

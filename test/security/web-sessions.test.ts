@@ -1,7 +1,7 @@
 /**
  * Finding 9: cookieless `GET /login` filled the session store with 8-hour sessions. A session
  * holding only sign-ins in flight now lives as long as a flow; a completed sign-in gets the full
- * lifetime. Real Redis: connect-redis 8 + ioredis (Express, Fastify), redisSessionStore (Koa).
+ * lifetime. Real Redis: connect-redis 8 + ioredis (Express, Fastify), redisSessionStore (Koa, Hono).
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -10,6 +10,7 @@ import type { Redis } from 'ioredis';
 import { buildExpressApp } from '../helpers/expressApp.js';
 import { buildKoaApp } from '../helpers/koaApp.js';
 import { buildFastifyApp } from '../helpers/fastifyApp.js';
+import { buildHonoApp } from '../helpers/honoApp.js';
 import { startDevOp, type DevOp } from '../helpers/op.js';
 import { connectRedis, deleteKeys, uniquePrefix } from '../helpers/redis.js';
 
@@ -42,6 +43,7 @@ describe('finding 9: sessions of sign-ins in flight expire with the flow', () =>
     { name: 'express', slack: 0, build: (p: string) => buildExpressApp(op, { redis, prefix: p }).app },
     { name: 'koa', slack: 10, build: (p: string) => buildKoaApp(op, { redis, prefix: p }).app.callback() },
     { name: 'fastify', slack: 0, build: (p: string) => buildFastifyApp(op, { redis, prefix: p }).handler },
+    { name: 'hono', slack: 0, build: (p: string) => buildHonoApp(op, { redis, prefix: p }).handler },
   ] as const;
 
   for (const adapter of adapters) {
