@@ -8,6 +8,7 @@ import type { CacheChanges, CacheWriteOptions, ReleaseLock, TokenCacheStore } fr
 import { isConnecting, whenConnected } from './redisReady.js';
 import { LockWaker } from './redisLockWaker.js';
 import { logger, num, object, redisClient, redisPrefix } from '../util/options.js';
+import { BoundedMap } from '../util/boundedMap.js';
 
 /** Options of {@link RedisTokenCacheStore}; checked when the store is built. */
 export interface RedisTokenCacheStoreOptions {
@@ -55,6 +56,12 @@ const RELEASE_SCRIPT = "if redis.call('get', KEYS[1]) == ARGV[1] then redis.call
 
 /** Polling while release messages can arrive: only the fallback for a lost one. */
 const FALLBACK_POLL_MS = { min: 100, spread: 150 };
+/**
+ * Stored values decoded recently, by their exact stored text (ciphertext or JSON): a partition read
+ * again and unchanged (every hit with `localCacheSeconds: 0`) is neither decrypted nor parsed again.
+ * About 2-4 KB an entry (the stored text and its entity), so at most ~8 MB.
+ */
+const DECODED_VALUES_MAX = 2_000;
 
 /**
  * Token caches in Redis: a partition is one HASH `<prefix>{<partition>}` (the braces are a hash
@@ -85,6 +92,7 @@ export class RedisTokenCacheStore implements TokenCacheStore {
   readonly #logger: Logger;
   readonly #reported = new Set<string>();
   readonly #waker: LockWaker;
+  readonly #decoded = new BoundedMap<string, { partition: string; field: string; entity: CacheEntity }>({ maxEntries: DECODED_VALUES_MAX });
 
   /** Options are checked now; a bad one throws `AuthError('invalid_config')` naming it. */
   constructor(options: RedisTokenCacheStoreOptions) {
@@ -196,6 +204,17 @@ export class RedisTokenCacheStore implements TokenCacheStore {
   }
 
   #decode(partition: string, field: string, value: string): CacheEntity | undefined {
+    // The same text under the same field of the same partition decodes to the same entity (the
+    // cipher binds a value to its partition and field, so a copy moved elsewhere is decoded again, and refused).
+    const known = this.#decoded.get(value);
+    if (known && known.partition === partition && known.field === field) return known.entity;
+    // Frozen: every reader of this text shares the entity, so none may change it for the others.
+    const entity = this.#parse(partition, field, value);
+    if (entity) this.#decoded.set(value, { partition, field, entity: Object.freeze(entity) });
+    return entity;
+  }
+
+  #parse(partition: string, field: string, value: string): CacheEntity | undefined {
     let json = value;
     if (this.#cipher) {
       const result = this.#cipher.decrypt(value, `${partition}\n${field}`);

@@ -1,0 +1,34 @@
+import { Redis } from 'ioredis';
+import { startDevOp } from '../examples/dev-op/index.js';
+import { ConfidentialClient, RedisTokenCacheStore } from '../src/index.js';
+import { clientFor, signIn, opsPerSecond, mintAccessTokens, scopesOfCache, INVENTORY, type MsalJson } from './common.js';
+const op = await startDevOp();
+const redis = new Redis();
+const prefix = 'prof-p3:';
+const store = new RedisTokenCacheStore({ client: redis, prefix });
+const client = clientFor(op, 'webApp', { cacheStore: store });
+const partition = 's.p3';
+const s = await signIn(op, client, partition);
+await client.acquireTokenSilent({ scopes: INVENTORY, account: s.account!, partition });
+const seeded = mintAccessTokens(JSON.parse(await client.exportCache(partition)) as MsalJson, 8);
+await client.importCache(partition, seeded);
+const scopes = scopesOfCache(seeded);
+const c0 = clientFor(op, 'webApp', { cacheStore: new RedisTokenCacheStore({ client: redis, prefix }), localCacheSeconds: 0 });
+const [acct] = await c0.getAccounts({ partition });
+const hit = (i: number) => c0.acquireTokenSilent({ scopes: scopes[i % scopes.length]!, account: acct!, partition });
+const key = store.keyOf(partition);
+await opsPerSecond(hit, 500);
+const counts = new Map<string, number>();
+const target = redis as any; const orig = target.sendCommand.bind(redis);
+target.sendCommand = (cmd: any, ...rest: any[]) => { counts.set(cmd.name, (counts.get(cmd.name) ?? 0) + 1); return orig(cmd, ...rest); };
+for (let i = 0; i < 100; i++) await hit(i);
+console.log('commands per hit', [...counts].map(([k, v]) => `${k}=${v / 100}`).join(' '));
+const t0 = performance.now(); for (let i = 0; i < 200; i++) await hit(i); console.log('hit us', ((performance.now() - t0) * 5).toFixed(0));
+const t1 = performance.now(); for (let i = 0; i < 200; i++) await redis.hgetall(key); console.log('hgetall us', ((performance.now() - t1) * 5).toFixed(0));
+const st2 = new RedisTokenCacheStore({ client: redis, prefix });
+const cpu = async (name: string, fn: (i: number) => Promise<unknown>) => { const n = 2000; const c = process.cpuUsage(); const t = performance.now(); for (let i = 0; i < n; i++) await fn(i); const d = process.cpuUsage(c); console.log(name, 'cpu us/op', ((d.user + d.system) / n).toFixed(1), 'wall us/op', ((performance.now() - t) * 1000 / n).toFixed(0)); };
+for (let k = 0; k < 2; k++) { await cpu('hgetall', () => redis.hgetall(key)); await cpu('store.read', () => st2.read(partition)); await cpu('hit', hit); }
+const mode = process.argv[2] ?? 'both';
+if (mode === 'hit') { console.log('hit', (await opsPerSecond(hit, 6000, 16)).toFixed(0)); await redis.del(key); process.exit(0); }
+else for (let r = 0; r < 3; r++) console.log('hit', (await opsPerSecond(hit, 500)).toFixed(0), 'hgetall', (await opsPerSecond(() => redis.hgetall(key), 500)).toFixed(0));
+await redis.del(key); redis.disconnect(); await op.close(); process.exit(0);
