@@ -22,6 +22,7 @@ import { refreshStorm } from './refreshStorm.js';
 import { scale } from './scale.js';
 import { defaultScope } from './defaultScope.js';
 import { appTokens } from './appTokens.js';
+import { renderChart } from './chart.js';
 
 const MEASUREMENTS: Array<{ id: number; name: string; budgetMs: number; run: (ctx: BenchContext) => Promise<MeasurementResult> }> = [
   { id: 1, name: 'protected route (autocannon)', budgetMs: 90_000, run: protectedRoute },
@@ -107,6 +108,8 @@ if (!only) {
     '',
     ...header.map((l) => `${l}  `),
     '',
+    '![Each ratio as a bar against its target](results.svg)',
+    '',
     table,
     '',
     '## Details',
@@ -117,6 +120,7 @@ if (!only) {
     '',
   ].join('\n');
   writeFileSync(join(benchDir, 'results.md'), md);
+  writeFileSync(join(benchDir, 'results.svg'), renderChart(rows, `authflow benchmarks, ${new Date().toISOString().slice(0, 10)}: ${cpu}, ${cpus().length} cores`));
 }
 clearTimeout(watchdog);
 process.exit(rows.some((r) => r.met === 'ERROR') ? 1 : 0);
