@@ -57,9 +57,11 @@ const RELEASE_SCRIPT = "if redis.call('get', KEYS[1]) == ARGV[1] then redis.call
 /** Polling while release messages can arrive: only the fallback for a lost one. */
 const FALLBACK_POLL_MS = { min: 100, spread: 150 };
 /**
- * Stored values decoded recently, by their exact stored text (ciphertext or JSON): a partition read
- * again and unchanged (every hit with `localCacheSeconds: 0`) is neither decrypted nor parsed again.
- * About 2-4 KB an entry (the stored text and its entity), so at most ~8 MB.
+ * Stored values decoded recently, by partition and field, with the exact stored text (ciphertext or
+ * JSON) they were decoded from: a partition read again and unchanged (every hit with
+ * `localCacheSeconds: 0`) is neither decrypted nor parsed again. The cipher binds a value to its
+ * partition and field, so a text moved elsewhere is decoded again (and refused). About 2-4 KB an
+ * entry (the text and its entity), so at most ~8 MB.
  */
 const DECODED_VALUES_MAX = 2_000;
 
@@ -92,7 +94,7 @@ export class RedisTokenCacheStore implements TokenCacheStore {
   readonly #logger: Logger;
   readonly #reported = new Set<string>();
   readonly #waker: LockWaker;
-  readonly #decoded = new BoundedMap<string, { partition: string; field: string; entity: CacheEntity }>({ maxEntries: DECODED_VALUES_MAX });
+  readonly #decoded = new BoundedMap<string, { text: string; entity: CacheEntity }>({ maxEntries: DECODED_VALUES_MAX });
 
   /** Options are checked now; a bad one throws `AuthError('invalid_config')` naming it. */
   constructor(options: RedisTokenCacheStoreOptions) {
@@ -204,13 +206,15 @@ export class RedisTokenCacheStore implements TokenCacheStore {
   }
 
   #decode(partition: string, field: string, value: string): CacheEntity | undefined {
-    // The same text under the same field of the same partition decodes to the same entity (the
-    // cipher binds a value to its partition and field, so a copy moved elsewhere is decoded again, and refused).
-    const known = this.#decoded.get(value);
-    if (known && known.partition === partition && known.field === field) return known.entity;
+    // Looked up by partition and field (short strings), then the stored text compared whole: hashing
+    // each 2 KB text as a map key would cost more than a string comparison.
+    const where = `${partition}\n${field}`;
+    const known = this.#decoded.get(where);
+    if (known && known.text === value) return known.entity;
     // Frozen: every reader of this text shares the entity, so none may change it for the others.
     const entity = this.#parse(partition, field, value);
-    if (entity) this.#decoded.set(value, { partition, field, entity: Object.freeze(entity) });
+    if (entity) this.#decoded.set(where, { text: value, entity: Object.freeze(entity) });
+    else this.#decoded.delete(where);
     return entity;
   }
 
