@@ -75,7 +75,7 @@ export async function bearer(ctx: BenchContext): Promise<MeasurementResult> {
   for (const fn of Object.values(variants)) await opsPerSecond(fn, 200);
 
   const roundMs = 200;
-  const rounds = 12;
+  const rounds = 20;
   const concurrency = 8;
   const runs = await alternate(rounds, {
     floor: () => opsPerSecond(variants.floor, roundMs),

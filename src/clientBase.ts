@@ -12,6 +12,7 @@ import { fromMsalJson, toMsalJson, type MsalCacheJson } from './cache/serialize.
 import { sameEnvironment } from './cache/environments.js';
 import { KeyedMutex, SingleFlight } from './util/concurrency.js';
 import { LocalPartitionCache } from './cache/localCache.js';
+import type { CacheEntities } from './cache/entities.js';
 import { clearPartition, readPartition, writePartition, type FlowContext } from './flows/context.js';
 
 /** What {@link discover} reports about the OP. */
@@ -29,6 +30,7 @@ export function createFlowContext(config: ClientConfig): FlowContext {
     flight: new SingleFlight<TokenResult>(),
     partitionMutex: new KeyedMutex(),
     local: config.localCacheSeconds > 0 ? new LocalPartitionCache(config.localCacheSeconds * 1000) : undefined,
+    reads: new SingleFlight<CacheEntities>(),
   };
 }
 

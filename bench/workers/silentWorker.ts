@@ -25,6 +25,8 @@ export interface SilentWorkerResult {
   checks: { authflowFromCache: boolean[]; msalFromCache: boolean[]; sameTokens: boolean[] };
   sequential: { authflow: number[]; authflowStore: number[]; msal: number[] };
   concurrent: { authflow: number[]; msal: number[] };
+  /** authflow without its local copy against the floor: one HGETALL of the same partition, same client. */
+  floor: { sequential: { authflowStore: number[]; hgetall: number[] }; concurrent: { authflowStore: number[]; hgetall: number[] } };
   latencyMs: { authflow: { p50: number; p99: number }; msal: { p50: number; p99: number } };
   commandsPerCall: { authflow: Record<string, number>; msal: Record<string, number> };
 }
@@ -93,6 +95,8 @@ if (!msalAccount) throw new Error('msal-node: no account in the seeded cache');
 const scopes = config.scopes;
 const viaAuthflow = (i: number) => authflow.acquireTokenSilent({ scopes: scopes[i % scopes.length]!, account: authflowAccount, partition: a.partition });
 const viaAuthflowStore = (i: number) => authflowStore.acquireTokenSilent({ scopes: scopes[i % scopes.length]!, account: authflowAccount, partition: a.partition });
+const partitionKey = new RedisTokenCacheStore({ client: redisA, prefix: a.prefix }).keyOf(a.partition);
+const viaHgetall = () => redisA.hgetall(partitionKey);
 const viaMsal = (i: number) => msal.acquireTokenSilent({ scopes: scopes[i % scopes.length]!, account: msalAccount });
 
 // Both must answer every scope from the cache, with the same token.
@@ -127,6 +131,16 @@ const concurrent = await alternate(config.rounds, {
   authflow: () => opsPerSecond(viaAuthflow, config.roundMs, config.concurrency),
   msal: () => opsPerSecond(viaMsal, config.roundMs, config.concurrency),
 });
+const floor = {
+  sequential: await alternate(config.rounds, {
+    authflowStore: () => opsPerSecond(viaAuthflowStore, config.roundMs),
+    hgetall: () => opsPerSecond(viaHgetall, config.roundMs),
+  }),
+  concurrent: await alternate(config.rounds, {
+    authflowStore: () => opsPerSecond(viaAuthflowStore, config.roundMs, config.concurrency),
+    hgetall: () => opsPerSecond(viaHgetall, config.roundMs, config.concurrency),
+  }),
+};
 const lat = await alternate(2, { authflow: () => latencies(viaAuthflow, 500), msal: () => latencies(viaMsal, 500) });
 const summary = (runs: number[][]): { p50: number; p99: number } => {
   const all = runs.flat().sort((x, y) => x - y);
@@ -137,6 +151,7 @@ const result: SilentWorkerResult = {
   checks,
   sequential,
   concurrent,
+  floor,
   latencyMs: { authflow: summary(lat.authflow), msal: summary(lat.msal) },
   commandsPerCall,
 };

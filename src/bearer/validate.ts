@@ -2,7 +2,7 @@
  * Validation of incoming OAuth 2.0 access tokens for web APIs: JWTs (RFC 7519) sent as Bearer
  * tokens (RFC 6750), in Entra's v1/v2 form or RFC 9068's, verified with jose against the OP's JWKS.
  */
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { errors as joseErrors, jwtVerify, type JWTPayload } from 'jose';
 import { AuthError, type BearerFailureReason } from '../errors.js';
 import { BoundedMap } from '../util/boundedMap.js';
@@ -141,7 +141,7 @@ export class VerifiedTokens {
 }
 
 /** The cache key: SHA-256 of the whole token (a tampered copy is another key; the token itself is never kept). */
-export const hashOf = (token: string): string => createHash('sha256').update(token).digest('base64');
+export const hashOf = (token: string): string => hash('sha256', token, 'base64');
 
 function deepFreeze<T>(value: T): T {
   if (value !== null && typeof value === 'object' && !Object.isFrozen(value)) {

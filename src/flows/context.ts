@@ -17,16 +17,26 @@ export interface FlowContext {
   partitionMutex: KeyedMutex;
   /** Recently read partitions, for cache hits (undefined when `localCacheSeconds` is 0). */
   local: LocalPartitionCache | undefined;
+  /** Store reads for cache lookups in progress: concurrent lookups of one partition share one read. */
+  reads: SingleFlight<CacheEntities>;
 }
 
 /**
  * Reads a partition from the store (and remembers it locally); a failing store becomes
- * `store_unavailable` (503). With `local`, a partition read in the last `localCacheSeconds` is
- * served from memory: only for looking up a cached access token, never before a refresh.
+ * `store_unavailable` (503). With `local` (only for looking up a cached access token, never before
+ * a refresh), a partition read in the last `localCacheSeconds` is served from memory, and lookups
+ * arriving while a read of the partition is under way share it (a page's parallel calls for one
+ * user, a refresh storm: one store read per process instead of one per call). A write here makes
+ * the next lookup read again.
  */
 export async function readPartition(ctx: FlowContext, partition: string, options: { local?: boolean } = {}): Promise<CacheEntities> {
-  const remembered = options.local ? ctx.local?.get(partition) : undefined;
+  if (!options.local) return readFromStore(ctx, partition);
+  const remembered = ctx.local?.get(partition);
   if (remembered) return remembered;
+  return ctx.reads.run(partition, () => readFromStore(ctx, partition));
+}
+
+async function readFromStore(ctx: FlowContext, partition: string): Promise<CacheEntities> {
   let entities: CacheEntities;
   try {
     entities = await ctx.config.cacheStore.read(partition);
@@ -38,6 +48,7 @@ export async function readPartition(ctx: FlowContext, partition: string, options
 }
 
 export async function writePartition(ctx: FlowContext, partition: string, changes: CacheChanges, ttlSeconds?: number): Promise<void> {
+  ctx.reads.forget(partition);
   try {
     await ctx.config.cacheStore.write(partition, changes, ttlSeconds === undefined ? {} : { ttlSeconds });
   } catch (err) {
@@ -48,6 +59,7 @@ export async function writePartition(ctx: FlowContext, partition: string, change
 }
 
 export async function clearPartition(ctx: FlowContext, partition: string): Promise<void> {
+  ctx.reads.forget(partition);
   ctx.local?.delete(partition);
   try {
     await ctx.config.cacheStore.clear(partition);

@@ -8,6 +8,7 @@ import type { CacheChanges, CacheWriteOptions, ReleaseLock, TokenCacheStore } fr
 import { isConnecting, whenConnected } from './redisReady.js';
 import { LockWaker } from './redisLockWaker.js';
 import { logger, num, object, redisClient, redisPrefix } from '../util/options.js';
+import { BoundedMap } from '../util/boundedMap.js';
 
 /** Options of {@link RedisTokenCacheStore}; checked when the store is built. */
 export interface RedisTokenCacheStoreOptions {
@@ -55,6 +56,14 @@ const RELEASE_SCRIPT = "if redis.call('get', KEYS[1]) == ARGV[1] then redis.call
 
 /** Polling while release messages can arrive: only the fallback for a lost one. */
 const FALLBACK_POLL_MS = { min: 100, spread: 150 };
+/**
+ * Stored values decoded recently, by partition and field, with the exact stored text (ciphertext or
+ * JSON) they were decoded from: a partition read again and unchanged (every hit with
+ * `localCacheSeconds: 0`) is neither decrypted nor parsed again. The cipher binds a value to its
+ * partition and field, so a text moved elsewhere is decoded again (and refused). About 2-4 KB an
+ * entry (the text and its entity), so at most ~8 MB.
+ */
+const DECODED_VALUES_MAX = 2_000;
 
 /**
  * Token caches in Redis: a partition is one HASH `<prefix>{<partition>}` (the braces are a hash
@@ -85,6 +94,7 @@ export class RedisTokenCacheStore implements TokenCacheStore {
   readonly #logger: Logger;
   readonly #reported = new Set<string>();
   readonly #waker: LockWaker;
+  readonly #decoded = new BoundedMap<string, { text: string; entity: CacheEntity }>({ maxEntries: DECODED_VALUES_MAX });
 
   /** Options are checked now; a bad one throws `AuthError('invalid_config')` naming it. */
   constructor(options: RedisTokenCacheStoreOptions) {
@@ -196,6 +206,19 @@ export class RedisTokenCacheStore implements TokenCacheStore {
   }
 
   #decode(partition: string, field: string, value: string): CacheEntity | undefined {
+    // Looked up by partition and field (short strings), then the stored text compared whole: hashing
+    // each 2 KB text as a map key would cost more than a string comparison.
+    const where = `${partition}\n${field}`;
+    const known = this.#decoded.get(where);
+    if (known && known.text === value) return known.entity;
+    // Frozen: every reader of this text shares the entity, so none may change it for the others.
+    const entity = this.#parse(partition, field, value);
+    if (entity) this.#decoded.set(where, { text: value, entity: Object.freeze(entity) });
+    else this.#decoded.delete(where);
+    return entity;
+  }
+
+  #parse(partition: string, field: string, value: string): CacheEntity | undefined {
     let json = value;
     if (this.#cipher) {
       const result = this.#cipher.decrypt(value, `${partition}\n${field}`);

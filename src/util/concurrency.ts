@@ -14,9 +14,16 @@ export class SingleFlight<T> {
   run(key: string, work: () => Promise<T>): Promise<T> {
     const running = this.#inFlight.get(key);
     if (running) return running;
-    const promise = work().finally(() => this.#inFlight.delete(key));
+    const promise: Promise<T> = work().finally(() => {
+      if (this.#inFlight.get(key) === promise) this.#inFlight.delete(key);
+    });
     this.#inFlight.set(key, promise);
     return promise;
+  }
+
+  /** Later callers of `key` start their own work (the running one still answers those who joined it). */
+  forget(key: string): void {
+    this.#inFlight.delete(key);
   }
 }
 

@@ -173,10 +173,29 @@ describe('RedisTokenCacheStore', () => {
     await signIn(op, client, { partition: 'victim' });
     await signIn(op, client, { username: 'bob', partition: 'attacker' });
     const stolen = await redis.hgetall(store.keyOf('attacker'));
+    // The store has just decoded these very texts under 'attacker' (it remembers recent ones): moved, they must not be served from that memory.
+    assert.equal(Object.keys(await store.read('attacker')).length, Object.keys(stolen).length - 1, 'the attacker\'s own entities read back (the schema field aside)');
     // Copy bob's encrypted entities into alice's partition under their own field names.
     await redis.hset(store.keyOf('victim'), stolen);
     const victimView = await store.read('victim');
     for (const field of Object.keys(stolen)) assert.equal(victimView[field], undefined, 'moved values do not decrypt');
+  });
+
+  it('decodes an unchanged value once: later reads share its frozen entity; a changed value is decoded again (issue 17)', async () => {
+    for (const encryptionKeys of [undefined, [{ id: 'k', key: randomBytes(32) }]]) {
+      const { store, client } = storeAndClient(encryptionKeys ? { encryptionKeys } : {});
+      const { account } = await signIn(op, client, { partition: 'memo' });
+      const first = await store.read('memo');
+      const second = await store.read('memo');
+      const ordersToken = (entities: Record<string, unknown>): string => Object.keys(entities).find((k) => k.includes('-accesstoken-') && k.includes('orders.read'))!;
+      const atKey = ordersToken(first);
+      assert.equal(second[atKey], first[atKey], 'the same entity object: neither decrypted nor parsed again');
+      assert.ok(Object.isFrozen(first[atKey]), 'shared, so frozen');
+      await expireAccessTokens(client, 'memo');
+      await client.acquireTokenSilent({ scopes: ORDERS, account: account!, partition: 'memo' });
+      const third = await store.read('memo');
+      assert.notEqual(third[ordersToken(third)]?.['secret' as never], first[atKey]?.['secret' as never], 'a rewritten value is read as written');
+    }
   });
 
   it('refuses bad options by name', () => {

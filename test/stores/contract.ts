@@ -52,7 +52,12 @@ export function storeContract(subject: StoreUnderTest): void {
       const { store, partition } = await subject.fresh();
       await store.write(partition, { set: { [atKey(1)]: accessToken(1) }, remove: [] });
       const read = await store.read(partition);
-      (read[atKey(1)] as AccessTokenEntity).secret = 'changed';
+      // A store may hand out a copy (memory) or a frozen shared entity (Redis): either way, nothing changes.
+      try {
+        (read[atKey(1)] as AccessTokenEntity).secret = 'changed';
+      } catch (err) {
+        assert.ok(err instanceof TypeError, 'only a frozen entity may refuse the change');
+      }
       assert.equal((await store.read(partition))[atKey(1)]?.['secret' as never], 'at-1');
     });
 
