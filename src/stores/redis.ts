@@ -213,7 +213,13 @@ export class RedisTokenCacheStore implements TokenCacheStore {
     const owner = randomUUID();
     const deadline = Date.now() + this.#lockWaitMs;
     const release = async (): Promise<void> => {
-      const released = await this.#command('unlock', () => this.#client.eval(RELEASE_SCRIPT, 1, key, owner, channel));
+      let released: unknown;
+      const unlock = async (): Promise<void> => {
+        released = await this.#command('unlock', () => this.#client.eval(RELEASE_SCRIPT, 1, key, owner, channel));
+      };
+      // A durable lock survives a failover: a release that failed on the way would hold the
+      // partition for the rest of lockTtlMs, so it is retried like a refresh token write.
+      await (this.#durability === 'replica' ? this.#retrying(unlock, Date.now() + this.#lockTtlMs / 2) : unlock());
       if (released === 1) this.#waker.wake(channel);
     };
     if (await this.#take(key, owner)) return release;
