@@ -7,7 +7,10 @@
  * under the lock and serves A's token: one refresh at the OP, no `invalid_grant`, the rotated
  * refresh token kept. The control: a lock that never reached the replica (durability 'none', the
  * replica cut off with CLIENT PAUSE while A locks) is gone after the failover and B redeems the
- * same refresh token again, which the OP refuses (rotation reuse).
+ * same refresh token again, which the OP refuses (rotation reuse). And a refresh-token write sent
+ * to a master SIGSTOPped past `cluster-node-timeout`: the woken master applies it, learns it was
+ * replaced and drops it; with durability 'replica' the unacknowledged write is sent again and lands
+ * on the promoted replica (the control, durability 'none', loses it).
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -127,6 +130,31 @@ describe('refresh lock across a Cluster failover', () => {
     assert.equal(tokenA, tokenB, 'B served the token A fetched');
     assert.ok(result.rotated, 'the rotated refresh token is in the cache');
   });
+
+  for (const durability of ['replica', 'none'] as const) {
+    it(`a refresh-token write to a master paused past its failover is ${durability === 'replica' ? 'kept' : 'lost (control: durability none)'}`, { timeout: 60_000 }, async () => {
+      const { store, cluster } = await instance(durability);
+      const partition = `paused-${durability}`;
+      const rt = (secret: string) => ({ home_account_id: 'h', environment: 'e', credential_type: 'RefreshToken', client_id: 'c', secret });
+      await store.write(partition, { set: { rt: rt('before') }, remove: [] });
+      const slot = Number(await cluster.call('CLUSTER', 'KEYSLOT', store.keyOf(partition)));
+      const master = await topology.masterOf(slot);
+      const paused = [...topology.masters, ...topology.replicas].find((n) => n.key === master)!.pause(4 * 1000);
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      const written = await store.write(partition, { set: { rt: rt('rotated') }, remove: [] }).then(() => true, () => false);
+      await paused;
+      await topology.healthy();
+      assert.notEqual(await topology.masterOf(slot), master, 'the paused master was replaced');
+      await new Promise((resolve) => setTimeout(resolve, 1500));
+      const kept = (await store.read(partition)).rt?.['secret' as keyof object] === 'rotated';
+      if (durability === 'replica') {
+        assert.ok(written, 'the write call succeeded');
+        assert.ok(kept, 'the rotated refresh token is on the new master');
+      } else {
+        assert.ok(!(written && kept), 'without durability the write failed or was lost');
+      }
+    });
+  }
 
   it('control, a lock no replica had: the failover loses it and B spends the same refresh token again', { timeout: 90_000 }, async () => {
     const result = await scenario('none', 'lock-lost');

@@ -7,7 +7,7 @@ import { AuthError, configError } from '../errors.js';
 import type { CacheChanges, CacheWriteOptions, ReleaseLock, TokenCacheStore } from './types.js';
 import { isConnecting, whenConnected } from './redisReady.js';
 import { LockWaker } from './redisLockWaker.js';
-import { durabilityOf, waitForReplica, type RedisDurability } from './redisDurability.js';
+import { durabilityOf, NO_REPLICA, waitForReplica, type RedisDurability } from './redisDurability.js';
 import { isRefreshToken } from '../cache/entities.js';
 import { logger, num, object, redisClient, redisPrefix } from '../util/options.js';
 
@@ -41,8 +41,9 @@ export interface RedisTokenCacheStoreOptions {
    * What a write that stores a new refresh token (and a refresh lock) waits for before the call
    * goes on. `'replica'`: `WAIT 1` on the master that took it, so a failover to a replica keeps
    * the rotated refresh token (and the lock); when no replica acknowledges within
-   * `durabilityTimeoutMs` a warning is logged and the call goes on. Such a write that fails (the
-   * master is failing over) is retried for up to half of `lockTtlMs`. `'none'`: no wait, no retry.
+   * `durabilityTimeoutMs` the write is sent once more (the master may have lost its role) and, still
+   * unacknowledged, a warning is logged and the call goes on. Such a write that fails (the master is
+   * failing over) is retried for up to half of `lockTtlMs`. `'none'`: no wait, no retry.
    * Default `'replica'` when `client` is a Cluster or a Sentinel connection, else `'none'`.
    * Access-token-only writes never wait (losing one costs one refresh).
    */
@@ -167,7 +168,14 @@ export class RedisTokenCacheStore implements TokenCacheStore {
     if (!durable) return send();
     // A rotated refresh token exists nowhere else: a master failing over is waited out (the write is
     // idempotent), within half the lock's life so the lock still covers it.
-    await this.#retrying(send, Date.now() + this.#lockTtlMs / 2);
+    const deadline = Date.now() + this.#lockTtlMs / 2;
+    await this.#retrying(send, deadline);
+    const replicas = await waitForReplica(this.#client, key, this.#durabilityTimeoutMs);
+    if (replicas > 0) return;
+    if (replicas === NO_REPLICA) return this.#unreplicated('a refresh token write');
+    // No replica has it. A master paused past its failover takes the write as it wakes, then learns it
+    // was replaced and drops it: sent again, the write reaches whoever serves the slot now.
+    await this.#retrying(send, deadline).catch(() => undefined);
     await this.#replicated(key, 'a refresh token write');
   }
 
@@ -188,8 +196,10 @@ export class RedisTokenCacheStore implements TokenCacheStore {
    * time is counted and reported without naming the partition (a partition names a user).
    */
   async #replicated(key: string, what: string): Promise<void> {
-    const replicas = await waitForReplica(this.#client, key, this.#durabilityTimeoutMs);
-    if (replicas > 0) return;
+    if (await waitForReplica(this.#client, key, this.#durabilityTimeoutMs) <= 0) this.#unreplicated(what);
+  }
+
+  #unreplicated(what: string): void {
     this.#unacknowledged++;
     this.#logger.warn(
       { unacknowledgedPartitions: this.#unacknowledged, durabilityTimeoutMs: this.#durabilityTimeoutMs },

@@ -71,12 +71,18 @@ export function masterFor(client: Redis | Cluster, key: string): Redis | undefin
   return client.nodes('master').find((node) => `${node.options.host}:${node.options.port}` === nodeKey);
 }
 
+/** What {@link waitForReplica} answers for a Cluster slot without any replica: nothing was waited for. */
+export const NO_REPLICA = -1;
+
 /**
  * `WAIT 1 timeoutMs` on the master that took the write to `key`: resolves to the number of
- * replicas that acknowledged (0 when none did in time, or the master could not be asked).
+ * replicas that acknowledged (0 when none did in time, or the master could not be asked;
+ * {@link NO_REPLICA} when the Cluster knows no replica for the key's slot).
  * Never rejects: durability is best effort, the caller reports and keeps serving.
  */
 export async function waitForReplica(client: Redis | Cluster, key: string, timeoutMs: number): Promise<number> {
+  // A slot the Cluster serves without a replica (none configured, or one just promoted): nothing to wait for.
+  if (isCluster(client) && (client.slots[keySlot(key)]?.length ?? 0) < 2) return NO_REPLICA;
   const master = masterFor(client, key);
   if (!master || master.status !== 'ready') return 0;
   let timer: NodeJS.Timeout | undefined;
