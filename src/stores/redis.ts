@@ -172,7 +172,7 @@ export class RedisTokenCacheStore implements TokenCacheStore {
     await this.#retrying(send, deadline);
     const replicas = await waitForReplica(this.#client, key, this.#durabilityTimeoutMs);
     if (replicas > 0) return;
-    if (replicas === NO_REPLICA) return this.#unreplicated('a refresh token write');
+    if (replicas === NO_REPLICA) return this.#unreplicated('a refresh token write', true);
     // No replica has it. A master paused past its failover takes the write as it wakes, then learns it
     // was replaced and drops it: sent again, the write reaches whoever serves the slot now.
     await this.#retrying(send, deadline).catch(() => undefined);
@@ -199,8 +199,13 @@ export class RedisTokenCacheStore implements TokenCacheStore {
     if (await waitForReplica(this.#client, key, this.#durabilityTimeoutMs) <= 0) this.#unreplicated(what);
   }
 
-  #unreplicated(what: string): void {
+  /** Counts an unacknowledged write; a Cluster without replicas (`once`) is reported once per process, not per refresh. */
+  #unreplicated(what: string, once = false): void {
     this.#unacknowledged++;
+    if (once) {
+      if (this.#reported.has('no-replica')) return;
+      this.#reported.add('no-replica');
+    }
     this.#logger.warn(
       { unacknowledgedPartitions: this.#unacknowledged, durabilityTimeoutMs: this.#durabilityTimeoutMs },
       `authflow: no Redis replica acknowledged ${what} in time; it is lost if the master fails now`,
