@@ -196,7 +196,8 @@ export class RedisTokenCacheStore implements TokenCacheStore {
    * time is counted and reported without naming the partition (a partition names a user).
    */
   async #replicated(key: string, what: string): Promise<void> {
-    if (await waitForReplica(this.#client, key, this.#durabilityTimeoutMs) <= 0) this.#unreplicated(what);
+    const replicas = await waitForReplica(this.#client, key, this.#durabilityTimeoutMs);
+    if (replicas <= 0) this.#unreplicated(what, replicas === NO_REPLICA);
   }
 
   /** Counts an unacknowledged write; a Cluster without replicas (`once`) is reported once per process, not per refresh. */
