@@ -4,7 +4,7 @@
  * all along), one master SIGKILLed a third of the way in, restarted once its replica is promoted.
  * Measures what users saw (answers by status per second, the error window, time to recover) and
  * what the OP saw (refreshes, invalid_grant), checks every session survived, and writes the
- * timeline (SVG) beside the report.
+ * timeline (SVG) beside the report. SOAK_DEBUG=1 prints each instance's Redis connection every second.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { tokenRequests, type DevOp } from '../test/helpers/op.js';

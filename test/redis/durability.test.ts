@@ -4,14 +4,15 @@
  * taken, send `WAIT 1` to the master serving the key's slot (counted in each master's
  * commandstats), never to another node; access-token-only writes send none; a replica cut off with
  * CLIENT PAUSE leaves the write done and a warning that counts partitions without naming them.
- * The slot function against Redis' own CLUSTER KEYSLOT, and the option refusals.
+ * The slot function against Redis' own CLUSTER KEYSLOT, and the option refusals. On Sentinel
+ * (1 master, 2 replicas, 3 sentinels): the default is 'replica' and WAIT goes to the master.
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { Cluster, Redis } from 'ioredis';
 import { AuthError, RedisTokenCacheStore, type Logger } from '../../src/index.js';
 import { durabilityOf, keySlot } from '../../src/stores/redisDurability.js';
-import { onNode, partitionReplica, startCluster, type ClusterTopology } from '../../reliability/topology.js';
+import { onNode, partitionReplica, startCluster, startSentinel, type ClusterTopology, type SentinelTopology } from '../../reliability/topology.js';
 
 const refreshToken = (partition: string) => ({
   home_account_id: `uid-${partition}`, environment: 'login.example', credential_type: 'RefreshToken', client_id: 'app', secret: `rt-${partition}`,
@@ -125,5 +126,39 @@ describe('RedisTokenCacheStore durability on a Cluster with replicas', () => {
     assert.doesNotMatch(JSON.stringify(logger.warnings), /alice|7f3e|rt-/, 'the warning names no partition and no token');
     assert.equal(Object.keys(await store.read(partition)).length, 2, 'the write was done');
     await new Promise((resolve) => setTimeout(resolve, 1400));
+  });
+});
+
+describe('RedisTokenCacheStore durability through Sentinel', () => {
+  let topology: SentinelTopology;
+  let redis: Redis;
+
+  before(async () => {
+    topology = await startSentinel();
+    redis = new Redis({ sentinels: topology.sentinels.map((n) => ({ host: '127.0.0.1', port: n.port })), name: topology.name, enableOfflineQueue: false, maxRetriesPerRequest: 1 });
+    await new Promise<void>((resolve, reject) => {
+      redis.once('ready', () => resolve());
+      redis.once('error', reject);
+    });
+  });
+  after(async () => {
+    redis?.disconnect();
+    await topology?.stop();
+  });
+
+  it('waits on the master for a refresh-token write; warns when both replicas are cut off', { timeout: 30_000 }, async () => {
+    const logger = recordingLogger();
+    const store = new RedisTokenCacheStore({ client: redis, prefix: 'dur-sentinel:', durabilityTimeoutMs: 200, logger });
+    const master = await topology.masterNode();
+    const waits = () => onNode(master, async (r) => Number(/cmdstat_wait:calls=(\d+)/.exec(await r.info('commandstats'))?.[1] ?? 0));
+    const before = await waits();
+    await store.write('s1', { set: { rt: refreshToken('s1') }, remove: [] });
+    assert.equal(await waits(), before + 1, 'one WAIT on the master');
+    assert.equal(logger.warnings.length, 0);
+    await Promise.all(topology.servers.filter((s) => s !== master).map((replica) => partitionReplica(replica, 1200)));
+    await store.write('s2', { set: { rt: refreshToken('s2') }, remove: [] });
+    assert.equal(logger.warnings.length, 1);
+    assert.equal(logger.warnings[0]!.obj.unacknowledgedPartitions, 1);
+    await new Promise((resolve) => setTimeout(resolve, 1300));
   });
 });
