@@ -25,6 +25,7 @@ export type {
 export type { MsalCacheJson } from './cache/serialize.js';
 export { RedisTokenCacheStore } from './stores/redis.js';
 export type { RedisTokenCacheStoreOptions } from './stores/redis.js';
+export type { RedisDurability } from './stores/redisDurability.js';
 export type { EncryptionKey } from './cache/crypto.js';
 export { MemorySessionIndex } from './stores/sessionIndex.js';
 export { RedisSessionIndex } from './stores/redisSessionIndex.js';

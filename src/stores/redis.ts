@@ -7,6 +7,8 @@ import { AuthError, configError } from '../errors.js';
 import type { CacheChanges, CacheWriteOptions, ReleaseLock, TokenCacheStore } from './types.js';
 import { isConnecting, whenConnected } from './redisReady.js';
 import { LockWaker } from './redisLockWaker.js';
+import { durabilityOf, NO_REPLICA, waitForReplica, type RedisDurability } from './redisDurability.js';
+import { isRefreshToken } from '../cache/entities.js';
 import { logger, num, object, redisClient, redisPrefix } from '../util/options.js';
 import { BoundedMap } from '../util/boundedMap.js';
 
@@ -36,6 +38,19 @@ export interface RedisTokenCacheStoreOptions {
   commandTimeoutMs?: number;
   /** Where the store reports problems (an undecryptable value, a lost lock). Default: silent. */
   logger?: Logger;
+  /**
+   * What a write that stores a new refresh token (and a refresh lock) waits for before the call
+   * goes on. `'replica'`: `WAIT 1` on the master that took it, so a failover to a replica keeps
+   * the rotated refresh token (and the lock); when no replica acknowledges within
+   * `durabilityTimeoutMs` the write is sent once more (the master may have lost its role) and, still
+   * unacknowledged, a warning is logged and the call goes on. Such a write that fails (the master is
+   * failing over) is retried for up to half of `lockTtlMs`. `'none'`: no wait, no retry.
+   * Default `'replica'` when `client` is a Cluster or a Sentinel connection, else `'none'`.
+   * Access-token-only writes never wait (losing one costs one refresh).
+   */
+  durability?: RedisDurability;
+  /** Longest wait for a replica's acknowledgement (`WAIT`'s timeout), ms. Default 500. */
+  durabilityTimeoutMs?: number;
 }
 
 /**
@@ -70,7 +85,13 @@ const DECODED_VALUES_MAX = 2_000;
  * tag, so a partition's keys share one cluster slot), one field per cache entity under its MSAL
  * key. One `HGETALL` reads a partition; a write sends only what changed (`HDEL`/`HSET`) and the
  * `EXPIRE` in one `MULTI`. Refreshes across instances are serialised by `SET NX PX` locks released
- * by a compare-and-delete script. Works on a single Redis and on Redis Cluster.
+ * by a compare-and-delete script. Works on a single Redis, on Redis Cluster and through Sentinel.
+ *
+ * On replicated Redis (`durability: 'replica'`, the default for a Cluster or Sentinel client) a
+ * write that stores a new refresh token, and a lock taken, are acknowledged by a replica (`WAIT 1`
+ * on the master that took them) before the call goes on: a master that dies then fails over to a
+ * replica that has them, so no rotated refresh token is lost and no second instance redeems the
+ * one in flight.
  *
  * A Redis that is down or slow fails calls with `AuthError('store_unavailable')` (503) within
  * `commandTimeoutMs`; commands are not queued while the client is disconnected, and the next call
@@ -95,6 +116,9 @@ export class RedisTokenCacheStore implements TokenCacheStore {
   readonly #reported = new Set<string>();
   readonly #waker: LockWaker;
   readonly #decoded = new BoundedMap<string, { text: string; entity: CacheEntity }>({ maxEntries: DECODED_VALUES_MAX });
+  readonly #durability: RedisDurability;
+  readonly #durabilityTimeoutMs: number;
+  #unacknowledged = 0;
 
   /** Options are checked now; a bad one throws `AuthError('invalid_config')` naming it. */
   constructor(options: RedisTokenCacheStoreOptions) {
@@ -107,6 +131,8 @@ export class RedisTokenCacheStore implements TokenCacheStore {
     this.#commandTimeoutMs = num('commandTimeoutMs', options.commandTimeoutMs, 1_000, { integer: true });
     this.#logger = logger(options.logger, silentLogger);
     this.#waker = new LockWaker(this.#client, this.#commandTimeoutMs);
+    this.#durability = durabilityOf(options.durability, this.#client);
+    this.#durabilityTimeoutMs = num('durabilityTimeoutMs', options.durabilityTimeoutMs, 500, { integer: true, positive: true, max: 60_000 });
     if (!this.#cipher && process.env.NODE_ENV === 'production') {
       this.#logger.warn({ option: 'encryption' }, 'authflow: token cache values are stored in Redis in clear text (encryption: \'off\')');
     }
@@ -136,15 +162,65 @@ export class RedisTokenCacheStore implements TokenCacheStore {
     const fields = Object.entries(changes.set);
     if (fields.length === 0 && changes.remove.length === 0) return;
     const key = this.keyOf(partition);
-    const transaction = this.#client.multi();
-    if (changes.remove.length > 0) transaction.hdel(key, ...changes.remove);
-    if (fields.length > 0) {
-      transaction.hset(key, { ...Object.fromEntries(fields.map(([field, entity]) => [field, this.#encode(partition, field, entity)])), [SCHEMA_FIELD]: this.#encodeText(partition, SCHEMA_FIELD, String(SCHEMA_VERSION)) });
-      transaction.expire(key, Math.max(1, Math.ceil(options.ttlSeconds ?? this.#ttlSeconds)));
+    const durable = this.#durability === 'replica' && fields.some(([, entity]) => isRefreshToken(entity));
+    const values = fields.length > 0
+      ? { ...Object.fromEntries(fields.map(([field, entity]) => [field, this.#encode(partition, field, entity)])), [SCHEMA_FIELD]: this.#encodeText(partition, SCHEMA_FIELD, String(SCHEMA_VERSION)) }
+      : undefined;
+    const ttl = Math.max(1, Math.ceil(options.ttlSeconds ?? this.#ttlSeconds));
+    const send = async (): Promise<void> => {
+      const transaction = this.#client.multi();
+      if (changes.remove.length > 0) transaction.hdel(key, ...changes.remove);
+      if (values) transaction.hset(key, values).expire(key, ttl);
+      const results = await this.#command('write', () => transaction.exec());
+      const failed = results?.find(([err]) => err);
+      if (!results || failed) throw unavailable('write', failed?.[0] ?? new Error('transaction aborted'));
+    };
+    if (!durable) return send();
+    // A rotated refresh token exists nowhere else: a master failing over is waited out (the write is
+    // idempotent), within half the lock's life so the lock still covers it.
+    const deadline = Date.now() + this.#lockTtlMs / 2;
+    await this.#retrying(send, deadline);
+    const replicas = await waitForReplica(this.#client, key, this.#durabilityTimeoutMs);
+    if (replicas > 0) return;
+    if (replicas === NO_REPLICA) return this.#unreplicated('a refresh token write', true);
+    // No replica has it. A master paused past its failover takes the write as it wakes, then learns it
+    // was replaced and drops it: sent again, the write reaches whoever serves the slot now.
+    await this.#retrying(send, deadline).catch(() => undefined);
+    await this.#replicated(key, 'a refresh token write');
+  }
+
+  /** Runs `attempt` again after a store failure, until `deadline`; the last failure is thrown. */
+  async #retrying(attempt: () => Promise<void>, deadline: number): Promise<void> {
+    for (let pause = 50; ; pause = Math.min(pause * 2, 500)) {
+      try {
+        return await attempt();
+      } catch (err) {
+        if (!(err instanceof AuthError) || err.code !== 'store_unavailable' || Date.now() + pause >= deadline) throw err;
+        await new Promise((resolve) => setTimeout(resolve, pause));
+      }
     }
-    const results = await this.#command('write', () => transaction.exec());
-    const failed = results?.find(([err]) => err);
-    if (!results || failed) throw unavailable('write', failed?.[0] ?? new Error('transaction aborted'));
+  }
+
+  /**
+   * `WAIT 1` for the write to `key` (see redisDurability.ts); a write no replica acknowledged in
+   * time is counted and reported without naming the partition (a partition names a user).
+   */
+  async #replicated(key: string, what: string): Promise<void> {
+    const replicas = await waitForReplica(this.#client, key, this.#durabilityTimeoutMs);
+    if (replicas <= 0) this.#unreplicated(what, replicas === NO_REPLICA);
+  }
+
+  /** Counts an unacknowledged write; a Cluster without replicas (`once`) is reported once per process, not per refresh. */
+  #unreplicated(what: string, once = false): void {
+    this.#unacknowledged++;
+    if (once) {
+      if (this.#reported.has('no-replica')) return;
+      this.#reported.add('no-replica');
+    }
+    this.#logger.warn(
+      { unacknowledgedPartitions: this.#unacknowledged, durabilityTimeoutMs: this.#durabilityTimeoutMs },
+      `authflow: no Redis replica acknowledged ${what} in time; it is lost if the master fails now`,
+    );
   }
 
   async clear(partition: string): Promise<void> {
@@ -163,7 +239,13 @@ export class RedisTokenCacheStore implements TokenCacheStore {
     const owner = randomUUID();
     const deadline = Date.now() + this.#lockWaitMs;
     const release = async (): Promise<void> => {
-      const released = await this.#command('unlock', () => this.#client.eval(RELEASE_SCRIPT, 1, key, owner, channel));
+      let released: unknown;
+      const unlock = async (): Promise<void> => {
+        released = await this.#command('unlock', () => this.#client.eval(RELEASE_SCRIPT, 1, key, owner, channel));
+      };
+      // A durable lock survives a failover: a release that failed on the way would hold the
+      // partition for the rest of lockTtlMs, so it is retried like a refresh token write.
+      await (this.#durability === 'replica' ? this.#retrying(unlock, Date.now() + this.#lockTtlMs / 2) : unlock());
       if (released === 1) this.#waker.wake(channel);
     };
     if (await this.#take(key, owner)) return release;
@@ -186,8 +268,15 @@ export class RedisTokenCacheStore implements TokenCacheStore {
     }
   }
 
+  /**
+   * One attempt at the lock. With `durability: 'replica'` a lock taken is on a replica before the
+   * refresh token is redeemed: a failover to that replica keeps it, so no other instance takes the
+   * partition (and spends the same refresh token) while this one is in flight.
+   */
   async #take(key: string, owner: string): Promise<boolean> {
-    return await this.#command('lock', () => this.#client.set(key, owner, 'PX', this.#lockTtlMs, 'NX')) === 'OK';
+    const taken = await this.#command('lock', () => this.#client.set(key, owner, 'PX', this.#lockTtlMs, 'NX')) === 'OK';
+    if (taken && this.#durability === 'replica') await this.#replicated(key, 'a refresh lock');
+    return taken;
   }
 
   #encode(partition: string, field: string, entity: CacheEntity): string {

@@ -86,6 +86,20 @@ describe('RedisTokenCacheStore on Redis Cluster', () => {
     assert.deepEqual(await store.read('session-0'), {});
   });
 
+  it('durability replica on masters without replicas: no WAIT, a warning, the write done', async () => {
+    const warnings: Record<string, unknown>[] = [];
+    const logger = { debug() {}, info() {}, error() {}, warn: (obj: Record<string, unknown>) => void warnings.push(obj) };
+    const durable = new RedisTokenCacheStore({ client: cluster, prefix: 'no-replica:', logger });
+    const started = performance.now();
+    await durable.write('p', { set: { rt: { home_account_id: 'h', environment: 'e', credential_type: 'RefreshToken', client_id: 'c', secret: 's' } }, remove: [] });
+    await durable.write('q', { set: { rt: { home_account_id: 'h', environment: 'e', credential_type: 'RefreshToken', client_id: 'c', secret: 't' } }, remove: [] });
+    const release = await durable.lock('q');
+    await release();
+    assert.ok(performance.now() - started < 400, 'no WAIT timeout was sat out');
+    assert.deepEqual(warnings.map((w) => w.unacknowledgedPartitions), [1], 'reported once, not per refresh');
+    assert.equal(Object.keys(await durable.read('p')).length, 1);
+  });
+
   it('signs in, serves from cache and refreshes under the lock through the cluster', async () => {
     const { account, accessToken } = await signIn(op, client, { partition: 'cluster-user' });
     const hit = await client.acquireTokenSilent({ scopes: ORDERS, account: account!, partition: 'cluster-user' });
