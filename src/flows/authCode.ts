@@ -5,6 +5,7 @@ import type { TokenResult } from '../results.js';
 import type { FlowContext } from './context.js';
 import { storeUserTokens } from './userTokens.js';
 import { BoundedMap } from '../util/boundedMap.js';
+import { withClaims } from './claims.js';
 
 /**
  * An auth-code flow in progress (MSAL Python's `initiate_auth_code_flow` dict): plain,
@@ -86,7 +87,7 @@ export async function initiateAuthCodeFlow(ctx: FlowContext, request: AuthCodeFl
   if (request.prompt) parameters.prompt = request.prompt;
   if (request.loginHint) parameters.login_hint = request.loginHint;
   if (request.domainHint) parameters.domain_hint = request.domainHint;
-  if (request.claims) parameters.claims = request.claims;
+  withClaims(ctx.config, parameters, request.claims);
   if (request.maxAge !== undefined) parameters.max_age = String(request.maxAge);
   if (ctx.config.authority.type === 'entra') parameters.client_info = '1';
   const authUri = oidc.buildAuthorizationUrl(configuration, parameters).href;
@@ -134,6 +135,7 @@ export async function acquireTokenByAuthCodeFlow(
   for (const [name, value] of Object.entries(params)) if (value !== undefined) currentUrl.searchParams.set(name, value);
   const tokenParameters: Record<string, string> = {};
   if (ctx.config.authority.type === 'entra') tokenParameters.client_info = '1';
+  withClaims(ctx.config, tokenParameters, flow.claims);
   const response = await ctx.op.call((configuration) => oidc.authorizationCodeGrant(
     configuration,
     currentUrl,

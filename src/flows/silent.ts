@@ -9,6 +9,7 @@ import { normalizeScopes, withOidcScopes } from '../cache/scopes.js';
 import type { AccountInfo, TokenResult } from '../results.js';
 import { readPartition, withPartitionLock, writePartition, type FlowContext } from './context.js';
 import { checkIdTokenClaims } from './tenant.js';
+import { withClaims } from './claims.js';
 
 /** What {@link ConfidentialClient.acquireTokenSilent} needs. */
 export interface SilentRequest {
@@ -104,7 +105,7 @@ async function refresh(ctx: FlowContext, input: RefreshInput): Promise<TokenResu
   if (candidates.length === 0) throw signInAgain(scopes, claims, 'no refresh token is cached for this account');
   const parameters: Record<string, string> = { scope: withOidcScopes(scopes).join(' ') };
   if (ctx.config.authority.type === 'entra') parameters.client_info = '1';
-  if (claims) parameters.claims = claims;
+  withClaims(ctx.config, parameters, claims);
 
   let response: Awaited<ReturnType<typeof oidc.refreshTokenGrant>> | undefined;
   for (const [index, candidate] of candidates.entries()) {
