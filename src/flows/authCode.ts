@@ -6,6 +6,7 @@ import type { FlowContext } from './context.js';
 import { storeUserTokens } from './userTokens.js';
 import { BoundedMap } from '../util/boundedMap.js';
 import { withClaims } from './claims.js';
+import { aadstsRule } from '../entraErrors.js';
 
 /**
  * An auth-code flow in progress (MSAL Python's `initiate_auth_code_flow` dict): plain,
@@ -167,6 +168,12 @@ function callbackError(params: Params): AuthError {
     ...(params.correlation_id || params.trace_id ? { correlationId: params.correlation_id ?? params.trace_id } : {}),
     ...(params.suberror ? { suberror: params.suberror } : {}),
   };
+  // An AADSTS code in the redirect (e.g. 50020, the user is not in the tenant): its reason, and its code where the OAuth error misleads.
+  const rule = aadstsRule({}, options.description);
+  if (rule) {
+    const code = rule.code ?? (isOpErrorCode(error) ? error : 'op_error');
+    return new AuthError(code, { ...options, reason: rule.reason, ...(rule.status ? { status: rule.status } : {}), ...(code !== error ? { opError: error.slice(0, 100) } : {}) });
+  }
   return isOpErrorCode(error) ? new AuthError(error, options) : new AuthError('op_error', { ...options, opError: error.slice(0, 100) });
 }
 

@@ -176,6 +176,7 @@ function signInAgain(scopes: string[], claims: string | undefined, description: 
     ...(claims ? { claims } : {}),
     ...(cause?.correlationId ? { correlationId: cause.correlationId } : {}),
     ...(cause?.suberror ? { suberror: cause.suberror } : {}),
+    ...(cause?.reason ? { reason: cause.reason } : {}),
     ...(cause ? { cause } : {}),
   });
 }
