@@ -24,6 +24,18 @@ const CP1 = 'CP1';
 /** Who was revoked when: each user's TokensValidFrom (epoch seconds). */
 export class CaeState {
   readonly #validFrom = new Map<string, number>();
+  readonly #claims: Array<{ grantType: string; claims: string | undefined }> = [];
+
+  /** Records the `claims` parameter of a token request (at most the last 50). */
+  recordClaims(grantType: unknown, claims: unknown): void {
+    this.#claims.push({ grantType: String(grantType), claims: typeof claims === 'string' ? claims : undefined });
+    if (this.#claims.length > 50) this.#claims.shift();
+  }
+
+  /** The `claims` parameters of recent token requests, per grant type (most recent last). */
+  claimsSeen(): Array<{ grantType: string; claims: string | undefined }> {
+    return this.#claims.map((c) => ({ ...c }));
+  }
 
   /**
    * Revokes every token of the user issued until now. Resolves once the clock has passed into
@@ -91,6 +103,7 @@ export function tokenChecks(provider: Provider, settings: TokenCheckSettings): (
   return async (ctx) => {
     const { params, client } = ctx.oidc;
     const grantType = params['grant_type'];
+    settings.state.recordClaims(grantType, ctx.oidc.body?.['claims']);
     const clientId = client?.clientId ?? '';
     const refresh = grantType === 'refresh_token' && typeof params['refresh_token'] === 'string'
       ? await provider.RefreshToken.find(params['refresh_token'] as string, { ignoreExpiration: true })

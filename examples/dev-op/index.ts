@@ -135,6 +135,8 @@ export interface DevOp {
    * asks (`requireBearer({ tokensValidFrom })`), as Entra's resource providers learn of the event.
    */
   tokensValidFrom(oid: string): number | undefined;
+  /** The `claims` parameter of recent token requests that reached a grant (most recent last, at most 50). */
+  tokenRequestClaims(): Array<{ grantType: string; claims: string | undefined }>;
   /** Adds a new RS256 signing key used for new tokens; old keys stay in the JWKS. */
   rotateKeys(): Promise<void>;
   /** Last errors reported by the provider (most recent last, at most 50). */
@@ -366,6 +368,7 @@ export async function startDevOp(options: DevOpOptions = {}): Promise<DevOp> {
       return cae.revoke(oid);
     },
     tokensValidFrom: (oid) => cae.tokensValidFrom(oid),
+    tokenRequestClaims: () => cae.claimsSeen(),
     close: () => new Promise<void>((resolve) => {
       server.close(() => resolve());
       for (const s of sockets) s.destroy();
