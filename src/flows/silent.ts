@@ -169,7 +169,9 @@ function cacheScopeOf(ctx: FlowContext, account: AccountEntity): CacheScope {
 
 /** `interaction_required` with what the next sign-in must ask for. */
 function signInAgain(scopes: string[], claims: string | undefined, description: string, cause?: AuthError): AuthError {
-  const code: AuthErrorCode = cause && cause.code !== 'invalid_grant' ? cause.code : 'interaction_required';
+  // Entra's missing consent (AADSTS65001: invalid_grant + suberror consent_required) is consent_required.
+  const code: AuthErrorCode = cause?.reason === 'consent_missing' || cause?.suberror === 'consent_required' ? 'consent_required'
+    : cause && cause.code !== 'invalid_grant' ? cause.code : 'interaction_required';
   return new AuthError(code, {
     description,
     scopes,

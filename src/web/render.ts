@@ -64,6 +64,7 @@ export function errorResult(request: RequestShape, error: AuthError, extra: Erro
   if (wantsJson(request)) {
     const body = {
       error: error.code,
+      ...(error.reason ? { reason: error.reason } : {}),
       error_description: description,
       ...(opCode ? { op_error: opCode } : {}),
       ...(hint ? { hint } : {}),
@@ -75,6 +76,7 @@ export function errorResult(request: RequestShape, error: AuthError, extra: Erro
   const lines = [
     `<p id="error-description">${escapeHtml(description)}</p>`,
     `<p>Error code: <code id="error-code">${escapeHtml(error.code)}</code></p>`,
+    error.reason ? `<p>Reason: <code id="error-reason">${escapeHtml(error.reason)}</code></p>` : '',
     opCode ? `<p>The sign-in service said: <code id="op-error">${escapeHtml(opCode)}</code></p>` : '',
     hint ? `<p>What to do: <span id="hint">${escapeHtml(hint)}</span></p>` : '',
     correlationId ? `<p>Correlation id: <code id="correlation-id">${escapeHtml(correlationId)}</code></p>` : '',
