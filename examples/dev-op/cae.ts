@@ -12,7 +12,7 @@
  *
  * @see https://learn.microsoft.com/entra/identity/conditional-access/concept-continuous-access-evaluation
  */
-import type { KoaContextWithOIDC, Provider } from 'oidc-provider';
+import { interactionPolicy, type KoaContextWithOIDC, type Provider } from 'oidc-provider';
 import { answerAadsts, faultApplies, type AadstsFault } from './aadsts.js';
 
 /** Lifetime of a CAE access token, seconds (Entra: 20-28 hours; the dev OP picks 24). */
@@ -60,6 +60,23 @@ export class CaeState {
     const from = oid === undefined ? undefined : this.#validFrom.get(oid);
     return from !== undefined && (iat === undefined || iat < from);
   }
+}
+
+/**
+ * oidc-provider's interaction policy, plus Entra's rule that a revoked user's sign-in session is
+ * gone too: a session that logged in before the user's TokensValidFrom asks for the login again
+ * (the claims challenge's sign-in cannot be completed silently).
+ */
+export function caeInteractionPolicy(state: CaeState | undefined): unknown {
+  const policy = interactionPolicy.base();
+  if (!state) return policy;
+  const { Check } = interactionPolicy;
+  const login = policy.get('login') as { checks: unknown[] };
+  login.checks.push(new Check('cae_revoked', 'the session was revoked (Continuous Access Evaluation)', (ctx: KoaContextWithOIDC) => {
+    const session = ctx.oidc.session as { accountId?: string; loginTs?: number } | undefined;
+    return session?.accountId && state.isRevoked(session.accountId, session.loginTs) ? Check.REQUEST_PROMPT : Check.NO_NEED_TO_PROMPT;
+  }));
+  return policy;
 }
 
 /** True when this token request's `claims` announce the CP1 capability (`access_token.xms_cc.values`). */

@@ -12,7 +12,7 @@ import {
 } from './dialect.js';
 import type { ConsentBook } from './consents.js';
 import type { SigningJwk } from './keys.js';
-import { accessTokenLifetime, markCaeToken } from './cae.js';
+import { accessTokenLifetime, caeInteractionPolicy, markCaeToken, type CaeState } from './cae.js';
 import {
   deviceSuccessSource, logoutSource, postLogoutSuccessSource, renderError,
   userCodeConfirmSource, userCodeInputSource,
@@ -123,6 +123,8 @@ export interface RuntimeSettings {
   secrets: Record<SecretClientName, string>;
   ordersCertJwk: Record<string, string | string[]>;
   accessTokenTtl: number;
+  /** Revocations (cae.ts): a revoked user's OP session asks for the login again. */
+  cae?: CaeState;
   /** Lifetime of CAE access tokens (requests announcing CP1), seconds; default cae.ts `CAE_ACCESS_TOKEN_TTL`. */
   caeAccessTokenTtl?: number;
   refreshTokenTtl: number;
@@ -214,7 +216,7 @@ export function providerConfiguration(rt: RuntimeSettings): Configuration {
         }),
       };
     },
-    interactions: { url: (_ctx: unknown, interaction: { uid: string }) => `${rt.mountPath}/interaction/${interaction.uid}` },
+    interactions: { policy: caeInteractionPolicy(rt.cae), url: (_ctx: unknown, interaction: { uid: string }) => `${rt.mountPath}/interaction/${interaction.uid}` },
     pkce: { required: () => true }, // S256 only (oidc-provider 9 supports nothing else)
     // Refresh tokens for every client allowed the grant, without prompt=consent (see DESIGN).
     issueRefreshToken: async (_ctx: unknown, client: { grantTypeAllowed(g: string): boolean }) => client.grantTypeAllowed('refresh_token'),

@@ -167,7 +167,9 @@ export async function startDevOp(options: DevOpOptions = {}): Promise<DevOp> {
     throw new Error('startDevOp: clientSecret must be at least 16 characters (e.g. openssl rand -base64 24)');
   }
   const secret = (): string => randomBytes(24).toString('base64url');
+  const cae = new CaeState();
   const rt: RuntimeSettings = {
+    cae,
     mountPath,
     signingKeys: [generateSigningKey()],
     cookieKeys: [secret()],
@@ -189,7 +191,6 @@ export async function startDevOp(options: DevOpOptions = {}): Promise<DevOp> {
   let faults: DevOpFaults = {};
   const errorsSeen: DevOpError[] = [];
   const clientInfoGrants = new Set<string>();
-  const cae = new CaeState();
   const recordError = (event: string, err: unknown, ctx?: unknown): void => {
     const e = err as { error?: string; error_description?: string; error_detail?: string; message?: string };
     const description = [e.error_description, e.error_detail].filter(Boolean).join(' | ') || undefined;

@@ -5,7 +5,7 @@
  */
 import express, { type Express } from 'express';
 import type { Store } from 'express-session';
-import type { ConfidentialClient, SessionIndex } from '../../src/index.js';
+import { parseClaimsChallenge, type ConfidentialClient, type SessionIndex } from '../../src/index.js';
 import { auth, authErrors, authSession, requireAuth } from '../../src/express/index.js';
 
 export interface ExampleAppOptions {
@@ -60,8 +60,13 @@ export function createExampleApp(options: ExampleAppOptions): Express {
 
   // `.catch(next)`: a token that needs a new sign-in goes to authErrors(), on Express 4 too.
   app.get('/call-api', requireAuth(), (req, res, next) => void (async () => {
-    const token = await req.getToken([ORDERS_SCOPE]);
-    const answer = await fetch(`${options.ordersUrl}/orders`, { headers: { authorization: `Bearer ${token}` } });
+    const callOrders = async (token: string): Promise<Response> => fetch(`${options.ordersUrl}/orders`, { headers: { authorization: `Bearer ${token}` } });
+    let answer = await callOrders(await req.getToken([ORDERS_SCOPE]));
+    // Continuous Access Evaluation: the API refused a revoked token with a claims challenge. Ask
+    // for a token satisfying it (no cached one); when that needs the user, authErrors() sends the
+    // browser to sign in with the claims, and back here.
+    const claims = answer.status === 401 ? parseClaimsChallenge(answer.headers.get('www-authenticate')) : undefined;
+    if (claims) answer = await callOrders(await req.getToken([ORDERS_SCOPE], { claims }));
     const result = await answer.json() as unknown;
     res.type('html').send(page('Orders', `
       <p>The orders API answered ${answer.status}; it called the inventory API on your behalf:</p>
