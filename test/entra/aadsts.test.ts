@@ -204,6 +204,14 @@ describe('AADSTS catalog: from the OP\'s answer to what the user sees', () => {
     const page = await expectErrorPage(agent, '/inventory', 403, 'access_denied', 'user_not_in_tenant');
     assert.match(page, /AADSTS50020/);
     assert.match(page, /not a member or guest/);
+
+    // The same refusal in the sign-in's redirect (Entra sends it there for an app the account cannot use).
+    const flow = await web.initiateAuthCodeFlow({ scopes: INVENTORY, redirectUri: redirectUriOf(op) });
+    const description = String(raw.body['error_description']);
+    await assert.rejects(web.acquireTokenByAuthCodeFlow(flow, { state: flow.state, error: 'access_denied', error_description: description }), authError('access_denied', 403, 'user_not_in_tenant'));
+    const other = await web.initiateAuthCodeFlow({ scopes: INVENTORY, redirectUri: redirectUriOf(op) });
+    await assert.rejects(web.acquireTokenByAuthCodeFlow(other, { state: other.state, error: 'invalid_request', error_description: description }), (err: unknown) =>
+      authError('access_denied', 403, 'user_not_in_tenant')(err) && (err as AuthError).opError === 'invalid_request');
   });
 
   it('7000215 (wrong secret): invalid_client 500 -> an error page with the reason (real: a wrong secret)', async () => {
