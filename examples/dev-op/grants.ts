@@ -64,7 +64,7 @@ export function registerGrants(
   provider.registerGrantType(OBO_GRANT, async (ctx) => { if (!await before(ctx)) await onBehalfOf(provider, issuer, rt, ctx, oboClaimsChallenge()); },
     ['assertion', 'requested_token_use', 'scope', 'client_info']);
 
-  registerDevicePolling(provider, helpers);
+  registerDevicePolling(provider, helpers, before);
 
   provider.registerGrantType(PASSWORD_GRANT, async (ctx) => { if (!await before(ctx)) await resourceOwnerPassword(provider, rt, ctx); },
     ['username', 'password', 'scope', 'client_info']);
@@ -76,7 +76,7 @@ export function registerGrants(
  * answered `slow_down` (the client must then add 5 s to its interval). Then oidc-provider's own
  * handler (pending, expired, denied, tokens).
  */
-function registerDevicePolling(provider: Provider, helpers: Record<string, unknown>): void {
+function registerDevicePolling(provider: Provider, helpers: Record<string, unknown>, before: (ctx: KoaContextWithOIDC) => Promise<boolean>): void {
   const lastPoll = new Map<string, number>();
   const deviceHandler = import(DEVICE_CODE_MODULE).then((m: { handler: GrantHandler }) => m.handler);
   provider.use(async (ctx, next) => {
@@ -89,6 +89,7 @@ function registerDevicePolling(provider: Provider, helpers: Record<string, unkno
     }
   });
   provider.registerGrantType(DEVICE_GRANT, async (ctx) => {
+    if (await before(ctx)) return;
     const code = ctx.oidc.params.device_code;
     if (typeof code === 'string' && code !== '') {
       const now = Date.now();

@@ -14,6 +14,7 @@ import { AuthError, caeClaimsChallenge, insufficientClaimsChallenge, parseClaims
 import { authErrors, requireBearer } from '../../src/express/index.js';
 import { CAE_ACCESS_TOKEN_TTL } from '../../examples/dev-op/index.js';
 import { clientFor, redirectUriOf, signIn, startDevOp, type DevOp } from '../helpers/op.js';
+import { publicClientFor } from '../public/helpers.js';
 
 const ORDERS = ['api://orders/Orders.Read'];
 const CP1 = { values: ['CP1'] };
@@ -73,6 +74,20 @@ describe('clientCapabilities on the wire (dev OP)', () => {
     const app = await clientFor(op, 'daemon', { clientCapabilities: ['CP1'] }).acquireTokenForClient({ scopes: ['api://inventory/.default'] });
     assert.deepEqual(lastXmsCc(op, 'client_credentials'), CP1);
     assert.deepEqual(decodeJwt(app.accessToken)['xms_cc'], ['CP1']);
+  });
+});
+
+describe('clientCapabilities on a public client (device code)', () => {
+  let op: DevOp;
+  before(async () => { op = await startDevOp(); });
+  after(() => op.close());
+
+  it('the device authorization and the device-code grant carry xms_cc; the token is a CAE token', async () => {
+    const cli = publicClientFor(op, { clientCapabilities: ['CP1'] });
+    const flow = await cli.initiateDeviceFlow({ scopes: ORDERS });
+    const [result] = await Promise.all([cli.acquireTokenByDeviceFlow(flow), op.signIn(flow.verificationUriComplete!, { username: 'bob' })]);
+    assert.deepEqual(lastXmsCc(op, 'urn:ietf:params:oauth:grant-type:device_code'), CP1);
+    assert.deepEqual(decodeJwt(result.accessToken)['xms_cc'], ['CP1']);
   });
 });
 
