@@ -11,8 +11,9 @@
 import { after, afterEach, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import request from 'supertest';
-import { AuthError, ConfidentialClient } from '../../src/index.js';
-import { MFA_CLAIMS_CHALLENGE, type AadstsCode } from '../../examples/dev-op/index.js';
+import { AADSTS_RULES, AuthError, ConfidentialClient } from '../../src/index.js';
+import { aadstsRule } from '../../src/entraErrors.js';
+import { MFA_CLAIMS_CHALLENGE } from '../../examples/dev-op/index.js';
 import { buildExpressApp, GRAPH, INVENTORY } from '../helpers/expressApp.js';
 import { clientFor, redirectUriOf, signIn, startDevOp, type DevOp } from '../helpers/op.js';
 
@@ -253,5 +254,23 @@ describe('AADSTS catalog: from the OP\'s answer to what the user sees', () => {
     const { app } = buildExpressApp(op, { clientOptions: { authority: issuer } });
     const page = await expectErrorPage(request(app), '/login', 502, 'discovery_failed', 'tenant_not_found');
     assert.match(page, /does not exist/);
+  });
+});
+
+describe('aadstsRule (table)', () => {
+  const table: Array<[string, Body, string | undefined]> = [
+    ['error_codes first', { error_codes: [50020], error_description: 'AADSTS50076: x' }, 'user_not_in_tenant'],
+    ['else the description\'s prefix', { error_description: 'AADSTS700082: The refresh token has expired' }, 'refresh_token_expired'],
+    ['a code authflow does not map', { error_codes: [50126], error_description: 'AADSTS50126: bad password' }, undefined],
+    ['no code at all', { error: 'invalid_grant', error_description: 'grant request is invalid' }, undefined],
+    ['a code not at the start', { error_description: 'see AADSTS50076' }, undefined],
+    ['error_codes that are not numbers', { error_codes: ['50076'] }, undefined],
+  ];
+  for (const [name, body, reason] of table) it(name, () => assert.equal(aadstsRule(body)?.reason, reason));
+  it('every mapped code has a reason, and the ones sign-in cannot fix say so', () => {
+    for (const [code, rule] of Object.entries(AADSTS_RULES)) {
+      const err = new AuthError(rule.code ?? 'invalid_grant', { reason: rule.reason, ...(rule.status ? { status: rule.status } : {}) });
+      assert.equal(err.interactionRequired, ['50076', '50079', '65001', '700082', '70043', '50173'].includes(code), code);
+    }
   });
 });
