@@ -9,7 +9,7 @@ import { normalizeScopes, withOidcScopes } from '../cache/scopes.js';
 import type { AccountInfo, TokenResult } from '../results.js';
 import { readPartition, withPartitionLock, writePartition, type FlowContext } from './context.js';
 import { checkIdTokenClaims } from './tenant.js';
-import { withClaims } from './claims.js';
+import { mergeClaims, withClaims } from './claims.js';
 
 /** What {@link ConfidentialClient.acquireTokenSilent} needs. */
 export interface SilentRequest {
@@ -46,6 +46,7 @@ export async function acquireTokenSilent(ctx: FlowContext, request: SilentReques
   }
   const partition = request.partition ?? homeAccountId;
   const claims = request.claims || undefined;
+  if (claims !== undefined) mergeClaims(claims, []); // refused now (invalid_argument), not after the cache lookup
   const forceRefresh = request.forceRefresh === true || claims !== undefined;
 
   // The tenant profile asked for (an account from getAccounts() or a sign-in names it), never another tenant's.

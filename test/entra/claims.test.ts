@@ -49,3 +49,12 @@ describe('clientCapabilities option', () => {
     });
   }
 });
+
+describe('claims refused before any request', () => {
+  it('acquireTokenSilent refuses claims that are not a JSON object, naming them, before the cache or the OP', async () => {
+    const client = new ConfidentialClient({ clientId: 'app', authority: 'http://127.0.0.1:1/tenant/v2.0', allowInsecureRequests: true, credential: { secret: 'x'.repeat(20) } });
+    const account = { homeAccountId: 'uid.utid', environment: '127.0.0.1:1', tenantId: 'utid', username: 'u', localAccountId: 'uid' };
+    await assert.rejects(client.acquireTokenSilent({ scopes: ['api://orders/Orders.Read'], account, claims: 'not json' }),
+      (err: unknown) => err instanceof AuthError && err.code === 'invalid_argument' && /claims/.test(err.description));
+  });
+});
