@@ -58,7 +58,7 @@ export function toAuthError(err: unknown): AuthError {
 function fromOpError(error: string, detail: { description: string | undefined; status: number; body: Json; correlationId?: string | undefined }): AuthError {
   const rule = aadstsRule(detail.body, detail.description);
   const common = {
-    description: detail.description ?? `the OP answered ${error}`,
+    description: firstLine(detail.description) ?? `the OP answered ${error}`,
     correlationId: detail.correlationId,
     suberror: text(detail.body.suberror),
     claims: text(detail.body.claims),
@@ -82,5 +82,8 @@ function findCause<T>(err: unknown, match: (e: unknown) => e is T): T | undefine
   }
   return undefined;
 }
+
+/** An OP's description without what follows its first line (Entra appends `Trace ID:`, `Correlation ID:`, `Timestamp:` lines). */
+export const firstLine = (description: string | undefined): string | undefined => description?.split(/\r?\n/)[0];
 
 const text = (value: unknown): string | undefined => (typeof value === 'string' && value !== '' ? value : undefined);

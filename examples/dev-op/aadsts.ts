@@ -105,14 +105,16 @@ export const MFA_CLAIMS_CHALLENGE = '{"access_token":{"capolids":{"essential":tr
 export function aadstsAnswer(code: AadstsCode, c: AadstsContext, claims?: string): { status: number; body: Record<string, unknown> } {
   const entry = AADSTS[code];
   const description = `AADSTS${code}: ${entry.text(c)}`;
+  const fields = entraErrorFields(description);
   return {
     status: entry.status,
     body: {
       error: entry.error,
-      error_description: description,
+      // Entra ends the description with the ids and time, on lines of their own.
+      error_description: `${description}\r\nTrace ID: ${String(fields['trace_id'])}\r\nCorrelation ID: ${String(fields['correlation_id'])}\r\nTimestamp: ${String(fields['timestamp'])}`,
       ...(entry.suberror ? { suberror: entry.suberror } : {}),
       ...(entry.claims ? { claims: claims ?? MFA_CLAIMS_CHALLENGE } : {}),
-      ...entraErrorFields(description),
+      ...fields,
     },
   };
 }

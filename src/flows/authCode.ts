@@ -7,6 +7,7 @@ import { storeUserTokens } from './userTokens.js';
 import { BoundedMap } from '../util/boundedMap.js';
 import { withClaims } from './claims.js';
 import { aadstsRule } from '../entraErrors.js';
+import { firstLine } from '../opErrors.js';
 
 /**
  * An auth-code flow in progress (MSAL Python's `initiate_auth_code_flow` dict): plain,
@@ -164,7 +165,7 @@ function callbackParams(callback: CallbackParams): Params {
 function callbackError(params: Params): AuthError {
   const error = params.error ?? '';
   const options = {
-    description: params.error_description ?? `the OP answered ${error.slice(0, 60)}`,
+    description: firstLine(params.error_description) ?? `the OP answered ${error.slice(0, 60)}`,
     ...(params.correlation_id || params.trace_id ? { correlationId: params.correlation_id ?? params.trace_id } : {}),
     ...(params.suberror ? { suberror: params.suberror } : {}),
   };

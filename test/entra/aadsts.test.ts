@@ -29,6 +29,8 @@ function assertEntraBody(body: Body, code: number, error: string, extra: { suber
   assert.match(String(body['timestamp']), /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\dZ$/);
   assert.match(String(body['trace_id']), UUID);
   assert.match(String(body['correlation_id']), UUID);
+  // Entra's description ends with the ids and the time on lines of their own.
+  assert.match(String(body['error_description']), new RegExp(`\\r\\nTrace ID: ${String(body['trace_id'])}\\r\\nCorrelation ID: ${String(body['correlation_id'])}\\r\\nTimestamp: `));
   assert.equal(body['suberror'], extra.suberror);
   assert.equal(body['claims'], extra.claims);
 }
@@ -50,6 +52,7 @@ const authError = (code: string, status: number, reason: string) => (err: unknow
   assert.equal(err.code, code, err.message);
   assert.equal(err.status, status);
   assert.equal(err.reason, reason);
+  assert.doesNotMatch(err.description, /Trace ID|\r|\n/, 'the description is the first line only');
   return true;
 };
 
