@@ -111,12 +111,17 @@ async function assemble(options: StackOptions, closers: Array<() => Promise<void
     credential: { secret: op.clients[name].clientSecret! },
     allowInsecureRequests: true,
     authorityType: 'entra',
+    clientCapabilities: ['CP1'], // CAE: long-lived tokens, revocable with a claims challenge
     ...(cacheStore(`authflow:${name}:`) ? { cacheStore: cacheStore(`authflow:${name}:`)! } : {}),
   });
 
   const inventoryServer = await listen('inventory', createInventoryApi(clientOf('inventory')), host, ports.inventory, closers);
   const inventoryUrl = `http://127.0.0.1:${(inventoryServer.address() as AddressInfo).port}`;
-  const ordersServer = await listen('orders', await ordersListener(options.ordersFramework, { client: clientOf('orders'), inventoryUrl }), host, ports.orders, closers);
+  const ordersServer = await listen('orders', await ordersListener(options.ordersFramework, {
+    client: clientOf('orders'), inventoryUrl,
+    // The orders API learns of revocations from the OP (in-process here), as Entra's resource providers do.
+    tokensValidFrom: (claims) => op.tokensValidFrom(String(claims.oid)),
+  }), host, ports.orders, closers);
   const ordersUrl = `http://127.0.0.1:${(ordersServer.address() as AddressInfo).port}`;
   const appOptions = {
     client: clientOf('webApp'),

@@ -64,6 +64,15 @@ export interface ClientOptionsBase {
    * seen after at most this long; refreshes always read the store. Default 30; 0 turns it off.
    */
   localCacheSeconds?: number;
+  /**
+   * Client capabilities announced to the OP, as MSAL's `clientCapabilities`: `['CP1']` says this
+   * app handles claims challenges, so Entra issues it Continuous Access Evaluation (CAE) tokens
+   * (long-lived, revocable mid-flight). Sent as `{"access_token":{"xms_cc":{"values":[...]}}}`,
+   * merged into the `claims` of every authorization and token request. Default: none.
+   *
+   * @see https://learn.microsoft.com/entra/identity-platform/app-resilience-continuous-access-evaluation
+   */
+  clientCapabilities?: readonly string[];
 }
 
 /** Options of a {@link ConfidentialClient}; validated when it is built. */
@@ -98,6 +107,7 @@ export interface ClientConfig {
   flowLifetimeSeconds: number;
   clockToleranceSeconds: number;
   localCacheSeconds: number;
+  clientCapabilities: readonly string[];
 }
 
 export type ResolvedCredential =
@@ -148,7 +158,18 @@ function resolveCommon(options: ClientOptionsBase, credential: () => ResolvedCre
     flowLifetimeSeconds: num('flowLifetimeSeconds', options.flowLifetimeSeconds, 600),
     clockToleranceSeconds: num('clockToleranceSeconds', options.clockToleranceSeconds, 60, { min: 0 }),
     localCacheSeconds: num('localCacheSeconds', options.localCacheSeconds, 30, { min: 0 }),
+    clientCapabilities: capabilities(options.clientCapabilities),
   };
+}
+
+/** `clientCapabilities`: an array of capability names (`CP1`), no blanks, no duplicates. */
+function capabilities(value: unknown): readonly string[] {
+  if (value === undefined) return [];
+  if (!Array.isArray(value) || !value.every((v) => typeof v === 'string' && /^[A-Za-z0-9_.-]{1,64}$/.test(v))) {
+    throw configError('clientCapabilities', 'must be an array of capability names, e.g. ["CP1"]');
+  }
+  if (new Set(value).size !== value.length) throw configError('clientCapabilities', 'names a capability twice');
+  return Object.freeze([...value as string[]]);
 }
 
 function resolveCredential(credential: unknown): ResolvedCredential {

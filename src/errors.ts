@@ -1,3 +1,5 @@
+import { NO_SIGN_IN_REASONS, type EntraErrorReason } from './entraErrors.js';
+
 /**
  * The one error class authflow throws. Users branch on `code`, never on `instanceof` chains.
  *
@@ -72,7 +74,7 @@ export type AuthErrorCode = OpErrorCode | LocalErrorCode;
 export type BearerFailureReason =
   | 'missing_token' | 'malformed' | 'too_large' | 'algorithm_not_allowed' | 'wrong_type' | 'unknown_key'
   | 'signature_invalid' | 'expired' | 'not_yet_valid' | 'wrong_audience' | 'wrong_issuer' | 'tenant_not_allowed'
-  | 'missing_claim' | 'claim_invalid' | 'missing_scope' | 'missing_role';
+  | 'missing_claim' | 'claim_invalid' | 'missing_scope' | 'missing_role' | 'revoked';
 
 /** Why a request body was refused (`invalid_request`). */
 export type BodyFailureReason = 'body_too_large' | 'body_unreadable' | 'body_unsupported';
@@ -81,7 +83,7 @@ export type BodyFailureReason = 'body_too_large' | 'body_unreadable' | 'body_uns
 export type StoreFailureReason = 'store_timeout' | 'store_not_ready' | 'store_failed';
 
 /** The structured reason an {@link AuthError} carries besides its `code`, one closed union per failure kind. */
-export type AuthErrorReason = BearerFailureReason | BodyFailureReason | StoreFailureReason;
+export type AuthErrorReason = BearerFailureReason | BodyFailureReason | StoreFailureReason | EntraErrorReason;
 
 const OP_ERROR_CODES: ReadonlySet<string> = new Set<OpErrorCode>([
   'invalid_request', 'invalid_client', 'invalid_grant', 'unauthorized_client', 'unsupported_grant_type',
@@ -201,7 +203,7 @@ export class AuthError extends Error {
 
   /** True when signing in again (possibly with more scopes or a claims challenge) can fix this. */
   get interactionRequired(): boolean {
-    return INTERACTION_CODES.has(this.code);
+    return INTERACTION_CODES.has(this.code) && !(this.reason !== undefined && NO_SIGN_IN_REASONS.has(this.reason));
   }
 
   /** A JSON-safe view for responses and logs: no cause, no stack. */

@@ -32,6 +32,8 @@ export { RedisSessionIndex } from './stores/redisSessionIndex.js';
 export type { SessionIndex } from './stores/sessionIndex.js';
 export { validateBearer, createBearerValidator, MAX_BEARER_TOKEN_LENGTH } from './bearer/index.js';
 export type { BearerOptions, BearerClaims, BearerFailureReason, BearerFetch } from './bearer/index.js';
+export { CAE_CAPABILITY, caeClaimsChallenge, insufficientClaimsChallenge, isCaeToken, parseClaimsChallenge, type ClaimsChallengeOptions } from './bearer/index.js';
+export { AADSTS_RULES, type AadstsRule, type EntraErrorReason } from './entraErrors.js';
 export { PublicClient } from './publicClient.js';
 export type { PublicSilentRequest } from './publicClient.js';
 export type { ClientOptionsBase, PublicClientOptions } from './config.js';

@@ -2,7 +2,8 @@ import { randomUUID } from 'node:crypto';
 import * as oidc from 'openid-client';
 import { importPKCS8 } from 'jose';
 import type { ClientConfig, ResolvedCredential } from './config.js';
-import { AuthError } from './errors.js';
+import { AuthError, type AuthErrorReason } from './errors.js';
+import { aadstsRule } from './entraErrors.js';
 import { responseCorrelationIds, toAuthError } from './opErrors.js';
 import { JwksDownloads } from './opJwks.js';
 
@@ -62,7 +63,7 @@ export class OpClient {
       this.#config.logger.info({ issuer: configuration.serverMetadata().issuer }, 'authflow: OP metadata discovered');
       return configuration;
     } catch (err) {
-      throw discoveryError(err, this.#config.authority.issuer.href);
+      throw discoveryError(err, this.#config.authority.issuer.href, await entraErrorOf(err));
     }
   }
 
@@ -161,15 +162,37 @@ async function clientAuthentication(credential: ResolvedCredential): Promise<oid
   });
 }
 
-/** The HTTP status of the OP's response behind an openid-client error, when it kept one. */
-function responseStatus(err: unknown): number | undefined {
+/** The OP's response behind an openid-client error, when it kept one. */
+function responseOf(err: unknown): Response | undefined {
   for (let e = err, depth = 0; e && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
-    if (e instanceof Response) return e.status;
+    if (e instanceof Response) return e;
   }
   return undefined;
 }
 
-function discoveryError(err: unknown, issuer: string): AuthError {
+/** The HTTP status of the OP's response behind an openid-client error, when it kept one. */
+function responseStatus(err: unknown): number | undefined {
+  return responseOf(err)?.status;
+}
+
+/**
+ * An Entra AADSTS error the discovery answer carried (e.g. 90002 for a tenant that does not
+ * exist): its reason and description. openid-client refuses the status without reading the body.
+ */
+async function entraErrorOf(err: unknown): Promise<{ reason: AuthErrorReason; description: string } | undefined> {
+  const response = responseOf(err);
+  if (!response || response.status < 400 || response.status >= 500 || response.bodyUsed) return undefined;
+  try {
+    const body = await response.clone().json() as Record<string, unknown>;
+    const rule = aadstsRule(body);
+    const description = typeof body.error_description === 'string' ? body.error_description.split(/\r?\n/)[0]!.slice(0, 300) : undefined;
+    return rule && description ? { reason: rule.reason, description } : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function discoveryError(err: unknown, issuer: string, entra?: { reason: AuthErrorReason; description: string }): AuthError {
   if (err instanceof oidc.ClientError && err.code === 'OAUTH_JSON_ATTRIBUTE_COMPARISON_FAILED') {
     const found = (err.cause as { body?: { issuer?: unknown } } | undefined)?.body?.issuer;
     return new AuthError('issuer_mismatch', {
@@ -192,8 +215,9 @@ function discoveryError(err: unknown, issuer: string): AuthError {
     ? ` (HTTP ${status} for ${issuer.replace(/\/$/, '')}/.well-known/openid-configuration): check "authority": the tenant, and the issuer's exact path (Entra's ends in /v2.0, e.g. https://login.microsoftonline.com/<tenant>/v2.0)`
     : '';
   return new AuthError('discovery_failed', {
-    description: `could not read the OP's metadata at ${issuer}: ${mapped?.description ?? 'unexpected error'}${hint}`,
+    description: `could not read the OP's metadata at ${issuer}: ${entra?.description ?? mapped?.description ?? 'unexpected error'}${hint}`,
     correlationId: mapped?.correlationId,
+    ...(entra ? { reason: entra.reason } : mapped?.reason ? { reason: mapped.reason } : {}),
     cause: err,
   });
 }

@@ -1,4 +1,5 @@
 import * as oidc from 'openid-client';
+import { aadstsRule } from './entraErrors.js';
 import { AuthError, isOpErrorCode } from './errors.js';
 
 /** Correlation ids of the OP's responses, filled by the client's fetch (see opClient.ts). */
@@ -55,14 +56,21 @@ export function toAuthError(err: unknown): AuthError {
 }
 
 function fromOpError(error: string, detail: { description: string | undefined; status: number; body: Json; correlationId?: string | undefined }): AuthError {
+  const rule = aadstsRule(detail.body, detail.description);
   const common = {
-    description: detail.description ?? `the OP answered ${error}`,
+    description: firstLine(detail.description) ?? `the OP answered ${error}`,
     correlationId: detail.correlationId,
     suberror: text(detail.body.suberror),
     claims: text(detail.body.claims),
+    ...(rule ? { reason: rule.reason } : {}),
   };
   if (detail.status >= 500) {
     return new AuthError('op_bad_response', { ...common, opError: error, description: `the OP failed (${detail.status} ${error}): ${common.description}` });
+  }
+  // A known AADSTS code that the OAuth error alone would misread (see entraErrors.ts).
+  if (rule?.code || rule?.status) {
+    const code = rule.code ?? (isOpErrorCode(error) ? error : 'op_error');
+    return new AuthError(code, { ...common, ...(rule.status ? { status: rule.status } : {}), ...(code !== error ? { opError: error } : {}) });
   }
   if (isOpErrorCode(error)) return new AuthError(error, common);
   return new AuthError('op_error', { ...common, opError: error });
@@ -74,5 +82,8 @@ function findCause<T>(err: unknown, match: (e: unknown) => e is T): T | undefine
   }
   return undefined;
 }
+
+/** An OP's description without what follows its first line (Entra appends `Trace ID:`, `Correlation ID:`, `Timestamp:` lines). */
+export const firstLine = (description: string | undefined): string | undefined => description?.split(/\r?\n/)[0];
 
 const text = (value: unknown): string | undefined => (typeof value === 'string' && value !== '' ? value : undefined);

@@ -11,7 +11,10 @@ export function createFastifyOrdersApi(options: OrdersApiOptions): FastifyInstan
   const api = Fastify();
   // authflow's failures (a claims challenge from the OBO exchange) answered in the error handler.
   api.register(authErrors);
-  api.register(async (routes) => routes.get('/orders', { preHandler: requireBearer({ client: options.client, audience: 'api://orders', scopes: ['Orders.Read'] }) }, async (request, reply) => {
+  api.register(async (routes) => routes.get('/orders', { preHandler: requireBearer({
+    client: options.client, audience: 'api://orders', scopes: ['Orders.Read'],
+    ...(options.tokensValidFrom ? { tokensValidFrom: options.tokensValidFrom } : {}),
+  }) }, async (request, reply) => {
     const token = await request.getToken(['api://inventory/Inventory.Read']);
     const inventory = await fetch(`${options.inventoryUrl}/inventory`, { headers: { authorization: `Bearer ${token}` } });
     if (!inventory.ok) return reply.code(502).send({ error: 'inventory_failed', status: inventory.status });

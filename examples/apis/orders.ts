@@ -3,7 +3,7 @@
  * calls the inventory API as the same user, with a token from On-Behalf-Of (`req.getToken`).
  */
 import express, { type Express } from 'express';
-import type { ConfidentialClient } from '../../src/index.js';
+import type { BearerClaims, ConfidentialClient } from '../../src/index.js';
 import { authErrors, requireBearer } from '../../src/express/index.js';
 
 export interface OrdersApiOptions {
@@ -11,6 +11,11 @@ export interface OrdersApiOptions {
   client: ConfidentialClient;
   /** Base URL of the inventory API. */
   inventoryUrl: string;
+  /**
+   * Continuous Access Evaluation: the user's TokensValidFrom after a revocation (the dev OP's
+   * `op.tokensValidFrom`); older tokens are answered with Entra's claims challenge.
+   */
+  tokensValidFrom?: (claims: BearerClaims) => number | undefined;
 }
 
 export function createOrdersApi(options: OrdersApiOptions): Express {
@@ -18,7 +23,10 @@ export function createOrdersApi(options: OrdersApiOptions): Express {
   api.disable('x-powered-by');
   // `.catch(next)` sends failures (a claims challenge from the OBO exchange) to authErrors(); Express 5
   // would do it for an async handler by itself, Express 4 would not.
-  api.get('/orders', requireBearer({ client: options.client, audience: 'api://orders', scopes: ['Orders.Read'] }), (req, res, next) => void (async () => {
+  api.get('/orders', requireBearer({
+    client: options.client, audience: 'api://orders', scopes: ['Orders.Read'],
+    ...(options.tokensValidFrom ? { tokensValidFrom: options.tokensValidFrom } : {}),
+  }), (req, res, next) => void (async () => {
     const token = await req.getToken(['api://inventory/Inventory.Read']);
     const inventory = await fetch(`${options.inventoryUrl}/inventory`, { headers: { authorization: `Bearer ${token}` } });
     if (!inventory.ok) {

@@ -12,6 +12,7 @@ import {
 } from './dialect.js';
 import type { ConsentBook } from './consents.js';
 import type { SigningJwk } from './keys.js';
+import { accessTokenLifetime, caeInteractionPolicy, markCaeToken, type CaeState } from './cae.js';
 import {
   deviceSuccessSource, logoutSource, postLogoutSuccessSource, renderError,
   userCodeConfirmSource, userCodeInputSource,
@@ -122,6 +123,10 @@ export interface RuntimeSettings {
   secrets: Record<SecretClientName, string>;
   ordersCertJwk: Record<string, string | string[]>;
   accessTokenTtl: number;
+  /** Revocations (cae.ts): a revoked user's OP session asks for the login again. */
+  cae?: CaeState;
+  /** Lifetime of CAE access tokens (requests announcing CP1), seconds; default cae.ts `CAE_ACCESS_TOKEN_TTL`. */
+  caeAccessTokenTtl?: number;
   refreshTokenTtl: number;
   /** Device code lifetime in seconds (default {@link DEFAULT_TTL}.deviceCode). */
   deviceCodeTtl?: number;
@@ -211,7 +216,7 @@ export function providerConfiguration(rt: RuntimeSettings): Configuration {
         }),
       };
     },
-    interactions: { url: (_ctx: unknown, interaction: { uid: string }) => `${rt.mountPath}/interaction/${interaction.uid}` },
+    interactions: { policy: caeInteractionPolicy(rt.cae), url: (_ctx: unknown, interaction: { uid: string }) => `${rt.mountPath}/interaction/${interaction.uid}` },
     pkce: { required: () => true }, // S256 only (oidc-provider 9 supports nothing else)
     // Refresh tokens for every client allowed the grant, without prompt=consent (see DESIGN).
     issueRefreshToken: async (_ctx: unknown, client: { grantTypeAllowed(g: string): boolean }) => client.grantTypeAllowed('refresh_token'),
@@ -257,8 +262,9 @@ export function providerConfiguration(rt: RuntimeSettings): Configuration {
       },
     },
     ttl: {
-      AccessToken: rt.accessTokenTtl,
-      ClientCredentials: rt.accessTokenTtl,
+      // CAE requests (claims announcing CP1) get Entra's long-lived tokens (cae.ts).
+      AccessToken: (ctx: KoaContextWithOIDC | undefined) => accessTokenLifetime(ctx, rt.accessTokenTtl, rt.caeAccessTokenTtl),
+      ClientCredentials: (ctx: KoaContextWithOIDC | undefined) => accessTokenLifetime(ctx, rt.accessTokenTtl, rt.caeAccessTokenTtl),
       RefreshToken: rt.refreshTokenTtl,
       IdToken: DEFAULT_TTL.idToken,
       AuthorizationCode: DEFAULT_TTL.code,
@@ -306,6 +312,7 @@ async function entraAccessTokenClaims(
     const scopes = expandDefault(splitScopes(token.scope), granted);
     p['scp'] = scopes.map((s) => (s.startsWith(`${aud}/`) ? s.slice(aud.length + 1) : s)).join(' ');
   }
+  markCaeToken(ctx, p);
   delete p['scope'];
   delete p['client_id'];
 }

@@ -26,6 +26,8 @@ export const PASSWORD_GRANT = 'password';
 
 /** oidc-provider's own device-code handler (no type declarations ship for it: loaded by a non-literal specifier). */
 const DEVICE_CODE_MODULE: string = 'oidc-provider/lib/actions/grants/device_code.js';
+const AUTH_CODE_MODULE: string = 'oidc-provider/lib/actions/grants/authorization_code.js';
+const CLIENT_CREDENTIALS_MODULE: string = 'oidc-provider/lib/actions/grants/client_credentials.js';
 type GrantHandler = (provider: Provider, helpers: Record<string, unknown>, ctx: KoaContextWithOIDC) => Promise<void>;
 
 const oboError = (error: string, description: string): Error => new errors.CustomOIDCProviderError(error, description);
@@ -35,22 +37,36 @@ const oboError = (error: string, description: string): Error => new errors.Custo
  * Registers the refresh wrapper and the OBO grant. `oboClaimsChallenge` returns the claims
  * challenge Conditional Access currently demands for On-Behalf-Of (a fault switch), if any.
  */
-export function registerGrants(provider: Provider, issuer: string, rt: RuntimeSettings, oboClaimsChallenge: () => string | undefined = () => undefined): void {
+export function registerGrants(
+  provider: Provider, issuer: string, rt: RuntimeSettings, oboClaimsChallenge: () => string | undefined = () => undefined,
+  /** Entra's checks before any grant (cae.ts `tokenChecks`): true when they answered the request. */
+  before: (ctx: KoaContextWithOIDC) => Promise<boolean> = async () => false,
+): void {
   const helpers = Object.fromEntries(
     Object.entries(grantHelpers).map(([name, fn]) => [name, (fn as (...a: unknown[]) => unknown).bind(undefined, provider)]),
   );
 
+  // oidc-provider's own handlers, behind the checks (no type declarations ship: non-literal specifiers).
+  for (const [grantType, module] of [['authorization_code', AUTH_CODE_MODULE], ['client_credentials', CLIENT_CREDENTIALS_MODULE]] as const) {
+    const own = import(module).then((m: { handler: GrantHandler; parameters: Set<string> }) => m);
+    provider.registerGrantType(grantType, async (ctx) => {
+      if (await before(ctx)) return;
+      await (await own).handler(provider, helpers, ctx);
+    }, [...(grantType === 'authorization_code' ? ['code', 'code_verifier', 'redirect_uri'] : ['scope']), 'resource', 'client_info'], ['resource']);
+  }
+
   provider.registerGrantType('refresh_token', async (ctx) => {
+    if (await before(ctx)) return;
     if (await refuseOrWidenRefresh(provider, rt.consents, ctx)) return;
     await refreshTokenHandler(provider, helpers, ctx);
   }, [...refreshParameters, 'resource', 'client_info'], ['resource']);
 
-  provider.registerGrantType(OBO_GRANT, (ctx) => onBehalfOf(provider, issuer, rt, ctx, oboClaimsChallenge()),
+  provider.registerGrantType(OBO_GRANT, async (ctx) => { if (!await before(ctx)) await onBehalfOf(provider, issuer, rt, ctx, oboClaimsChallenge()); },
     ['assertion', 'requested_token_use', 'scope', 'client_info']);
 
-  registerDevicePolling(provider, helpers);
+  registerDevicePolling(provider, helpers, before);
 
-  provider.registerGrantType(PASSWORD_GRANT, (ctx) => resourceOwnerPassword(provider, rt, ctx),
+  provider.registerGrantType(PASSWORD_GRANT, async (ctx) => { if (!await before(ctx)) await resourceOwnerPassword(provider, rt, ctx); },
     ['username', 'password', 'scope', 'client_info']);
 }
 
@@ -60,7 +76,7 @@ export function registerGrants(provider: Provider, issuer: string, rt: RuntimeSe
  * answered `slow_down` (the client must then add 5 s to its interval). Then oidc-provider's own
  * handler (pending, expired, denied, tokens).
  */
-function registerDevicePolling(provider: Provider, helpers: Record<string, unknown>): void {
+function registerDevicePolling(provider: Provider, helpers: Record<string, unknown>, before: (ctx: KoaContextWithOIDC) => Promise<boolean>): void {
   const lastPoll = new Map<string, number>();
   const deviceHandler = import(DEVICE_CODE_MODULE).then((m: { handler: GrantHandler }) => m.handler);
   provider.use(async (ctx, next) => {
@@ -73,6 +89,7 @@ function registerDevicePolling(provider: Provider, helpers: Record<string, unkno
     }
   });
   provider.registerGrantType(DEVICE_GRANT, async (ctx) => {
+    if (await before(ctx)) return;
     const code = ctx.oidc.params.device_code;
     if (typeof code === 'string' && code !== '') {
       const now = Date.now();

@@ -18,10 +18,14 @@ import { handleInteraction } from './interactions.js';
 import { acceptDevSecretsFromLoopbackOnly, clientSecrets } from './secrets.js';
 import { generateSigningKey, selfSignedCertificate } from './keys.js';
 import { ENTRA_CLOUDS } from '../../src/cache/environments.js';
+import { answerUnknownTenant, entraClientAuthError, rememberClientAuthFailures, type AadstsFault } from './aadsts.js';
+import { CaeState, tokenChecks } from './cae.js';
 
 export type { DevOpUser } from './config.js';
 export { TENANT_ID, USERS, APIS, CLIENTS } from './config.js';
 export { DEV_SECRETS } from './secrets.js';
+export { AADSTS, MFA_CLAIMS_CHALLENGE, type AadstsCode, type AadstsFault } from './aadsts.js';
+export { CAE_ACCESS_TOKEN_TTL } from './cae.js';
 
 /** Options of {@link startDevOp}. */
 export interface DevOpOptions {
@@ -31,6 +35,8 @@ export interface DevOpOptions {
   host?: string;
   /** Access token lifetime in seconds (default 3600). */
   accessTokenTtl?: number;
+  /** Lifetime of CAE access tokens (token requests whose claims announce CP1), seconds (default 24 h, as Entra's 20-28 h). */
+  caeAccessTokenTtl?: number;
   /** Refresh token lifetime in seconds (default 14 days). */
   refreshTokenTtl?: number;
   /** Device code lifetime in seconds (default 600). */
@@ -83,6 +89,8 @@ export interface DevOpFaults {
   slowMs?: number;
   /** Conditional Access: answer every On-Behalf-Of request with interaction_required and this claims challenge (JSON). */
   oboClaimsChallenge?: string;
+  /** Answer token requests (of `grantType`, default all) with this AADSTS error, in Entra's shape (aadsts.ts). */
+  aadsts?: AadstsFault;
 }
 
 /** HTTP request counts. `token` is per grant_type (unparseable bodies count as `unknown`). */
@@ -113,6 +121,22 @@ export interface DevOp {
   faults: { set(faults: DevOpFaults): void; clear(): void };
   stats(): DevOpStats;
   resetStats(): void;
+  /**
+   * Continuous Access Evaluation's critical event (a password reset, "revoke sessions"): every
+   * token of `user` (a DevOpUser, username or oid) issued until now is revoked. Refreshing one is
+   * refused with AADSTS50173, and {@link DevOp.tokensValidFrom} tells an API to refuse the user's
+   * older access tokens with a claims challenge. Resolves once tokens issued from now on are valid
+   * (within a second); resolves to the user's new TokensValidFrom (epoch seconds).
+   */
+  revoke(user: DevOpUser | string): Promise<number>;
+  /**
+   * The user's TokensValidFrom (epoch seconds) after {@link DevOp.revoke}, else undefined: an
+   * access token of this user (`oid`) issued (`iat`) before it is revoked. What a CAE-aware API
+   * asks (`requireBearer({ tokensValidFrom })`), as Entra's resource providers learn of the event.
+   */
+  tokensValidFrom(oid: string): number | undefined;
+  /** The `claims` parameter of recent token requests that reached a grant (most recent last, at most 50). */
+  tokenRequestClaims(): Array<{ grantType: string; claims: string | undefined }>;
   /** Adds a new RS256 signing key used for new tokens; old keys stay in the JWKS. */
   rotateKeys(): Promise<void>;
   /** Last errors reported by the provider (most recent last, at most 50). */
@@ -143,7 +167,9 @@ export async function startDevOp(options: DevOpOptions = {}): Promise<DevOp> {
     throw new Error('startDevOp: clientSecret must be at least 16 characters (e.g. openssl rand -base64 24)');
   }
   const secret = (): string => randomBytes(24).toString('base64url');
+  const cae = new CaeState();
   const rt: RuntimeSettings = {
+    cae,
     mountPath,
     signingKeys: [generateSigningKey()],
     cookieKeys: [secret()],
@@ -151,6 +177,7 @@ export async function startDevOp(options: DevOpOptions = {}): Promise<DevOp> {
     ordersCertJwk: cert.publicJwk,
     consents: new ConsentBook(),
     accessTokenTtl: options.accessTokenTtl ?? DEFAULT_TTL.accessToken,
+    ...(options.caeAccessTokenTtl !== undefined ? { caeAccessTokenTtl: options.caeAccessTokenTtl } : {}),
     refreshTokenTtl: options.refreshTokenTtl ?? DEFAULT_TTL.refreshToken,
     deviceCodeTtl: options.deviceCodeTtl ?? DEFAULT_TTL.deviceCode,
     webApp: {
@@ -185,7 +212,11 @@ export async function startDevOp(options: DevOpOptions = {}): Promise<DevOp> {
   const buildProvider = (): Provider => {
     const provider = new Provider(issuer, providerConfiguration(rt));
     if (options.publicOrigin) provider.proxy = true;
-    registerGrants(provider, issuer, rt, () => faults.oboClaimsChallenge);
+    registerGrants(provider, issuer, rt, () => faults.oboClaimsChallenge, tokenChecks(provider, {
+      state: cae, tenantId: TENANT_ID, fault: () => faults.aadsts,
+      usernameOf: (oid) => Object.values(USERS).find((u) => u.oid === oid)?.username,
+    }));
+    rememberClientAuthFailures(provider);
     if (options.clientSecret === undefined) acceptDevSecretsFromLoopbackOnly(provider);
     for (const event of ['grant.error', 'server_error', 'authorization.error', 'end_session.error', 'backchannel.error', 'jwks.error', 'discovery.error', 'introspection.error', 'revocation.error', 'userinfo.error']) {
       provider.on(event, (...args: unknown[]) => recordError(event, args[1], args[0]));
@@ -212,6 +243,7 @@ export async function startDevOp(options: DevOpOptions = {}): Promise<DevOp> {
     const body = ctx.body as Record<string, unknown> | undefined;
     if (!body || typeof body !== 'object') return;
     if (ctx.status >= 400) {
+      if (entraClientAuthError(ctx, body, TENANT_ID)) return;
       if (typeof body['error'] === 'string' && !body['trace_id']) Object.assign(body, entraErrorFields(body['error_description']));
       return;
     }
@@ -243,6 +275,7 @@ export async function startDevOp(options: DevOpOptions = {}): Promise<DevOp> {
       const reqUrl = new URL(req.url ?? '/', url);
       if (reqUrl.pathname.toLowerCase() === '/common/discovery/instance') return instanceDiscovery(req, res);
       if (!reqUrl.pathname.startsWith(`${mountPath}/`)) {
+        if (answerUnknownTenant(req, res, reqUrl.pathname)) return; // AADSTS90002
         res.writeHead(404, { 'content-type': 'application/json' });
         res.end(JSON.stringify({ error: 'not_found', error_description: `the dev OP lives under ${issuer}` }));
         return;
@@ -330,6 +363,13 @@ export async function startDevOp(options: DevOpOptions = {}): Promise<DevOp> {
       callback = provider.callback();
     },
     lastErrors: () => [...errorsSeen],
+    async revoke(user) {
+      const oid = typeof user === 'string' ? Object.values(USERS).find((u) => u.username === user || u.oid === user)?.oid : user.oid;
+      if (!oid) throw new Error(`revoke: no such user ${typeof user === 'string' ? user : user.username}`);
+      return cae.revoke(oid);
+    },
+    tokensValidFrom: (oid) => cae.tokensValidFrom(oid),
+    tokenRequestClaims: () => cae.claimsSeen(),
     close: () => new Promise<void>((resolve) => {
       server.close(() => resolve());
       for (const s of sockets) s.destroy();

@@ -76,7 +76,7 @@ declare module 'oidc-provider' {
     CustomOIDCProviderError: new (error: string, description?: string) => Error & { status: number; statusCode: number };
   };
 
-  export const interactionPolicy: { base(): AnyModel };
+  export const interactionPolicy: { base(): AnyModel; Check: AnyModel };
 
   export default Provider;
 }

@@ -8,6 +8,7 @@ import type { Store } from 'express-session';
 import type { ConfidentialClient, SessionIndex } from '../../src/index.js';
 import { auth, authErrors, authSession, requireAuth } from '../../src/express/index.js';
 import { homePage, ordersPage, profilePage } from '../pages.js';
+import { callOrders, ORDERS_SCOPE } from '../apis/callOrders.js';
 
 export interface ExampleAppOptions {
   client: ConfidentialClient;
@@ -21,7 +22,6 @@ export interface ExampleAppOptions {
   sessionSecret?: string;
 }
 
-const ORDERS_SCOPE = 'api://orders/Orders.Read';
 
 export function createExampleApp(options: ExampleAppOptions): Express {
   const app = express();
@@ -50,9 +50,8 @@ export function createExampleApp(options: ExampleAppOptions): Express {
 
   // `.catch(next)`: a token that needs a new sign-in goes to authErrors(), on Express 4 too.
   app.get('/call-api', requireAuth(), (req, res, next) => void (async () => {
-    const token = await req.getToken([ORDERS_SCOPE]);
-    const answer = await fetch(`${options.ordersUrl}/orders`, { headers: { authorization: `Bearer ${token}` } });
-    res.type('html').send(ordersPage(answer.status, await answer.json() as unknown));
+    const { status, result } = await callOrders(options.ordersUrl, (scopes, getOptions) => req.getToken(scopes, getOptions));
+    res.type('html').send(ordersPage(status, result));
   })().catch(next));
 
   app.use(authErrors());

@@ -7,6 +7,7 @@ import { Hono } from 'hono';
 import type { ConfidentialClient, SessionIndex } from '../../src/index.js';
 import { auth, authErrors, authSession, requireAuth, type AuthEnv, type HonoSessionStore } from '../../src/hono/index.js';
 import { homePage, ordersPage, profilePage } from '../pages.js';
+import { callOrders, ORDERS_SCOPE } from '../apis/callOrders.js';
 
 export interface HonoExampleAppOptions {
   client: ConfidentialClient;
@@ -20,7 +21,7 @@ export interface HonoExampleAppOptions {
   sessionSecret?: string;
 }
 
-const ORDERS_SCOPE = 'api://orders/Orders.Read';
+
 
 export function createHonoExampleApp(options: HonoExampleAppOptions): Hono<AuthEnv> {
   const app = new Hono<AuthEnv>();
@@ -42,9 +43,8 @@ export function createHonoExampleApp(options: HonoExampleAppOptions): Hono<AuthE
   app.get('/profile', requireAuth(), (c) => c.html(profilePage(String(c.var.user?.name ?? c.var.account?.username ?? ''), c.var.user)));
   // A token that needs a new sign-in is thrown to app.onError: authErrors() makes it a sign-in.
   app.get('/call-api', requireAuth(), async (c) => {
-    const token = await c.var.getToken([ORDERS_SCOPE]);
-    const answer = await fetch(`${options.ordersUrl}/orders`, { headers: { authorization: `Bearer ${token}` } });
-    return c.html(ordersPage(answer.status, await answer.json() as unknown));
+    const { status, result } = await callOrders(options.ordersUrl, c.var.getToken);
+    return c.html(ordersPage(status, result));
   });
   app.onError(authErrors());
   return app;

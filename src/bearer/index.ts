@@ -5,3 +5,4 @@
 export { createBearerValidator, validateBearer, MAX_BEARER_TOKEN_LENGTH } from './validate.js';
 export type { BearerClaims, BearerFailureReason } from './validate.js';
 export type { BearerOptions, BearerFetch } from './options.js';
+export { CAE_CAPABILITY, caeClaimsChallenge, insufficientClaimsChallenge, isCaeToken, parseClaimsChallenge, type ClaimsChallengeOptions } from './cae.js';

@@ -5,6 +5,9 @@ import type { TokenResult } from '../results.js';
 import type { FlowContext } from './context.js';
 import { storeUserTokens } from './userTokens.js';
 import { BoundedMap } from '../util/boundedMap.js';
+import { withClaims } from './claims.js';
+import { aadstsRule } from '../entraErrors.js';
+import { firstLine } from '../opErrors.js';
 
 /**
  * An auth-code flow in progress (MSAL Python's `initiate_auth_code_flow` dict): plain,
@@ -86,7 +89,7 @@ export async function initiateAuthCodeFlow(ctx: FlowContext, request: AuthCodeFl
   if (request.prompt) parameters.prompt = request.prompt;
   if (request.loginHint) parameters.login_hint = request.loginHint;
   if (request.domainHint) parameters.domain_hint = request.domainHint;
-  if (request.claims) parameters.claims = request.claims;
+  withClaims(ctx.config, parameters, request.claims);
   if (request.maxAge !== undefined) parameters.max_age = String(request.maxAge);
   if (ctx.config.authority.type === 'entra') parameters.client_info = '1';
   const authUri = oidc.buildAuthorizationUrl(configuration, parameters).href;
@@ -134,6 +137,7 @@ export async function acquireTokenByAuthCodeFlow(
   for (const [name, value] of Object.entries(params)) if (value !== undefined) currentUrl.searchParams.set(name, value);
   const tokenParameters: Record<string, string> = {};
   if (ctx.config.authority.type === 'entra') tokenParameters.client_info = '1';
+  withClaims(ctx.config, tokenParameters, flow.claims);
   const response = await ctx.op.call((configuration) => oidc.authorizationCodeGrant(
     configuration,
     currentUrl,
@@ -161,10 +165,16 @@ function callbackParams(callback: CallbackParams): Params {
 function callbackError(params: Params): AuthError {
   const error = params.error ?? '';
   const options = {
-    description: params.error_description ?? `the OP answered ${error.slice(0, 60)}`,
+    description: firstLine(params.error_description) ?? `the OP answered ${error.slice(0, 60)}`,
     ...(params.correlation_id || params.trace_id ? { correlationId: params.correlation_id ?? params.trace_id } : {}),
     ...(params.suberror ? { suberror: params.suberror } : {}),
   };
+  // An AADSTS code in the redirect (e.g. 50020, the user is not in the tenant): its reason, and its code where the OAuth error misleads.
+  const rule = aadstsRule({}, options.description);
+  if (rule) {
+    const code = rule.code ?? (isOpErrorCode(error) ? error : 'op_error');
+    return new AuthError(code, { ...options, reason: rule.reason, ...(rule.status ? { status: rule.status } : {}), ...(code !== error ? { opError: error.slice(0, 100) } : {}) });
+  }
   return isOpErrorCode(error) ? new AuthError(error, options) : new AuthError('op_error', { ...options, opError: error.slice(0, 100) });
 }
 

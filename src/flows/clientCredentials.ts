@@ -5,6 +5,7 @@ import { normalizeScopes } from '../cache/scopes.js';
 import type { TokenResult } from '../results.js';
 import { appPartition, type FlowContext } from './context.js';
 import { cachedToken } from './cachedToken.js';
+import { withClaims } from './claims.js';
 
 /** What {@link ConfidentialClient.acquireTokenForClient} needs. */
 export interface ClientCredentialsRequest {
@@ -30,7 +31,7 @@ export async function acquireTokenForClient(ctx: FlowContext, request: ClientCre
     partition: appPartition(clientId, realm || authority.environment),
     scope: { homeAccountId: '', environment: authority.environment, clientId, realm },
     scopes,
-    request: async () => (await ctx.op.call((configuration) => oidc.clientCredentialsGrant(configuration, { scope: scopes.join(' ') }))) as unknown as TokenResponseFields,
+    request: async () => (await ctx.op.call((configuration) => oidc.clientCredentialsGrant(configuration, withClaims(ctx.config, { scope: scopes.join(' ') })))) as unknown as TokenResponseFields,
     ttlSeconds: (accessToken) => Number(accessToken.expires_on) - Number(accessToken.cached_at),
   });
 }

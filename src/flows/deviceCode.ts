@@ -5,6 +5,7 @@ import { normalizeScopes, withOidcScopes } from '../cache/scopes.js';
 import type { TokenResult } from '../results.js';
 import type { FlowContext } from './context.js';
 import { storeUserTokens } from './userTokens.js';
+import { withClaims } from './claims.js';
 
 /** The device-code grant type (RFC 8628 §3.4). */
 export const DEVICE_CODE_GRANT = 'urn:ietf:params:oauth:grant-type:device_code';
@@ -75,7 +76,7 @@ export async function initiateDeviceFlow(ctx: FlowContext, request: DeviceFlowRe
   const scopes = withOidcScopes(normalizeScopes(request.scopes));
   const parameters: Record<string, string> = { scope: scopes.join(' ') };
   if (ctx.config.authority.type === 'entra') parameters.client_info = '1';
-  if (request.claims) parameters.claims = request.claims;
+  withClaims(ctx.config, parameters, request.claims);
   const response = await ctx.op.call((configuration) => oidc.initiateDeviceAuthorization(configuration, parameters));
   const interval = typeof response.interval === 'number' && response.interval >= 0 ? response.interval : DEFAULT_INTERVAL;
   const message = typeof response.message === 'string' && response.message !== ''
@@ -116,6 +117,7 @@ export async function acquireTokenByDeviceFlow(
   let interval = Number.isFinite(flow.interval) && flow.interval >= 0 ? flow.interval : DEFAULT_INTERVAL;
   const parameters: Record<string, string> = { device_code: flow.deviceCode };
   if (ctx.config.authority.type === 'entra') parameters.client_info = '1';
+  withClaims(ctx.config, parameters);
 
   for (let attempt = 1; ; attempt += 1) {
     await pause(interval, signal);

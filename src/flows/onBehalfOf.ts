@@ -8,6 +8,7 @@ import { normalizeScopes } from '../cache/scopes.js';
 import type { TokenResult } from '../results.js';
 import { oboPartition, type FlowContext } from './context.js';
 import { cachedToken } from './cachedToken.js';
+import { withClaims } from './claims.js';
 
 /** What {@link ConfidentialClient.acquireTokenOnBehalfOf} needs. */
 export interface OnBehalfOfRequest {
@@ -50,7 +51,7 @@ async function redeemRefreshToken(ctx: FlowContext, entities: CacheEntities, sco
   const [refreshToken] = refreshTokenCandidates(entities, scope);
   if (!refreshToken) return undefined;
   try {
-    return await ctx.op.call((configuration) => oidc.refreshTokenGrant(configuration, refreshToken.entity.secret, { scope: [...scopes, 'offline_access'].join(' ') }));
+    return await ctx.op.call((configuration) => oidc.refreshTokenGrant(configuration, refreshToken.entity.secret, withClaims(ctx.config, { scope: [...scopes, 'offline_access'].join(' ') })));
   } catch (err) {
     if (err instanceof AuthError && err.interactionRequired) return undefined;
     throw err;
@@ -64,7 +65,7 @@ function oboParameters(ctx: FlowContext, assertion: string, scopes: string[]): R
     scope: [...scopes, 'offline_access'].join(' '),
   };
   if (ctx.config.authority.type === 'entra') parameters.client_info = '1';
-  return parameters;
+  return withClaims(ctx.config, parameters);
 }
 
 /**

@@ -9,6 +9,7 @@ import { normalizeScopes, withOidcScopes } from '../cache/scopes.js';
 import type { AccountInfo, TokenResult } from '../results.js';
 import { readPartition, withPartitionLock, writePartition, type FlowContext } from './context.js';
 import { checkIdTokenClaims } from './tenant.js';
+import { mergeClaims, withClaims } from './claims.js';
 
 /** What {@link ConfidentialClient.acquireTokenSilent} needs. */
 export interface SilentRequest {
@@ -45,6 +46,7 @@ export async function acquireTokenSilent(ctx: FlowContext, request: SilentReques
   }
   const partition = request.partition ?? homeAccountId;
   const claims = request.claims || undefined;
+  if (claims !== undefined) mergeClaims(claims, []); // refused now (invalid_argument), not after the cache lookup
   const forceRefresh = request.forceRefresh === true || claims !== undefined;
 
   // The tenant profile asked for (an account from getAccounts() or a sign-in names it), never another tenant's.
@@ -104,7 +106,7 @@ async function refresh(ctx: FlowContext, input: RefreshInput): Promise<TokenResu
   if (candidates.length === 0) throw signInAgain(scopes, claims, 'no refresh token is cached for this account');
   const parameters: Record<string, string> = { scope: withOidcScopes(scopes).join(' ') };
   if (ctx.config.authority.type === 'entra') parameters.client_info = '1';
-  if (claims) parameters.claims = claims;
+  withClaims(ctx.config, parameters, claims);
 
   let response: Awaited<ReturnType<typeof oidc.refreshTokenGrant>> | undefined;
   for (const [index, candidate] of candidates.entries()) {
@@ -168,13 +170,16 @@ function cacheScopeOf(ctx: FlowContext, account: AccountEntity): CacheScope {
 
 /** `interaction_required` with what the next sign-in must ask for. */
 function signInAgain(scopes: string[], claims: string | undefined, description: string, cause?: AuthError): AuthError {
-  const code: AuthErrorCode = cause && cause.code !== 'invalid_grant' ? cause.code : 'interaction_required';
+  // Entra's missing consent (AADSTS65001: invalid_grant + suberror consent_required) is consent_required.
+  const code: AuthErrorCode = cause?.reason === 'consent_missing' || cause?.suberror === 'consent_required' ? 'consent_required'
+    : cause && cause.code !== 'invalid_grant' ? cause.code : 'interaction_required';
   return new AuthError(code, {
     description,
     scopes,
     ...(claims ? { claims } : {}),
     ...(cause?.correlationId ? { correlationId: cause.correlationId } : {}),
     ...(cause?.suberror ? { suberror: cause.suberror } : {}),
+    ...(cause?.reason ? { reason: cause.reason } : {}),
     ...(cause ? { cause } : {}),
   });
 }

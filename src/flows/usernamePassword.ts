@@ -4,6 +4,7 @@ import { normalizeScopes, withOidcScopes } from '../cache/scopes.js';
 import type { TokenResult } from '../results.js';
 import type { FlowContext } from './context.js';
 import { storeUserTokens } from './userTokens.js';
+import { withClaims } from './claims.js';
 
 /** What {@link PublicClient.acquireTokenByUsernamePassword} needs (ROPC: not recommended). */
 export interface UsernamePasswordRequest {
@@ -37,7 +38,7 @@ export async function acquireTokenByUsernamePassword(ctx: FlowContext, request: 
   const scopes = withOidcScopes(normalizeScopes(request.scopes));
   const parameters: Record<string, string> = { username, password, scope: scopes.join(' ') };
   if (ctx.config.authority.type === 'entra') parameters.client_info = '1';
-  if (request.claims) parameters.claims = request.claims;
+  withClaims(ctx.config, parameters, request.claims);
   const response = await ctx.op.call((configuration) => oidc.genericGrantRequest(configuration, 'password', parameters));
   return storeUserTokens(ctx, response, scopes, partition);
 }

@@ -1,5 +1,5 @@
 import type { ConfidentialClient } from '../client.js';
-import { createBearerValidator, type BearerClaims, type BearerOptions } from '../bearer/index.js';
+import { caeClaimsChallenge, createBearerValidator, insufficientClaimsChallenge, isCaeToken, type BearerClaims, type BearerOptions } from '../bearer/index.js';
 import { AuthError, configError } from '../errors.js';
 import { defaultLogger } from '../logger.js';
 import { asJson, errorResult, type RequestShape, type WebResult } from './render.js';
@@ -16,6 +16,21 @@ export interface RequireBearerOptions extends Partial<Omit<BearerOptions, 'audie
   client?: ConfidentialClient;
   /** The API's identifiers (`api://orders` and/or its client id). */
   audience: string | readonly string[];
+  /**
+   * Continuous Access Evaluation: the user's TokensValidFrom (epoch seconds) when their tokens
+   * were revoked (a password reset, "revoke sessions", a disabled account), else undefined — from
+   * wherever your API learns of such events. A token issued (`iat`) before it is refused: a CAE
+   * token (`xms_cc` names CP1) with 401 `error="insufficient_claims"` and Entra's claims challenge
+   * (`{"access_token":{"nbf":{"essential":true,"value":"<validFrom>"}}}`, base64), which the
+   * caller passes to `getToken(scopes, { claims })`; any other token with 401 `invalid_token`
+   * (reason `revoked`). Called after the token validated; a throw is a 500.
+   *
+   * @example
+   * ```ts
+   * requireBearer({ client, audience: 'api://orders', tokensValidFrom: (claims) => revocations.get(String(claims.oid)) })
+   * ```
+   */
+  tokensValidFrom?: (claims: BearerClaims) => number | undefined | Promise<number | undefined>;
 }
 
 /** RFC 6750 §2.1: `Bearer` and one token68 value, nothing else. */
@@ -30,10 +45,13 @@ const BEARER = /^Bearer +([A-Za-z0-9\-._~+/]+=*)$/i;
 export class BearerGuard {
   readonly client: ConfidentialClient | undefined;
   readonly #validate: (token: string) => Promise<BearerClaims>;
+  readonly #tokensValidFrom: RequireBearerOptions['tokensValidFrom'];
 
   constructor(options: RequireBearerOptions) {
-    const { client, ...rest } = object(options);
+    const { client, tokensValidFrom, ...rest } = object(options);
     if (client !== undefined && typeof client?.acquireTokenOnBehalfOf !== 'function') throw configError('client', 'must be a ConfidentialClient');
+    if (tokensValidFrom !== undefined && typeof tokensValidFrom !== 'function') throw configError('tokensValidFrom', 'must be a function (claims) => epoch seconds | undefined');
+    this.#tokensValidFrom = tokensValidFrom;
     const authority = rest.authority ?? client?.config.authority.issuer.href;
     if (!authority) throw configError('authority', 'is required when no client is given');
     const allowedTenants = rest.allowedTenants ?? (client?.config.allowedTenants ? [...client.config.allowedTenants] : undefined);
@@ -55,7 +73,26 @@ export class BearerGuard {
     const match = typeof authorization === 'string' ? BEARER.exec(authorization) : null;
     if (!match) throw new AuthError('token_invalid', { reason: 'malformed', description: 'malformed: the Authorization header must be "Bearer <token>"' });
     const token = match[1]!;
-    return { token, claims: await this.#validate(token) };
+    const claims = await this.#validate(token);
+    await this.#checkRevocation(claims);
+    return { token, claims };
+  }
+
+  /** Continuous Access Evaluation: refuses a token issued before the user's TokensValidFrom (see `tokensValidFrom`). */
+  async #checkRevocation(claims: BearerClaims): Promise<void> {
+    if (!this.#tokensValidFrom) return;
+    const validFrom = await this.#tokensValidFrom(claims);
+    if (validFrom === undefined || validFrom === null) return;
+    if (typeof validFrom !== 'number' || !Number.isInteger(validFrom)) {
+      throw new AuthError('invalid_config', { description: 'tokensValidFrom must return epoch seconds (an integer) or undefined' });
+    }
+    const iat = typeof claims.iat === 'number' ? claims.iat : undefined;
+    if (iat !== undefined && iat >= validFrom) return;
+    const description = 'revoked: the token was issued before the user\'s sessions were revoked (Continuous Access Evaluation)';
+    if (isCaeToken(claims)) {
+      throw new AuthError('interaction_required', { reason: 'revoked', description, status: 401, claims: caeClaimsChallenge(validFrom) });
+    }
+    throw new AuthError('token_invalid', { reason: 'revoked', description, status: 401 });
   }
 
   /** On-Behalf-Of: a token for a downstream API, as the caller's user. */
@@ -95,7 +132,10 @@ export class BearerGuard {
       const correlationId = reportFailure(this.client?.config.logger ?? defaultLogger, request, error);
       return errorResult(asJson(request), error, { correlationId });
     }
-    const challenge = ['Bearer realm="api"', ...attributes].join(', ');
+    // A claims challenge in Entra's shape (one builder: insufficientClaimsChallenge); the rest per RFC 6750.
+    const challenge = error.interactionRequired && error.claims && error.code !== 'token_invalid' && error.code !== 'insufficient_scope'
+      ? insufficientClaimsChallenge(error.claims, { realm: 'api', ...(this.client ? { clientId: this.client.clientId } : {}) })
+      : ['Bearer realm="api"', ...attributes].join(', ');
     const answered = new AuthError(error.code, { description: error.description, status, ...(error.reason ? { reason: error.reason } : {}), ...(error.correlationId ? { correlationId: error.correlationId } : {}) });
     return errorResult(asJson(request), answered, { headers: { 'www-authenticate': challenge } });
   }

@@ -1,4 +1,4 @@
-import type { AuthError, AuthErrorCode } from '../errors.js';
+import type { AuthError, AuthErrorCode, AuthErrorReason } from '../errors.js';
 
 /**
  * What a developer can do about an error, where the code alone says it: shown on the page outside
@@ -12,7 +12,15 @@ const HINTS: Partial<Record<AuthErrorCode, string>> = {
   store_unavailable: 'the session or token cache store (Redis) failed: check that it runs and REDIS_URL points at it',
 };
 
+/** Hints for Entra's AADSTS reasons (src/entraErrors.ts), which say more than the code. */
+const REASON_HINTS: Partial<Record<AuthErrorReason, string>> = {
+  user_not_in_tenant: 'this account is not a member or guest of the tenant the app signs in to: sign in with another account, or ask an administrator to invite it',
+  invalid_client_secret: 'the OP refused the client secret: use the secret\'s value (not its id) in "credential.secret", and check that it has not expired',
+  application_not_found: 'the OP does not know "clientId" in this tenant: check "clientId" and the tenant in "authority" (a single-tenant app registered elsewhere, or not consented to here)',
+  tenant_not_found: 'the tenant in "authority" does not exist: check the tenant id or domain (and the cloud)',
+};
+
 /** The hint for `error`, if there is one. */
 export function hintFor(error: AuthError): string | undefined {
-  return HINTS[error.code];
+  return (error.reason ? REASON_HINTS[error.reason] : undefined) ?? HINTS[error.code];
 }

@@ -58,12 +58,15 @@ export function errorResult(request: RequestShape, error: AuthError, extra: Erro
   const detailed = error.expose || !isProduction();
   const description = detailed ? error.description : GENERIC_DESCRIPTION;
   const opCode = detailed ? [error.opError, error.suberror].filter(Boolean).join(' / ') : '';
+  // The reason is data from a closed list; a 5xx's stays in the log in production, like its description.
+  const reason = detailed ? error.reason : undefined;
   const hint = isProduction() ? undefined : hintFor(error);
   const correlationId = extra.correlationId ?? error.correlationId;
   const headers = { 'cache-control': 'no-store', ...extra.headers };
   if (wantsJson(request)) {
     const body = {
       error: error.code,
+      ...(reason ? { reason } : {}),
       error_description: description,
       ...(opCode ? { op_error: opCode } : {}),
       ...(hint ? { hint } : {}),
@@ -75,6 +78,7 @@ export function errorResult(request: RequestShape, error: AuthError, extra: Erro
   const lines = [
     `<p id="error-description">${escapeHtml(description)}</p>`,
     `<p>Error code: <code id="error-code">${escapeHtml(error.code)}</code></p>`,
+    reason ? `<p>Reason: <code id="error-reason">${escapeHtml(reason)}</code></p>` : '',
     opCode ? `<p>The sign-in service said: <code id="op-error">${escapeHtml(opCode)}</code></p>` : '',
     hint ? `<p>What to do: <span id="hint">${escapeHtml(hint)}</span></p>` : '',
     correlationId ? `<p>Correlation id: <code id="correlation-id">${escapeHtml(correlationId)}</code></p>` : '',

@@ -20,9 +20,9 @@ const INVENTORY_APP = ['api://inventory/.default'];
 
 if (selected('express')) bearerSuite({
   name: 'express',
-  api: (orders) => {
+  api: (orders, extra = {}) => {
     const app = express();
-    app.use(ex.requireBearer({ client: orders, ...OPTIONS }));
+    app.use(ex.requireBearer({ client: orders, ...OPTIONS, ...extra }));
     // Rejections go to next() by hand: Express 4 does not do it for async handlers.
     app.get('/', (req, res) => res.json({ caller: req.auth?.oid }));
     app.get('/obo', (req, res, next) => req.getToken(INVENTORY).then((t) => res.json({ aud: decodeJwt(t).aud, caller: req.auth?.oid }), next));
@@ -34,10 +34,10 @@ if (selected('express')) bearerSuite({
 
 if (selected('koa')) bearerSuite({
   name: 'koa',
-  api: (orders) => {
+  api: (orders, extra = {}) => {
     const app = new Koa();
     app.silent = true;
-    app.use(koa.requireBearer({ client: orders, ...OPTIONS }));
+    app.use(koa.requireBearer({ client: orders, ...OPTIONS, ...extra }));
     app.use(async (ctx) => {
       if (ctx.path === '/obo') ctx.body = { aud: decodeJwt(await ctx.getToken(INVENTORY)).aud, caller: ctx.state.auth?.oid };
       else if (ctx.path === '/app') ctx.body = { aud: decodeJwt(await ctx.getAppToken(INVENTORY_APP)).aud };
@@ -49,11 +49,11 @@ if (selected('koa')) bearerSuite({
 
 if (selected('fastify')) bearerSuite({
   name: 'fastify',
-  api: (orders) => {
+  api: (orders, extra = {}) => {
     const app = Fastify();
     app.register(fst.authErrors);
     app.register(async (api) => {
-      api.addHook('preHandler', fst.requireBearer({ client: orders, ...OPTIONS }));
+      api.addHook('preHandler', fst.requireBearer({ client: orders, ...OPTIONS, ...extra }));
       api.get('/', async (request) => ({ caller: request.auth?.oid }));
       api.get('/obo', async (request) => ({ aud: decodeJwt(await request.getToken(INVENTORY)).aud, caller: request.auth?.oid }));
       api.get('/app', async (request) => ({ aud: decodeJwt(await request.getAppToken(INVENTORY_APP)).aud }));

@@ -2,19 +2,20 @@
  * requireBearer, one suite for every adapter, over real HTTP against the dev OP: the caller's
  * token validated, On-Behalf-Of through getToken and client credentials through getAppToken below
  * it, RFC 6750 answers for a missing, bad or under-scoped token, and the OP's claims challenge
- * passed back as a 401.
+ * passed back as a 401, and a revoked user's CAE token refused with Entra's claims challenge.
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { RequestListener } from 'node:http';
 import request from 'supertest';
 import type { ConfidentialClient } from '../../src/index.js';
+import type { RequireBearerOptions } from '../../src/web/kit.js';
 import { clientFor, signIn, startDevOp, type DevOp } from '../helpers/op.js';
 
 /** What the suite needs: a web API whose `/` answers `{ caller }`, `/obo` `{ aud, caller }` (OBO), `/app` `{ aud }` (app token). */
 export interface ApiAdapterUnderTest {
   name: string;
-  api(orders: ConfidentialClient): RequestListener;
+  api(orders: ConfidentialClient, extra?: Partial<RequireBearerOptions>): RequestListener;
 }
 
 export function bearerSuite(adapter: ApiAdapterUnderTest): void {
@@ -56,6 +57,18 @@ export function bearerSuite(adapter: ApiAdapterUnderTest): void {
       const answer = await request(api).get('/').set('authorization', `Bearer ${await userToken(['api://orders/Orders.Write'])}`);
       assert.equal(answer.status, 403);
       assert.match(answer.headers['www-authenticate']!, /error="insufficient_scope", error_description="[^"]*", scope="Orders.Read"/);
+    });
+
+    it('refuses a revoked user\'s CAE token with 401 insufficient_claims and the nbf challenge (tokensValidFrom)', async () => {
+      const cae = adapter.api(clientFor(op, 'orders'), { tokensValidFrom: (claims) => op.tokensValidFrom(String(claims.oid)) });
+      const token = (await signIn(op, clientFor(op, 'webApp', { clientCapabilities: ['CP1'] }), { username: 'bob', partition: `p-${Math.random()}` })).accessToken;
+      assert.equal((await request(cae).get('/').set('authorization', `Bearer ${token}`)).status, 200);
+      const validFrom = await op.revoke('bob');
+      const answer = await request(cae).get('/').set('authorization', `Bearer ${token}`);
+      assert.equal(answer.status, 401);
+      const claims = /claims="([^"]+)"/.exec(answer.headers['www-authenticate']!)?.[1];
+      assert.match(answer.headers['www-authenticate']!, /error="insufficient_claims"/);
+      assert.deepEqual(JSON.parse(Buffer.from(claims!, 'base64').toString()), { access_token: { nbf: { essential: true, value: String(validFrom) } } });
     });
 
     it('passes a claims challenge from the OBO exchange back as a 401', async () => {

@@ -89,14 +89,15 @@ export function firstHourSuite(adapter: AdapterUnderTest): void {
       assert.equal(page.status, 500);
       // Outside production the page says what the OP said, and what to do.
       assert.match(page.text, /invalid_client/);
-      assert.match(page.text, /client authentication failed/);
-      assert.match(page.text, /check &#34;clientId&#34; and &#34;credential&#34;/);
+      assert.match(page.text, /AADSTS7000215: Invalid client secret provided/);
+      assert.match(page.text, /id="error-reason">invalid_client_secret</);
+      assert.match(page.text, /use the secret&#39;s value \(not its id\) in &#34;credential.secret&#34;/);
       const id = correlationIdOf(page.text);
       assert.ok(id, page.text);
       const [line, ...more] = linesWith('invalid_client');
       assert.ok(line, stderr.lines().join('\n'));
       assert.equal(more.length, 0, 'one line per failure');
-      assert.match(line, /^authflow error invalid_client: client authentication failed /);
+      assert.match(line, /^authflow error invalid_client: AADSTS7000215: Invalid client secret provided/);
       assert.equal(stderr.fields(line).correlationId, id, 'the page\'s id is the log line\'s');
       const atOp = op.lastErrors().filter((e) => e.error === 'invalid_client').at(-1);
       assert.equal(atOp?.clientRequestId, id, 'the page\'s id is the client-request-id the OP received');
@@ -153,9 +154,9 @@ export function firstHourSuite(adapter: AdapterUnderTest): void {
         const page = await agent.get(await throughOp(agent, '/login'));
         assert.equal(page.status, 500);
         assert.ok(page.text.includes(GENERIC_DESCRIPTION), page.text);
-        assert.doesNotMatch(page.text, /client authentication failed|invalid_client<\/code>.*op-error/);
+        assert.doesNotMatch(page.text, /AADSTS7000215|invalid_client_secret|invalid_client<\/code>.*op-error/);
         const logged = lines.find((l) => l.obj.code === 'invalid_client');
-        assert.match(logged?.msg ?? '', /invalid_client: client authentication failed/);
+        assert.match(logged?.msg ?? '', /invalid_client: AADSTS7000215: Invalid client secret provided/);
         assert.equal(logged?.obj.correlationId, correlationIdOf(page.text));
         // A host other than baseUrl's: the page stays plain, the log names both hosts.
         const missing = await agent.get('/callback?state=none&code=none');
