@@ -64,9 +64,9 @@ if (selected('fastify')) bearerSuite({
 
 if (selected('hono')) bearerSuite({
   name: 'hono',
-  api: (orders) => {
+  api: (orders, extra = {}) => {
     const app = new Hono<hono.AuthEnv>();
-    app.use(hono.requireBearer({ client: orders, ...OPTIONS }));
+    app.use(hono.requireBearer({ client: orders, ...OPTIONS, ...extra }));
     app.get('/', (c) => c.json({ caller: c.var.auth?.oid }));
     app.get('/obo', async (c) => c.json({ aud: decodeJwt(await c.var.getToken(INVENTORY)).aud, caller: c.var.auth?.oid }));
     app.get('/app', async (c) => c.json({ aud: decodeJwt(await c.var.getAppToken(INVENTORY_APP)).aud }));
