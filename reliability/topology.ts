@@ -16,7 +16,7 @@ export const NODE_TIMEOUT_MS = 1000;
 const SLOTS = 16384;
 const MASTER_NAME = 'authflow';
 
-/** One redis-server (or redis-sentinel) process. */
+/** One redis-server process (a sentinel is redis-server --sentinel: no redis-sentinel package needed). */
 export interface Node {
   port: number;
   /** `host:port`, as ioredis and Redis name nodes. */
@@ -257,7 +257,7 @@ export async function startSentinel(): Promise<SentinelTopology> {
         `sentinel failover-timeout ${MASTER_NAME} 10000`,
         `sentinel parallel-syncs ${MASTER_NAME} 2`, '',
       ].join('\n'));
-      sentinels.push(await startNode('redis-sentinel', port, [file]));
+      sentinels.push(await startNode('redis-server', port, [file, '--sentinel']));
     }
     await until('replicas in sync', () => onNode(servers[0]!, async (r) => /slave1:.*state=online/.test(await r.info('replication'))));
     await until('sentinels see each other and the replicas', async () => {
