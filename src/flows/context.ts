@@ -6,6 +6,8 @@ import type { OpClient } from '../opClient.js';
 import type { TokenResult } from '../results.js';
 import type { CacheChanges } from '../stores/types.js';
 import { KeyedMutex, SingleFlight } from '../util/concurrency.js';
+import { noteCacheLayer } from '../telemetry/acquire.js';
+import { lockWaitEnded, observeStore } from '../telemetry/calls.js';
 
 /** What every flow needs: the validated options, the OP connection and the refresh coordination. */
 export interface FlowContext {
@@ -26,20 +28,26 @@ export interface FlowContext {
  */
 export async function readPartition(ctx: FlowContext, partition: string, options: { local?: boolean } = {}): Promise<CacheEntities> {
   const remembered = options.local ? ctx.local?.get(partition) : undefined;
-  if (remembered) return remembered;
+  if (remembered) {
+    noteCacheLayer('local');
+    return remembered;
+  }
   let entities: CacheEntities;
+  const store = ctx.config.cacheStore;
   try {
-    entities = await ctx.config.cacheStore.read(partition);
+    entities = await observeStore(store, 'read', () => store.read(partition));
   } catch (err) {
     throw storeError(err, 'read');
   }
+  noteCacheLayer('store');
   ctx.local?.set(partition, entities);
   return entities;
 }
 
 export async function writePartition(ctx: FlowContext, partition: string, changes: CacheChanges, ttlSeconds?: number): Promise<void> {
   try {
-    await ctx.config.cacheStore.write(partition, changes, ttlSeconds === undefined ? {} : { ttlSeconds });
+    const store = ctx.config.cacheStore;
+    await observeStore(store, 'write', () => store.write(partition, changes, ttlSeconds === undefined ? {} : { ttlSeconds }));
   } catch (err) {
     ctx.local?.delete(partition);
     throw storeError(err, 'write');
@@ -50,7 +58,8 @@ export async function writePartition(ctx: FlowContext, partition: string, change
 export async function clearPartition(ctx: FlowContext, partition: string): Promise<void> {
   ctx.local?.delete(partition);
   try {
-    await ctx.config.cacheStore.clear(partition);
+    const store = ctx.config.cacheStore;
+    await observeStore(store, 'clear', () => store.clear(partition));
   } catch (err) {
     throw storeError(err, 'clear');
   }
@@ -62,15 +71,21 @@ export async function clearPartition(ctx: FlowContext, partition: string): Promi
  * lock before may have refreshed already.
  */
 export async function withPartitionLock<T>(ctx: FlowContext, partition: string, work: () => Promise<T>): Promise<T> {
+  const waitStarted = performance.now();
   return ctx.partitionMutex.run(partition, async () => {
     const store = ctx.config.cacheStore;
-    if (!store.lock) return work();
+    if (!store.lock) {
+      lockWaitEnded(waitStarted);
+      return work();
+    }
     let release: () => Promise<void>;
     try {
-      release = await store.lock(partition);
+      release = await observeStore(store, 'lock', () => store.lock!(partition));
     } catch (err) {
+      lockWaitEnded(waitStarted, err);
       throw storeError(err, 'lock');
     }
+    lockWaitEnded(waitStarted);
     try {
       return await work();
     } finally {
