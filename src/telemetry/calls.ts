@@ -61,19 +61,7 @@ export function observeOpRequest(info: OpRequestInfo, send: () => Promise<Respon
     count({ [ATTR.httpStatus]: response.status });
     return response;
   };
-  return traced ? inSpanNamed(method, attributes, attempt) : attempt();
-}
-
-/** The client span, whose failure is a transport error (named, never its message). */
-function inSpanNamed(name: string, attributes: Attributes, attempt: (span: OtelApi.Span) => Promise<Response>): Promise<Response> {
-  return inSpan(name, 'client', attributes, async (span) => {
-    try {
-      return await attempt(span);
-    } catch (err) {
-      span.setAttribute(ATTR.errorType, fetchErrorType(err));
-      throw err;
-    }
-  });
+  return traced ? inSpan(method, 'client', attributes, attempt, fetchErrorType) : attempt();
 }
 
 function fetchErrorType(err: unknown): string {

@@ -60,17 +60,19 @@ export type Attributes = Record<string, string | number | boolean | undefined>;
 
 /**
  * Runs `work` inside a span (its children and log lines see it as the active span) and ends it:
- * status ERROR with `error.type`/`error.code` when `work` throws. Only call when {@link tracingOn}.
+ * status ERROR with `error.type` (`classify(err)`) and `error.code` when `work` throws. Only call when {@link tracingOn}.
  */
-export async function inSpan<T>(name: string, kind: 'internal' | 'client', attributes: Attributes, work: (span: OtelApi.Span) => Promise<T>): Promise<T> {
+export async function inSpan<T>(
+  name: string, kind: 'internal' | 'client', attributes: Attributes, work: (span: OtelApi.Span) => Promise<T>, classify: (err: unknown) => string = errorCodeOf,
+): Promise<T> {
   const otel = api!;
   const span = tracer().startSpan(name, { kind: kind === 'client' ? otel.SpanKind.CLIENT : otel.SpanKind.INTERNAL, attributes });
   try {
     return await otel.context.with(otel.trace.setSpan(otel.context.active(), span), () => work(span));
   } catch (err) {
-    const code = errorCodeOf(err);
+    const code = classify(err);
     span.setAttribute('error.type', code);
-    if (code !== '_OTHER') span.setAttribute('error.code', code);
+    if (code !== '_OTHER' && classify === errorCodeOf) span.setAttribute('error.code', code);
     span.setStatus({ code: otel.SpanStatusCode.ERROR, message: code });
     throw err;
   } finally {
