@@ -103,6 +103,15 @@ describe('telemetry: traces and metrics', () => {
     assert.equal(otel.childrenOf(silent).filter((s) => s.name === 'POST').length, 0, 'a hit asks the OP nothing');
     assert.equal(await otel.count(METRIC.acquisitions, { [ATTR.flow]: 'silent', [ATTR.outcome]: 'cache_hit' }), 1);
 
+    // Sign-out and a refused back-channel logout: one span each, named by route.
+    assert.equal((await agent.post('/logout')).status, 302);
+    const logout = only(otel.named(`${SPAN.webPrefix}.logout`), 'logout');
+    assert.equal(attr(logout, ATTR.route), '/logout');
+    assert.ok(otel.childrenOf(logout).some((s) => s.name === SPAN.store && attr(s, ATTR.dbOperation) === 'clear'), 'the token cache cleared under the logout span');
+    assert.equal((await request(app).post('/backchannel-logout').type('form').send({ logout_token: 'a.b' })).status, 400);
+    const backchannel = only(otel.named(`${SPAN.webPrefix}.backchannel_logout`), 'back-channel logout');
+    assert.deepEqual([attr(backchannel, ATTR.route), backchannel.status.code, attr(backchannel, ATTR.errorCode)], ['/backchannel-logout', SpanStatusCode.ERROR, 'invalid_request']);
+
     // The OP's address is configuration (the issuer's host), not the user's: it is left out of the IP check.
     assert.deepEqual(leaks(otel.spans(), [...secrets, '127.0.0.1', '::1'], [ATTR.serverAddress]), []);
     assert.deepEqual(leaks(otel.spans(), secrets), []);
