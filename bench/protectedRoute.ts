@@ -24,16 +24,20 @@ export interface AppSetup {
 const cookieOf = (response: Response): string | undefined =>
   response.headers.getSetCookie().find((c) => c.startsWith('authflow.sid='))?.split(';')[0];
 
-/** The app server child, signed in once (alice through the dev OP), shared by (1) and (3). */
-export function appSetup(ctx: BenchContext): Promise<AppSetup> {
-  return sharedSetup(ctx, 'apps', async () => {
+/**
+ * The app server child, signed in once (alice through the dev OP), shared by (1) and (3); (8)
+ * starts a second one with `OTEL_SDK=memory` (`variant: 'otel'`).
+ */
+export function appSetup(ctx: BenchContext, variant: 'plain' | 'otel' = 'plain'): Promise<AppSetup> {
+  return sharedSetup(ctx, variant === 'plain' ? 'apps' : 'apps-otel', async () => {
     const { op } = ctx;
     const worker = startWorker(ctx, 'appServer.ts', {
-      APP_PREFIX: `${ctx.prefix}app:`,
+      APP_PREFIX: `${ctx.prefix}app${variant === 'plain' ? '' : '-otel'}:`,
       ISSUER: op.issuer,
       CLIENT_ID: op.clients.webApp.clientId,
       CLIENT_SECRET: op.clients.webApp.clientSecret!,
-    }, 'appServer');
+      ...(variant === 'otel' ? { OTEL_SDK: 'memory' } : {}),
+    }, variant === 'plain' ? 'appServer' : 'appServer-otel');
     ctx.cleanups.push(() => worker.stop());
     const ports = await nextJson<{ authflowPort: number; floorPort: number; authflowAddr: string; floorAddr: string }>(worker);
     const authflowUrl = `http://127.0.0.1:${ports.authflowPort}`;
@@ -62,9 +66,9 @@ export function appSetup(ctx: BenchContext): Promise<AppSetup> {
   });
 }
 
-interface Run { rps: number; p50: number; p99: number; non2xx: number; errors: number }
+export interface Run { rps: number; p50: number; p99: number; non2xx: number; errors: number }
 
-async function cannon(url: string, cookie: string, seconds: number, connections: number): Promise<Run> {
+export async function cannon(url: string, cookie: string, seconds: number, connections: number): Promise<Run> {
   const r = await autocannon({ url, connections, duration: seconds, headers: { cookie, accept: 'application/json' } });
   return { rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, non2xx: r.non2xx, errors: r.errors + r.timeouts };
 }

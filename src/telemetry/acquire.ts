@@ -1,12 +1,12 @@
 /**
  * The `authflow.acquire_token` span and the acquisition metrics. The flows report what only they
  * know (which cache layer answered, how long the refresh lock took, whether the OP was asked)
- * through {@link noteCacheLayer} and friends, which find the acquisition in an AsyncLocalStorage
- * entered only while telemetry is on: without an SDK a flow pays one comparison.
+ * through {@link noteCacheLayer} and friends, which find the acquisition in the OpenTelemetry
+ * context (the SDK's context manager carries it; one context for the span and the state, no
+ * AsyncLocalStorage of our own). Without an SDK a flow pays one comparison and nothing is entered.
  */
-import { AsyncLocalStorage } from 'node:async_hooks';
 import { ATTR, SPAN, type AcquisitionOutcome, type CacheLayer, type FlowName } from './names.js';
-import { errorCodeOf, inSpan, tracingOn, type Attributes } from './otel.js';
+import { anyProviderRegistered, api, errorCodeOf, tracer, tracingOn, type Attributes } from './otel.js';
 import { instruments } from './metrics.js';
 
 /** What one acquisition learnt on its way. */
@@ -20,26 +20,29 @@ interface AcquisitionState {
   tokenRequests: number;
 }
 
-const current = new AsyncLocalStorage<AcquisitionState>();
+const STATE = api?.createContextKey('authflow.acquisition');
 
-/** The acquisition running in this async context, if telemetry is on. */
-export const currentAcquisition = (): AcquisitionState | undefined => current.getStore();
+/** The acquisition running in this async context, if telemetry is on (and a context manager registered). */
+export const currentAcquisition = (): AcquisitionState | undefined =>
+  (STATE && acquisitions > 0 ? api!.context.active().getValue(STATE) as AcquisitionState | undefined : undefined);
+/** Acquisitions observed so far: until the first, no context is looked at. */
+let acquisitions = 0;
 
 /** A flow read a partition from this layer. */
 export function noteCacheLayer(layer: CacheLayer): void {
-  const state = current.getStore();
+  const state = currentAcquisition();
   if (state) state.layer = layer;
 }
 
 /** A flow waited `ms` for the partition's refresh lock. */
 export function noteLockWait(ms: number): void {
-  const state = current.getStore();
+  const state = currentAcquisition();
   if (state) state.lockWaitedMs = Math.round((state.lockWaitedMs ?? 0) + ms);
 }
 
 /** This acquisition sent a request to the token endpoint. */
 export function noteTokenRequest(): void {
-  const state = current.getStore();
+  const state = currentAcquisition();
   if (state) state.tokenRequests++;
 }
 
@@ -48,35 +51,42 @@ export function noteTokenRequest(): void {
  * tracer nor a meter provider registered, just `run()`.
  */
 export function observeAcquisition<T extends { fromCache: boolean }>(flow: FlowName, run: () => Promise<T>): Promise<T> {
+  if (!anyProviderRegistered()) return run();
   const traced = tracingOn();
   if (!traced && !instruments()) return run();
   return observed(flow, run, traced);
 }
 
 async function observed<T extends { fromCache: boolean }>(flow: FlowName, run: () => Promise<T>, traced: boolean): Promise<T> {
+  const otel = api!;
+  acquisitions++;
   const state: AcquisitionState = { flow, layer: 'none', lockWaitedMs: undefined, tokenRequests: 0 };
   const started = performance.now();
+  const span = traced ? tracer().startSpan(SPAN.acquireToken, { kind: otel.SpanKind.INTERNAL, attributes: { [ATTR.flow]: flow } }) : undefined;
+  let context = otel.context.active().setValue(STATE!, state);
+  if (span) context = otel.trace.setSpan(context, span);
   let result: T | undefined;
   let failure: unknown;
   try {
-    const body = (): Promise<T> => current.run(state, run);
-    result = traced
-      ? await inSpan(SPAN.acquireToken, 'internal', { [ATTR.flow]: flow }, async (span) => {
-        try {
-          return (result = await body());
-        } finally {
-          span.setAttributes(spanAttributes(state, result) as Record<string, string | number | boolean>);
-        }
-      })
-      : await body();
+    result = await otel.context.with(context, run);
     return result;
   } catch (err) {
     failure = err;
     throw err;
   } finally {
+    const outcome = outcomeOf(state, result, failure);
+    if (span) {
+      span.setAttributes(spanAttributes(state, result) as Record<string, string | number | boolean>);
+      if (outcome === 'error') {
+        const code = errorCodeOf(failure);
+        span.setAttribute(ATTR.errorType, code);
+        if (code !== '_OTHER') span.setAttribute(ATTR.errorCode, code);
+        span.setStatus({ code: otel.SpanStatusCode.ERROR, message: code });
+      }
+      span.end();
+    }
     const metrics = instruments();
     if (metrics) {
-      const outcome = outcomeOf(state, result, failure);
       const attributes: Attributes = { [ATTR.flow]: flow, [ATTR.outcome]: outcome };
       if (outcome === 'cache_hit') attributes[ATTR.cacheLayer] = state.layer;
       if (outcome === 'error') attributes[ATTR.errorCode] = errorCodeOf(failure);

@@ -1,12 +1,12 @@
 /** Metrics of bearer-token validation: outcomes and verified-token cache hits (no span: the app's HTTP span covers it). */
 import { ATTR } from './names.js';
-import { errorCodeOf } from './otel.js';
+import { anyProviderRegistered, errorCodeOf } from './otel.js';
 import { instruments } from './metrics.js';
 
 /** Counts each validation by outcome (`valid`, `refused` with its `error.code`); `validate` itself when no meter is registered. */
 export function observeBearer<T>(validate: (token: string) => Promise<T>): (token: string) => Promise<T> {
   return (token: string) => {
-    const metrics = instruments();
+    const metrics = anyProviderRegistered() ? instruments() : undefined;
     if (!metrics) return validate(token);
     return validate(token).then(
       (claims) => {
@@ -23,5 +23,5 @@ export function observeBearer<T>(validate: (token: string) => Promise<T>): (toke
 
 /** A token was found in the verified-token cache. */
 export function noteVerifiedTokenHit(): void {
-  instruments()?.bearerCacheHits.add(1);
+  if (anyProviderRegistered()) instruments()?.bearerCacheHits.add(1);
 }

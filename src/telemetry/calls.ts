@@ -5,7 +5,7 @@
  */
 import type * as OtelApi from '@opentelemetry/api';
 import { ATTR, SPAN } from './names.js';
-import { api, errorCodeOf, inSpan, tracingOn, type Attributes } from './otel.js';
+import { anyProviderRegistered, api, errorCodeOf, inSpan, tracingOn, type Attributes } from './otel.js';
 import { instruments } from './metrics.js';
 import { noteLockWait, noteTokenRequest } from './acquire.js';
 import { RedisTokenCacheStore } from '../stores/redis.js';
@@ -22,6 +22,7 @@ export interface OpRequestInfo {
 
 /** One request to the OP as a CLIENT span named by its method, counted when it is a token request. */
 export function observeOpRequest(info: OpRequestInfo, send: () => Promise<Response>): Promise<Response> {
+  if (!anyProviderRegistered()) return send();
   const traced = tracingOn();
   const metrics = instruments();
   if (!traced && !metrics) return send();
@@ -81,6 +82,7 @@ function grantTypeOf(body: unknown): string | undefined {
 
 /** One token-cache store operation on one partition, as an `authflow.cache_store` span and its latency. */
 export function observeStore<T>(store: TokenCacheStore, operation: 'read' | 'write' | 'clear' | 'lock', run: () => Promise<T>): Promise<T> {
+  if (!anyProviderRegistered()) return run();
   const traced = tracingOn();
   const metrics = instruments();
   if (!traced && !metrics) return run();
@@ -102,6 +104,7 @@ export function observeStore<T>(store: TokenCacheStore, operation: 'read' | 'wri
 
 /** The end of a wait for a partition's refresh lock (begun at `startedAt`): counted, and noted on the acquisition. */
 export function lockWaitEnded(startedAt: number, failure?: unknown): void {
+  if (!anyProviderRegistered()) return;
   const metrics = instruments();
   if (!metrics && !tracingOn()) return;
   noteLockWait(performance.now() - startedAt);

@@ -6,7 +6,7 @@
  */
 import type { Logger } from '../logger.js';
 import { currentAcquisition } from './acquire.js';
-import { activeSpanIds, api } from './otel.js';
+import { activeSpanIds, anyProviderRegistered, api } from './otel.js';
 
 type Level = keyof Logger;
 const LEVELS: readonly Level[] = ['debug', 'info', 'warn', 'error'];
@@ -38,6 +38,7 @@ export function structuredLogger(logger: Logger): Logger {
     return target;
   }
   const wrap = (level: Level) => (obj: Record<string, unknown>, msg?: string): void => {
+    if (!anyProviderRegistered()) return target[level](obj, msg);
     const flow = currentAcquisition()?.flow;
     const ids = activeSpanIds();
     target[level](flow || ids ? { ...obj, ...(flow && obj.flow === undefined ? { flow } : {}), ...ids } : obj, msg);

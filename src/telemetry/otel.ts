@@ -17,6 +17,23 @@ export const api: typeof OtelApi | undefined = (() => {
   }
 })();
 
+/**
+ * Where every copy of the API 1.x keeps its registered providers (`trace`, `metrics`, ...): one
+ * read of it tells that neither is registered, before the API's own (slower) lookups run.
+ */
+const API_GLOBAL = Symbol.for('opentelemetry.js.api.1');
+const registered = (type: 'trace' | 'metrics'): boolean =>
+  (globalThis as unknown as Record<symbol, Record<string, unknown> | undefined>)[API_GLOBAL]?.[type] !== undefined;
+
+/**
+ * False when no tracer or meter provider is registered (or the API is absent): the one check a
+ * hot path makes before anything else. True does not mean recording: see {@link tracingOn}.
+ */
+export function anyProviderRegistered(): boolean {
+  const holder = (globalThis as unknown as Record<symbol, Record<string, unknown> | undefined>)[API_GLOBAL];
+  return holder !== undefined && (holder.trace !== undefined || holder.metrics !== undefined) && api !== undefined;
+}
+
 let lastTraceDelegate: unknown;
 let tracing = false;
 /**
@@ -26,11 +43,12 @@ let tracing = false;
  * module instances sharing one global). Remembered per delegate, so a call costs a comparison.
  */
 export function tracingOn(): boolean {
-  if (!api) return false;
+  if (!api || !registered('trace')) return false;
   const provider = api.trace.getTracerProvider() as OtelApi.TracerProvider & { getDelegate?: () => unknown };
   const delegate = provider.getDelegate ? provider.getDelegate() : provider;
   if (delegate !== lastTraceDelegate) {
     lastTraceDelegate = delegate;
+    cachedTracer = undefined;
     tracing = (delegate as object | undefined)?.constructor?.name !== 'NoopTracerProvider';
   }
   return tracing;
@@ -40,7 +58,7 @@ let lastMeterProvider: unknown;
 let meter: OtelApi.Meter | undefined;
 /** The meter when a meter provider other than the no-op one is registered; else undefined. */
 export function activeMeter(): OtelApi.Meter | undefined {
-  if (!api) return undefined;
+  if (!api || !registered('metrics')) return undefined;
   const provider = api.metrics.getMeterProvider();
   if (provider !== lastMeterProvider) {
     lastMeterProvider = provider;
@@ -52,8 +70,9 @@ export function activeMeter(): OtelApi.Meter | undefined {
 /** Changes whenever the meter does, so instruments made from the previous one are rebuilt. */
 export let meterGeneration = 0;
 
-/** authflow's tracer (only call when {@link tracingOn}). */
-export const tracer = (): OtelApi.Tracer => api!.trace.getTracer('authflow');
+let cachedTracer: OtelApi.Tracer | undefined;
+/** authflow's tracer, kept until another provider is registered (only call when {@link tracingOn}). */
+export const tracer = (): OtelApi.Tracer => (cachedTracer ??= api!.trace.getTracer('authflow'));
 
 /** Attributes as the API takes them. */
 export type Attributes = Record<string, string | number | boolean | undefined>;

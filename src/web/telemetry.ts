@@ -4,7 +4,7 @@
  * code). Adapters get them through `WebAuth`; with no SDK registered a route pays one comparison.
  */
 import { ATTR, SPAN } from '../telemetry/names.js';
-import { errorCodeOf, inSpan, tracingOn } from '../telemetry/otel.js';
+import { anyProviderRegistered, errorCodeOf, inSpan, tracingOn } from '../telemetry/otel.js';
 import { instruments } from '../telemetry/metrics.js';
 import type { WebAuth } from './webAuth.js';
 
@@ -18,6 +18,7 @@ export function instrumentRoutes(auth: WebAuth): void {
     const name = `${SPAN.webPrefix}.${SPAN_SUFFIX[route]}`;
     const path = auth.options.paths[route] ?? '';
     const wrapped = (...args: unknown[]): Promise<unknown> => {
+      if (!anyProviderRegistered()) return handler(...args);
       const counted = route === 'callback' ? instruments() : undefined;
       if (!tracingOn() && !counted) return handler(...args);
       const run = tracingOn() ? inSpan(name, 'internal', { [ATTR.route]: path }, () => handler(...args)) : handler(...args);
