@@ -132,6 +132,18 @@ describe('telemetry: traces and metrics', () => {
     assert.deepEqual(leaks(otel.spans(), secrets), []);
   });
 
+  it('a silent hit from the store (no local copy): cache.layer store, one store read under the acquisition', async () => {
+    const client = clientFor(op, 'webApp', { localCacheSeconds: 0, cacheStore: new RedisTokenCacheStore({ client: redis, prefix: `${prefix}tc4:` }) });
+    const result = await signIn(op, client, { partition: 'p-store' });
+    otel.reset();
+    await client.acquireTokenSilent({ scopes: ['api://orders/Orders.Read'], account: result.account!, partition: 'p-store' });
+    const span = only(otel.named(SPAN.acquireToken), 'acquisition');
+    assert.deepEqual([attr(span, ATTR.fromCache), attr(span, ATTR.cacheLayer)], [true, 'store']);
+    assert.deepEqual(otel.childrenOf(span).map((s) => [s.name, attr(s, ATTR.dbOperation)]), [[SPAN.store, 'read']]);
+    assert.equal(await otel.count(METRIC.acquisitions, { [ATTR.outcome]: 'cache_hit', [ATTR.cacheLayer]: 'store' }), 1);
+    assert.equal(await otel.count(METRIC.acquisitions, { [ATTR.outcome]: 'cache_hit', [ATTR.cacheLayer]: 'local' }), 0);
+  });
+
   it('a refresh storm: one refresh (refreshed, lock waited, rotated tokens written), the other callers shared it', async () => {
     const client = clientFor(op, 'webApp', { cacheStore: new RedisTokenCacheStore({ client: redis, prefix: `${prefix}tc3:` }) });
     const result = await signIn(op, client, { partition: 'p-storm' });
