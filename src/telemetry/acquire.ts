@@ -18,6 +18,8 @@ interface AcquisitionState {
   lockWaitedMs: number | undefined;
   /** Requests this acquisition sent to the token endpoint. */
   tokenRequests: number;
+  /** Whether the flows can see this state (a context manager carries it); else outcomes are coarser. */
+  tracked: boolean;
 }
 
 const STATE = api?.createContextKey('authflow.acquisition');
@@ -60,7 +62,7 @@ export function observeAcquisition<T extends { fromCache: boolean }>(flow: FlowN
 async function observed<T extends { fromCache: boolean }>(flow: FlowName, run: () => Promise<T>, traced: boolean): Promise<T> {
   const otel = api!;
   acquisitions++;
-  const state: AcquisitionState = { flow, layer: 'none', lockWaitedMs: undefined, tokenRequests: 0 };
+  const state: AcquisitionState = { flow, layer: 'none', lockWaitedMs: undefined, tokenRequests: 0, tracked: false };
   const started = performance.now();
   const span = traced ? tracer().startSpan(SPAN.acquireToken, { kind: otel.SpanKind.INTERNAL, attributes: { [ATTR.flow]: flow } }) : undefined;
   let context = otel.context.active().setValue(STATE!, state);
@@ -68,7 +70,11 @@ async function observed<T extends { fromCache: boolean }>(flow: FlowName, run: (
   let result: T | undefined;
   let failure: unknown;
   try {
-    result = await otel.context.with(context, run);
+    result = await otel.context.with(context, () => {
+      // Without a context manager (a meter provider alone) the flows cannot reach the state.
+      state.tracked = otel.context.active().getValue(STATE!) === state;
+      return run();
+    });
     return result;
   } catch (err) {
     failure = err;
@@ -88,7 +94,7 @@ async function observed<T extends { fromCache: boolean }>(flow: FlowName, run: (
     const metrics = instruments();
     if (metrics) {
       const attributes: Attributes = { [ATTR.flow]: flow, [ATTR.outcome]: outcome };
-      if (outcome === 'cache_hit') attributes[ATTR.cacheLayer] = state.layer;
+      if (outcome === 'cache_hit' && state.tracked) attributes[ATTR.cacheLayer] = state.layer;
       if (outcome === 'error') attributes[ATTR.errorCode] = errorCodeOf(failure);
       metrics.acquisitions.add(1, attributes as Record<string, string>);
       metrics.acquisitionDuration.record((performance.now() - started) / 1000, { [ATTR.flow]: flow, [ATTR.outcome]: outcome });
@@ -99,6 +105,7 @@ async function observed<T extends { fromCache: boolean }>(flow: FlowName, run: (
 function outcomeOf(state: AcquisitionState, result: { fromCache: boolean } | undefined, failure: unknown): AcquisitionOutcome {
   if (!result || failure !== undefined) return 'error';
   if (result.fromCache) return 'cache_hit';
+  if (!state.tracked) return state.flow === 'silent' ? 'refresh' : 'network';
   if (state.tokenRequests === 0) return 'shared';
   return state.flow === 'silent' ? 'refresh' : 'network';
 }
