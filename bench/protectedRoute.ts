@@ -25,16 +25,20 @@ export interface AppSetup {
 const cookieOf = (response: Response): string | undefined =>
   response.headers.getSetCookie().filter((c) => /^authflow\.sid(\.sig)?=/.test(c)).map((c) => c.split(';')[0]).join('; ') || undefined;
 
-/** The app server child, signed in once (alice through the dev OP), shared by (1) and (3). */
-export function appSetup(ctx: BenchContext): Promise<AppSetup> {
-  return sharedSetup(ctx, 'apps', async () => {
+/**
+ * The app server child, signed in once (alice through the dev OP), shared by (1) and (3); (8)
+ * starts a second one with `OTEL_SDK=memory` (`variant: 'otel'`).
+ */
+export function appSetup(ctx: BenchContext, variant: 'plain' | 'otel' = 'plain'): Promise<AppSetup> {
+  return sharedSetup(ctx, variant === 'plain' ? 'apps' : 'apps-otel', async () => {
     const { op } = ctx;
     const worker = startWorker(ctx, 'appServer.ts', {
-      APP_PREFIX: `${ctx.prefix}app:`,
+      APP_PREFIX: `${ctx.prefix}app${variant === 'plain' ? '' : '-otel'}:`,
       ISSUER: op.issuer,
       CLIENT_ID: op.clients.webApp.clientId,
       CLIENT_SECRET: op.clients.webApp.clientSecret!,
-    }, 'appServer');
+      ...(variant === 'otel' ? { OTEL_SDK: 'memory' } : {}),
+    }, variant === 'plain' ? 'appServer' : 'appServer-otel');
     ctx.cleanups.push(() => worker.stop());
     const ports = await nextJson<{ authflowPort: number; floorPort: number; authflowAddr: string; floorAddr: string }>(worker);
     const authflowUrl = `http://127.0.0.1:${ports.authflowPort}`;

@@ -2,7 +2,7 @@
  * `npm run bench`: every figure as a ratio against a baseline measured in the same run on the same
  * machine (loopback only, bounded in time). Prints the table and writes bench/results.md.
  *
- *   npm run bench                       all nine measurements
+ *   npm run bench                       all ten measurements
  *   BENCH_FRAMEWORKS=hono npm run bench -- --only 8   (8) for some frameworks only (koa, fastify, hono)
  *   npm run bench -- --only 1,3         some of them (results.md is written only for a full run)
  *   npm run bench -- --profile          child processes write --cpu-prof profiles to bench/profiles/
@@ -24,6 +24,7 @@ import { scale } from './scale.js';
 import { defaultScope } from './defaultScope.js';
 import { frameworks } from './frameworks.js';
 import { appTokens } from './appTokens.js';
+import { telemetry } from './telemetry.js';
 import { renderChart } from './chart.js';
 
 const MEASUREMENTS: Array<{ id: number; name: string; budgetMs: number; run: (ctx: BenchContext) => Promise<MeasurementResult> }> = [
@@ -36,9 +37,10 @@ const MEASUREMENTS: Array<{ id: number; name: string; budgetMs: number; run: (ct
   { id: 7, name: '.default silent cache hit', budgetMs: 30_000, run: defaultScope },
   { id: 8, name: 'protected route on Koa, Fastify, Hono (autocannon)', budgetMs: 150_000, run: frameworks },
   { id: 9, name: 'OBO and client credentials cache hits vs msal-node', budgetMs: 60_000, run: appTokens },
+  { id: 10, name: 'OpenTelemetry SDK registered vs not', budgetMs: 90_000, run: telemetry },
 ];
 /** The whole run is cut off after this (each measurement also has its own budget). */
-const TOTAL_BUDGET_MS = 510_000;
+const TOTAL_BUDGET_MS = 600_000;
 
 const args = process.argv.slice(2);
 const onlyArg = args.includes('--only') ? args[args.indexOf('--only') + 1] : undefined;

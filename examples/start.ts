@@ -5,7 +5,7 @@
  * failure a developer can fix (a port in use, a port that is not a number, Redis away) ends in one
  * line naming the variable to change and exit code 1, not a stack trace.
  */
-import { cacheKeyFromEnv, devOpClientSecretFromEnv, exitWithOneLine, frameworkFrom, portFromEnv } from './env.js';
+import { cacheKeyFromEnv, devOpClientSecretFromEnv, exitWithOneLine, frameworkFrom, portFromEnv, StartupError } from './env.js';
 import { APP_FRAMEWORKS, ORDERS_FRAMEWORKS, PortUnavailableError, RedisUnreachableError, startStack, type StackService } from './stack.js';
 
 /** Each listener's variable and default port. */
@@ -34,6 +34,9 @@ function explain(err: unknown): string | undefined {
 }
 
 async function main(): Promise<void> {
+  // OTEL=console prints authflow's spans (and metrics every minute): README "Observability".
+  if (process.env.OTEL === 'console') (await import('./otel.js')).startConsoleTelemetry();
+  else if (process.env.OTEL) throw new StartupError(`OTEL=${process.env.OTEL} is not supported: use OTEL=console, or unset it`);
   const ports = { app: portOf('app'), orders: portOf('orders'), inventory: portOf('inventory'), op: portOf('op') };
   const clientSecret = devOpClientSecretFromEnv();
   const cacheKey = cacheKeyFromEnv();

@@ -9,6 +9,7 @@ import { acquireTokenByAuthCodeFlow, initiateAuthCodeFlow, type AuthCodeFlow, ty
 import { acquireTokenSilent, type SilentRequest } from './flows/silent.js';
 import { acquireTokenOnBehalfOf, type OnBehalfOfRequest } from './flows/onBehalfOf.js';
 import { acquireTokenForClient, type ClientCredentialsRequest } from './flows/clientCredentials.js';
+import { observeAcquisition } from './telemetry/acquire.js';
 
 /**
  * A confidential client (web app, web API, daemon): the MSAL token-acquisition model over a
@@ -74,7 +75,7 @@ export class ConfidentialClient {
    * @see https://www.rfc-editor.org/rfc/rfc6749#section-4.1.3, https://www.rfc-editor.org/rfc/rfc9207
    */
   acquireTokenByAuthCodeFlow(flow: AuthCodeFlow | undefined | null, callbackParams: CallbackParams, options: { partition?: string } = {}): Promise<TokenResult> {
-    return acquireTokenByAuthCodeFlow(this.#ctx, flow, callbackParams, options);
+    return observeAcquisition('auth_code', () => acquireTokenByAuthCodeFlow(this.#ctx, flow, callbackParams, options));
   }
 
   /**
@@ -85,7 +86,7 @@ export class ConfidentialClient {
    * @see https://www.rfc-editor.org/rfc/rfc6749#section-6
    */
   acquireTokenSilent(request: SilentRequest): Promise<TokenResult> {
-    return acquireTokenSilent(this.#ctx, request);
+    return observeAcquisition('silent', () => acquireTokenSilent(this.#ctx, request));
   }
 
   /**
@@ -95,7 +96,7 @@ export class ConfidentialClient {
    * @see https://www.rfc-editor.org/rfc/rfc7523#section-2.1, https://learn.microsoft.com/entra/identity-platform/v2-oauth2-on-behalf-of-flow
    */
   acquireTokenOnBehalfOf(request: OnBehalfOfRequest): Promise<TokenResult> {
-    return acquireTokenOnBehalfOf(this.#ctx, request);
+    return observeAcquisition('obo', () => acquireTokenOnBehalfOf(this.#ctx, request));
   }
 
   /**
@@ -104,7 +105,7 @@ export class ConfidentialClient {
    * @see https://www.rfc-editor.org/rfc/rfc6749#section-4.4
    */
   acquireTokenForClient(request: ClientCredentialsRequest): Promise<TokenResult> {
-    return acquireTokenForClient(this.#ctx, request);
+    return observeAcquisition('client_credentials', () => acquireTokenForClient(this.#ctx, request));
   }
 
   /** Accounts signed in to a partition, optionally only the one with this username (case-insensitive). */

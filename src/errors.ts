@@ -80,7 +80,7 @@ export type BearerFailureReason =
 export type BodyFailureReason = 'body_too_large' | 'body_unreadable' | 'body_unsupported';
 
 /** Why a session or token store failed (`store_unavailable`). */
-export type StoreFailureReason = 'store_timeout' | 'store_not_ready' | 'store_failed';
+export type StoreFailureReason = 'store_timeout' | 'store_not_ready' | 'store_failed' | 'lock_timeout';
 
 /** The structured reason an {@link AuthError} carries besides its `code`, one closed union per failure kind. */
 export type AuthErrorReason = BearerFailureReason | BodyFailureReason | StoreFailureReason | EntraErrorReason;

@@ -6,6 +6,7 @@ import { AuthError, type AuthErrorReason } from './errors.js';
 import { aadstsRule } from './entraErrors.js';
 import { responseCorrelationIds, toAuthError } from './opErrors.js';
 import { JwksDownloads } from './opJwks.js';
+import { observeOpRequest } from './telemetry/calls.js';
 
 /**
  * The client's connection to its OP: discovery done once and shared by every request (retried on
@@ -120,11 +121,11 @@ export class OpClient {
     const started = performance.now();
     let response: Response;
     try {
-      response = await fetch(url, {
+      response = await observeOpRequest({ url, method: options.method, body: options.body, jwksUri: this.#jwksUri }, () => fetch(url, {
         ...(options as RequestInit),
         headers: { ...options.headers, 'client-request-id': requestId, 'return-client-request-id': 'true' },
         signal: options.signal ? AbortSignal.any([options.signal, timeout]) : timeout,
-      });
+      }));
     } catch (err) {
       const code = timeout.aborted ? 'op_timeout' : 'op_unreachable';
       const durationMs = Math.round(performance.now() - started);

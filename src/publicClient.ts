@@ -8,6 +8,7 @@ import {
   acquireTokenByDeviceFlow, initiateDeviceFlow, type DeviceFlow, type DeviceFlowPollOptions, type DeviceFlowRequest,
 } from './flows/deviceCode.js';
 import { acquireTokenInteractive, type InteractiveRequest } from './flows/interactive.js';
+import { observeAcquisition } from './telemetry/acquire.js';
 import { acquireTokenByUsernamePassword, type UsernamePasswordRequest } from './flows/usernamePassword.js';
 import {
   clearCache, createFlowContext, discover, exportCache, getAccounts, homeAccountIdOf, importCache, removeAccount, type DiscoveredOp,
@@ -81,7 +82,7 @@ export class PublicClient {
    * `slow_down`. Ends with `expired_token`, `access_denied`, or `flow_cancelled` (the signal).
    */
   acquireTokenByDeviceFlow(flow: DeviceFlow, options: DeviceFlowPollOptions = {}): Promise<TokenResult> {
-    return acquireTokenByDeviceFlow(this.#ctx, flow, options, this.#partition);
+    return observeAcquisition('device_code', () => acquireTokenByDeviceFlow(this.#ctx, flow, options, this.#partition));
   }
 
   /**
@@ -89,7 +90,7 @@ export class PublicClient {
    * `openBrowser(url)` opens it; `flow_timeout` after `timeoutMs` (default 5 minutes).
    */
   acquireTokenInteractive(request: InteractiveRequest): Promise<TokenResult> {
-    return acquireTokenInteractive(this.#ctx, request, this.#partition);
+    return observeAcquisition('interactive', () => acquireTokenInteractive(this.#ctx, request, this.#partition));
   }
 
   /**
@@ -100,13 +101,13 @@ export class PublicClient {
    * @see https://www.rfc-editor.org/rfc/rfc6749#section-4.3
    */
   acquireTokenByUsernamePassword(request: UsernamePasswordRequest): Promise<TokenResult> {
-    return acquireTokenByUsernamePassword(this.#ctx, request, this.#partition);
+    return observeAcquisition('username_password', () => acquireTokenByUsernamePassword(this.#ctx, request, this.#partition));
   }
 
   /** A cached token when one fits, else the refresh token; `interaction_required` when the user must sign in again. */
   acquireTokenSilent(request: PublicSilentRequest): Promise<TokenResult> {
     if (request === null || typeof request !== 'object') return acquireTokenSilent(this.#ctx, request as unknown as SilentRequest);
-    return acquireTokenSilent(this.#ctx, { ...request, partition: this.#partition });
+    return observeAcquisition('silent', () => acquireTokenSilent(this.#ctx, { ...request, partition: this.#partition }));
   }
 
   /** Users signed in with this client's cache, optionally only the one with this username (case-insensitive). */

@@ -21,6 +21,9 @@ import { ConfidentialClient, RedisTokenCacheStore } from '../../src/index.js';
 import { auth, authErrors, authSession, requireAuth } from '../../src/express/index.js';
 import { BASE_URL, ORDERS, connectRedis, env, stdinLines } from '../common.js';
 
+// (10): the same apps with the OpenTelemetry SDK registered (in-memory exporter, always-on sampler).
+if (process.env.OTEL_SDK === 'memory') (await import('../otelSdk.js')).registerSdk();
+
 const SESSION_SECRET = 'bench-session-secret-0123456789-abcdefghij';
 const prefix = env('APP_PREFIX');
 const redisA = await connectRedis('bench-app-authflow');

@@ -8,6 +8,7 @@ import { AuthError, type BearerFailureReason } from '../errors.js';
 import { BoundedMap } from '../util/boundedMap.js';
 import { createIssuerKeys, v1Issuer, type IssuerKeys } from './keys.js';
 import { resolveBearerOptions, type BearerOptions, type ResolvedBearerOptions } from './options.js';
+import { noteVerifiedTokenHit, observeBearer } from '../telemetry/bearer.js';
 
 export type { BearerOptions, BearerFetch } from './options.js';
 
@@ -66,7 +67,7 @@ export function createBearerValidator(options: BearerOptions): (token: string) =
   const issuerKeys = createIssuerKeys(resolved);
   const cache = resolved.verifiedTokenCache ? new VerifiedTokens(resolved.verifiedTokenCache) : undefined;
   let known: IssuerKeys | undefined;
-  return async (token: string) => {
+  return observeBearer(async (token: string) => {
     try {
       let id: string | undefined;
       if (cache && typeof token === 'string' && token.length <= MAX_BEARER_TOKEN_LENGTH) {
@@ -75,7 +76,10 @@ export function createBearerValidator(options: BearerOptions): (token: string) =
         const found = known && cache.find(id, known);
         const hit = found instanceof Promise ? await found : found;
         // The route's checks (issuer, tenant, scopes, roles) run on the remembered claims every time.
-        if (hit) return checkClaims(hit, known!, resolved);
+        if (hit) {
+          noteVerifiedTokenHit();
+          return checkClaims(hit, known!, resolved);
+        }
       }
       const kid = precheck(token, resolved);
       // Once discovered, the keys are at hand without another await.
@@ -89,7 +93,7 @@ export function createBearerValidator(options: BearerOptions): (token: string) =
       }
       throw err;
     }
-  };
+  });
 }
 
 /** What the verified-token cache keeps of a token: its verified claims and the key that signed it. */

@@ -6,6 +6,8 @@ import type { OpClient } from '../opClient.js';
 import type { TokenResult } from '../results.js';
 import type { CacheChanges } from '../stores/types.js';
 import { KeyedMutex, SingleFlight } from '../util/concurrency.js';
+import { noteCacheLayer } from '../telemetry/acquire.js';
+import { lockWaitEnded, observeStore } from '../telemetry/calls.js';
 
 /** What every flow needs: the validated options, the OP connection and the refresh coordination. */
 export interface FlowContext {
@@ -30,16 +32,24 @@ export interface FlowContext {
  * the next lookup read again.
  */
 export async function readPartition(ctx: FlowContext, partition: string, options: { local?: boolean } = {}): Promise<CacheEntities> {
-  if (!options.local) return readFromStore(ctx, partition);
-  const remembered = ctx.local?.get(partition);
-  if (remembered) return remembered;
-  return ctx.reads.run(partition, () => readFromStore(ctx, partition));
+  if (options.local) {
+    const remembered = ctx.local?.get(partition);
+    if (remembered) {
+      noteCacheLayer('local');
+      return remembered;
+    }
+  }
+  const entities = options.local ? await ctx.reads.run(partition, () => readFromStore(ctx, partition)) : await readFromStore(ctx, partition);
+  // Noted in each caller's acquisition, those who joined a shared read included.
+  noteCacheLayer('store');
+  return entities;
 }
 
 async function readFromStore(ctx: FlowContext, partition: string): Promise<CacheEntities> {
   let entities: CacheEntities;
+  const store = ctx.config.cacheStore;
   try {
-    entities = await ctx.config.cacheStore.read(partition);
+    entities = await observeStore(store, 'read', () => store.read(partition));
   } catch (err) {
     throw storeError(err, 'read');
   }
@@ -50,7 +60,8 @@ async function readFromStore(ctx: FlowContext, partition: string): Promise<Cache
 export async function writePartition(ctx: FlowContext, partition: string, changes: CacheChanges, ttlSeconds?: number): Promise<void> {
   ctx.reads.forget(partition);
   try {
-    await ctx.config.cacheStore.write(partition, changes, ttlSeconds === undefined ? {} : { ttlSeconds });
+    const store = ctx.config.cacheStore;
+    await observeStore(store, 'write', () => store.write(partition, changes, ttlSeconds === undefined ? {} : { ttlSeconds }));
   } catch (err) {
     ctx.local?.delete(partition);
     throw storeError(err, 'write');
@@ -62,7 +73,8 @@ export async function clearPartition(ctx: FlowContext, partition: string): Promi
   ctx.reads.forget(partition);
   ctx.local?.delete(partition);
   try {
-    await ctx.config.cacheStore.clear(partition);
+    const store = ctx.config.cacheStore;
+    await observeStore(store, 'clear', () => store.clear(partition));
   } catch (err) {
     throw storeError(err, 'clear');
   }
@@ -74,15 +86,21 @@ export async function clearPartition(ctx: FlowContext, partition: string): Promi
  * lock before may have refreshed already.
  */
 export async function withPartitionLock<T>(ctx: FlowContext, partition: string, work: () => Promise<T>): Promise<T> {
+  const waitStarted = performance.now();
   return ctx.partitionMutex.run(partition, async () => {
     const store = ctx.config.cacheStore;
-    if (!store.lock) return work();
+    if (!store.lock) {
+      lockWaitEnded(waitStarted);
+      return work();
+    }
     let release: () => Promise<void>;
     try {
-      release = await store.lock(partition);
+      release = await observeStore(store, 'lock', () => store.lock!(partition));
     } catch (err) {
+      lockWaitEnded(waitStarted, err);
       throw storeError(err, 'lock');
     }
+    lockWaitEnded(waitStarted);
     try {
       return await work();
     } finally {

@@ -256,7 +256,7 @@ export class RedisTokenCacheStore implements TokenCacheStore {
       for (let attempt = 0; ; attempt++) {
         if (await this.#take(key, owner)) return release;
         if (Date.now() >= deadline) {
-          throw new AuthError('store_unavailable', { description: `another instance held the refresh lock for longer than ${this.#lockWaitMs} ms` });
+          throw new AuthError('store_unavailable', { reason: 'lock_timeout', description: `another instance held the refresh lock for longer than ${this.#lockWaitMs} ms` });
         }
         const pause = subscribed
           ? FALLBACK_POLL_MS.min + Math.random() * FALLBACK_POLL_MS.spread

@@ -6,7 +6,8 @@
 import type { Cluster, Redis } from 'ioredis';
 import type { Authority } from '../authority.js';
 import { configError } from '../errors.js';
-import type { Logger } from '../logger.js';
+import { silentLogger, type Logger } from '../logger.js';
+import { structuredLogger } from '../telemetry/logs.js';
 
 /** How a number option is bounded. */
 export interface NumRule {
@@ -58,14 +59,17 @@ export function nonEmptyStrings(value: unknown): value is readonly string[] {
   return Array.isArray(value) && value.length > 0 && value.every((v) => typeof v === 'string' && v.trim() !== '');
 }
 
-/** A pino-style logger option (`debug`, `info`, `warn`, `error`), `fallback` when absent. */
+/**
+ * A pino-style logger option (`debug`, `info`, `warn`, `error`; `console` is adapted to one JSON
+ * object per line), `fallback` when absent; lines get `flow` and trace ids (src/telemetry/logs.ts).
+ */
 export function logger(value: unknown, fallback: Logger, name = 'logger'): Logger {
-  if (value === undefined) return fallback;
+  if (value === undefined) return fallback === silentLogger ? fallback : structuredLogger(fallback);
   const l = value as Partial<Logger> | null;
   if (!l || (['debug', 'info', 'warn', 'error'] as const).some((level) => typeof l[level] !== 'function')) {
     throw configError(name, 'must have debug, info, warn and error methods (pino-style)');
   }
-  return l as Logger;
+  return structuredLogger(l as Logger);
 }
 
 /**

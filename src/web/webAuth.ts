@@ -9,6 +9,7 @@ import { pathOf, reportFailure, reportOnce } from './report.js';
 import { safeReturnTo } from './returnTo.js';
 import { MemorySessionIndex } from '../stores/sessionIndex.js';
 import { profileClaims, withSignIn, type SessionPort, type SignedInUser } from './session.js';
+import { instrumentRoutes } from './telemetry.js';
 
 /** A request as the web layer sees it: the adapter fills it from Express or Koa. */
 export interface WebRequest extends RequestShape {
@@ -48,6 +49,7 @@ export class WebAuth {
     const replays = index.claimOnce ? index : new MemorySessionIndex();
     const claimOnce = replays.claimOnce!.bind(replays);
     this.#verifyLogoutToken = createLogoutTokenVerifier(this.options.client, claimOnce);
+    instrumentRoutes(this);
   }
 
   /** `GET /login?returnTo=/path`: starts a flow (kept in the session) and sends the browser to the OP. */
