@@ -61,6 +61,7 @@ declare module 'oidc-provider' {
     Grant: AnyModel;
     AccessToken: AnyModel;
     RefreshToken: AnyModel;
+    AuthorizationCode: AnyModel;
     Client: AnyModel;
     Session: AnyModel;
     ResourceServer: AnyModel;
