@@ -25,6 +25,27 @@ export interface Authority {
 }
 
 /**
+ * A multi-tenant authority narrowed to one tenant: the issuer and token endpoint a tenant's
+ * tokens come from (`<origin>/<tid>/v2.0`, the discovered endpoint with `/<tid>/` in place of
+ * `/organizations/`). Entra answers a refresh or On-Behalf-Of at `/organizations` for the
+ * user's home tenant, so a guest's tokens must be asked at the guest tenant's own endpoint.
+ * Returns undefined for a single-tenant authority or a tenant that is not a GUID.
+ */
+export function tenantEndpoints(authority: Authority, tenantId: string | undefined, tokenEndpoint: string): { issuer: URL; tokenEndpoint: string } | undefined {
+  if (!authority.multiTenant || !authority.tenant || !tenantId || !TENANT_GUID.test(tenantId)) return undefined;
+  const tid = tenantId.toLowerCase();
+  const issuer = new URL(authority.issuer.href);
+  issuer.pathname = issuer.pathname.replace(new RegExp(`/${authority.tenant}/v2\\.0$`, 'i'), `/${tid}/v2.0`);
+  const token = new URL(tokenEndpoint);
+  const segment = new RegExp(`^(.*?)/${authority.tenant}/`, 'i');
+  if (!segment.test(token.pathname)) return undefined;
+  token.pathname = token.pathname.replace(segment, `$1/${tid}/`);
+  return { issuer, tokenEndpoint: token.href };
+}
+
+const TENANT_GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/**
  * Parses an authority: any OIDC issuer URL, or Entra's
  * `https://login.microsoftonline.com/<tenant|organizations|common|consumers>/v2.0`
  * (`/v2.0` is added when missing). Throws `invalid_config` naming `authority`.
@@ -57,7 +78,10 @@ export function parseAuthority(value: unknown, options: { allowInsecureRequests?
   const type: AuthorityType = options.authorityType ?? (entraHost ? 'entra' : 'oidc');
   if (!entraHost) {
     url.pathname = url.pathname.replace(/\/+$/, '');
-    return { issuer: url, environment: url.host, type, tenant: undefined, multiTenant: false };
+    // An Entra look-alike on another host (authorityType 'entra', e.g. the dev OP): its
+    // `/organizations/v2.0` and `/common/v2.0` are multi-tenant as Entra's are.
+    const multi = type === 'entra' ? /\/(organizations|common)\/v2\.0$/i.exec(url.pathname)?.[1]?.toLowerCase() : undefined;
+    return { issuer: url, environment: url.host, type, tenant: multi, multiTenant: multi !== undefined };
   }
 
   const segments = url.pathname.split('/').filter(Boolean);

@@ -144,6 +144,12 @@ export interface RuntimeSettings {
   webApp: { redirectUris: string[]; postLogoutRedirectUris: string[]; backchannelLogoutUri?: string | undefined };
   /** What each user consented to, per client (the consent page records, refresh reads). */
   consents: ConsentBook;
+  /**
+   * The storage adapter every tenant's provider shares (oidc-provider gives each its own memory
+   * store otherwise): a code issued at /organizations by fabrikam is found wherever it is redeemed,
+   * and sessions and tokens survive `rotateKeys`.
+   */
+  adapter?: (model: string) => unknown;
 }
 
 /** oidc-provider client metadata for every client. */
@@ -222,6 +228,7 @@ export function providerConfiguration(rt: RuntimeSettings, tenant: DevOpTenant =
   const suffix = tenant.id === TENANTS.contoso.id ? '' : `.${tenant.name}`;
   return {
     clients: clientMetadata(rt),
+    ...(rt.adapter ? { adapter: rt.adapter } : {}),
     jwks: { keys: rt.signingKeys },
     // A session per tenant (no cross-tenant SSO): a fabrikam sign-in never reuses a contoso session.
     cookies: { keys: rt.cookieKeys, names: { session: `_session${suffix}`, interaction: `_interaction${suffix}`, resume: `_interaction_resume${suffix}` } },

@@ -6,6 +6,8 @@ import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import Provider, { type KoaContextWithOIDC } from 'oidc-provider';
+import MemoryAdapter from 'oidc-provider/lib/adapters/memory_adapter.js';
+import LRU from 'oidc-provider/lib/helpers/lru.js';
 import { browse } from './browser.js';
 import {
   CLIENTS, DEFAULT_TTL, ROUTES, TENANT_ID, USERS, WEB_APP_DEFAULTS, providerConfiguration, tenantMountPath,
@@ -163,6 +165,7 @@ export async function startDevOp(options: DevOpOptions = {}): Promise<DevOp> {
     secrets: clientSecrets(options.clientSecret),
     ordersCertJwk: cert.publicJwk,
     consents: new ConsentBook(),
+    adapter: ((storage) => (model: string) => new MemoryAdapter(model, storage))(new LRU({ maxSize: 10_000 })),
     accessTokenTtl: options.accessTokenTtl ?? DEFAULT_TTL.accessToken,
     refreshTokenTtl: options.refreshTokenTtl ?? DEFAULT_TTL.refreshToken,
     deviceCodeTtl: options.deviceCodeTtl ?? DEFAULT_TTL.deviceCode,
@@ -329,8 +332,9 @@ export async function startDevOp(options: DevOpOptions = {}): Promise<DevOp> {
       }
       // A body read above is handed over parsed-as-text (oidc-provider reads req.body when the stream is spent).
       if (body !== undefined) (req as IncomingMessage & { body?: string }).body = body;
-      req.originalUrl = req.url;
-      req.url = rel + (search.size ? `?${search.toString()}` : '');
+      // oidc-provider derives its mount path from originalUrl: the tenant's, also for /organizations.
+      req.url = rel + (route.multi ? (search.size ? `?${search.toString()}` : '') : reqUrl.search);
+      req.originalUrl = `${tenantMountPath(tenant)}${req.url}`;
       callback(req, res);
     })().catch((err: unknown) => {
       recordError('http.error', err);

@@ -92,3 +92,17 @@ declare module 'oidc-provider/lib/helpers/grants.js' {
   export function buildTokenResponse(provider: unknown, ...args: unknown[]): Record<string, unknown>;
   export function validateGrant(provider: unknown, ...args: unknown[]): Promise<unknown>;
 }
+
+declare module 'oidc-provider/lib/adapters/memory_adapter.js' {
+  /** oidc-provider's in-memory adapter; `store` is the LRU it keeps entries in. */
+  export default class MemoryAdapter {
+    constructor(model: string, store?: unknown, clockTolerance?: number);
+  }
+}
+
+declare module 'oidc-provider/lib/helpers/lru.js' {
+  /** oidc-provider's small LRU map (the memory adapter's storage). */
+  export default class LRU {
+    constructor(options: { maxSize: number });
+  }
+}

@@ -109,7 +109,8 @@ async function refresh(ctx: FlowContext, input: RefreshInput): Promise<TokenResu
   let response: Awaited<ReturnType<typeof oidc.refreshTokenGrant>> | undefined;
   for (const [index, candidate] of candidates.entries()) {
     try {
-      response = await ctx.op.call((configuration) => oidc.refreshTokenGrant(configuration, candidate.entity.secret, parameters));
+      // A multi-tenant authority: at the account's own tenant (Entra answers /organizations for the home tenant).
+      response = await ctx.op.call((configuration) => oidc.refreshTokenGrant(configuration, candidate.entity.secret, parameters), { tenantId: input.account.realm });
       break;
     } catch (err) {
       // A family token the OP refuses (the app is not in the family) falls back to the next, as MSAL Python does.
