@@ -165,7 +165,8 @@ export async function startDevOp(options: DevOpOptions = {}): Promise<DevOp> {
     secrets: clientSecrets(options.clientSecret),
     ordersCertJwk: cert.publicJwk,
     consents: new ConsentBook(),
-    adapter: ((storage) => (model: string) => new MemoryAdapter(model, storage))(new LRU({ maxSize: 10_000 })),
+    // clockTolerance 15 s: oidc-provider's default, so expired codes are still found and answered expired_token.
+    adapter: ((storage) => (model: string) => new MemoryAdapter(model, storage, 15))(new LRU({ maxSize: 10_000 })),
     accessTokenTtl: options.accessTokenTtl ?? DEFAULT_TTL.accessToken,
     refreshTokenTtl: options.refreshTokenTtl ?? DEFAULT_TTL.refreshToken,
     deviceCodeTtl: options.deviceCodeTtl ?? DEFAULT_TTL.deviceCode,
