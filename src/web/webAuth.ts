@@ -50,7 +50,11 @@ export class WebAuth {
     this.#verifyLogoutToken = createLogoutTokenVerifier(this.options.client, claimOnce);
   }
 
-  /** `GET /login?returnTo=/path`: starts a flow (kept in the session) and sends the browser to the OP. */
+  /**
+   * `GET /login?returnTo=/path`: starts a flow (kept in the session) and sends the browser to the OP.
+   * `domain_hint=<tenant domain or id>` is passed on (Entra: the organization to sign in to, e.g. a
+   * guest's host tenant through `/organizations`).
+   */
   async login(request: WebRequest, session: SessionPort): Promise<WebResult> {
     const { client, scopes, redirectUri, maxSignIns } = this.options;
     const data = session.read();
@@ -60,6 +64,7 @@ export class WebAuth {
       redirectUri,
       ...(consent?.claims ? { claims: consent.claims } : {}),
       ...(data.user?.account.username ? { loginHint: data.user.account.username } : {}),
+      ...(domainHintOf(request.query.domain_hint) ? { domainHint: domainHintOf(request.query.domain_hint)! } : {}),
     });
     const returnTo = safeReturnTo(request.query.returnTo, this.options.baseUrl);
     this.#warnHostMismatch(request);
@@ -330,3 +335,8 @@ function signInDidNotHelp(error: AuthError): AuthError {
 
 /** The name part of a Host header (`[::1]:3000` -> `[::1]`). */
 const hostname = (host: string): string => host.replace(/:\d+$/, '');
+
+/** A `domain_hint` worth passing on: a tenant domain or GUID (letters, digits, dots, dashes); anything else is dropped. */
+function domainHintOf(value: unknown): string | undefined {
+  return typeof value === 'string' && /^[A-Za-z0-9][A-Za-z0-9.-]{0,252}$/.test(value) ? value : undefined;
+}
