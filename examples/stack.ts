@@ -14,9 +14,10 @@ import { startDevOp, type DevOp } from './dev-op/index.js';
 import { createExampleApp } from './express-app/app.js';
 import { createInventoryApi } from './apis/inventory.js';
 import { createOrdersApi } from './apis/orders.js';
+import { createReportsApi } from './apis/reports.js';
 
 /** The stack's four listeners, as named in {@link StackOptions.ports}. */
-export type StackService = 'op' | 'app' | 'orders' | 'inventory';
+export type StackService = 'op' | 'app' | 'orders' | 'inventory' | 'reports';
 
 /** A listener could not bind its port (taken, or privileged): which service, which port, why. */
 export class PortUnavailableError extends Error {
@@ -39,7 +40,13 @@ export class RedisUnreachableError extends Error {
 export interface StackOptions {
   host?: string;
   /** 0 picks free ports. */
-  ports?: { op?: number; app?: number; orders?: number; inventory?: number };
+  ports?: { op?: number; app?: number; orders?: number; inventory?: number; reports?: number };
+  /**
+   * Multi-tenant Entra: every client on the dev OP's `/organizations` authority with contoso and
+   * fabrikam allowed, the home page offers "Sign in as a fabrikam guest", and the orders API
+   * also calls the reports API (v1 tokens). Default false: contoso's authority, as before.
+   */
+  multiTenant?: boolean;
   redisUrl?: string;
   sessionSecret?: string;
   /** The dev OP's client secret (see `startDevOp({ clientSecret })`); default: its fixed development secrets. */
@@ -56,6 +63,8 @@ export interface Stack {
   appUrl: string;
   ordersUrl: string;
   inventoryUrl: string;
+  /** The reports API (multi-tenant stack only). */
+  reportsUrl?: string;
   close(): Promise<void>;
 }
 
@@ -73,7 +82,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
 
 async function assemble(options: StackOptions, closers: Array<() => Promise<void> | void>, close: () => Promise<void>): Promise<Stack> {
   const host = options.host ?? '127.0.0.1';
-  const ports = { op: 0, app: 0, orders: 0, inventory: 0, ...options.ports };
+  const ports = { op: 0, app: 0, orders: 0, inventory: 0, reports: 0, ...options.ports };
   const redis = options.redisUrl ? await connectRedis(options.redisUrl) : undefined;
   if (redis) closers.push(() => redis.disconnect());
   // The web app's port must be known before the OP registers its redirect URI.
@@ -93,9 +102,10 @@ async function assemble(options: StackOptions, closers: Array<() => Promise<void
   // Tokens in Redis are always encrypted, as in production (RedisTokenCacheStore refuses clear text there).
   const encryptionKeys = [{ id: 'example', key: options.cacheKey ?? randomBytes(32).toString('base64') }];
   const cacheStore = (prefix: string): TokenCacheStore | undefined => (redis ? new RedisTokenCacheStore({ client: redis, prefix, encryptionKeys }) : undefined);
-  const clientOf = (name: 'webApp' | 'orders' | 'inventory'): ConfidentialClient => new ConfidentialClient({
+  const tenants = options.multiTenant ? { authority: op.authority('organizations'), allowedTenants: [op.tenants.contoso.id, op.tenants.fabrikam.id] } : { authority: op.issuer };
+  const clientOf = (name: 'webApp' | 'orders' | 'inventory' | 'reports'): ConfidentialClient => new ConfidentialClient({
     clientId: op.clients[name].clientId,
-    authority: op.issuer,
+    ...tenants,
     credential: { secret: op.clients[name].clientSecret! },
     allowInsecureRequests: true,
     authorityType: 'entra',
@@ -104,18 +114,21 @@ async function assemble(options: StackOptions, closers: Array<() => Promise<void
 
   const inventoryServer = await listen('inventory', createInventoryApi(clientOf('inventory')), host, ports.inventory, closers);
   const inventoryUrl = `http://127.0.0.1:${(inventoryServer.address() as AddressInfo).port}`;
-  const ordersServer = await listen('orders', createOrdersApi({ client: clientOf('orders'), inventoryUrl }), host, ports.orders, closers);
+  const reportsServer = options.multiTenant ? await listen('reports', createReportsApi(clientOf('reports')), host, ports.reports, closers) : undefined;
+  const reportsUrl = reportsServer ? `http://127.0.0.1:${(reportsServer.address() as AddressInfo).port}` : undefined;
+  const ordersServer = await listen('orders', createOrdersApi({ client: clientOf('orders'), inventoryUrl, ...(reportsUrl ? { reportsUrl } : {}) }), host, ports.orders, closers);
   const ordersUrl = `http://127.0.0.1:${(ordersServer.address() as AddressInfo).port}`;
   const app = createExampleApp({
     client: clientOf('webApp'),
     baseUrl: appUrl,
     ordersUrl,
+    ...(options.multiTenant ? { guestTenant: { label: 'fabrikam', domainHint: 'fabrikam.onmicrosoft.com' } } : {}),
     ...(options.sessionSecret ? { sessionSecret: options.sessionSecret } : {}),
     ...(redis ? { sessionStore: new RedisStore({ client: redis, prefix: 'authflow:sess:' }), sessionIndex: new RedisSessionIndex({ client: redis }) } : {}),
   });
   appServer.on('request', app);
 
-  return { op, appUrl, ordersUrl, inventoryUrl, close };
+  return { op, appUrl, ordersUrl, inventoryUrl, ...(reportsUrl ? { reportsUrl } : {}), close };
 }
 
 /** A Redis client once ready; an unreachable Redis is a {@link RedisUnreachableError}, and no client is left retrying. */

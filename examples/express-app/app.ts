@@ -18,6 +18,11 @@ export interface ExampleAppOptions {
   sessionStore?: Store;
   sessionIndex?: SessionIndex;
   sessionSecret?: string;
+  /**
+   * Multi-tenant sign-in (a client on `/organizations`): a second link signs in to this tenant
+   * (its domain, sent as `domain_hint`), as a guest invited there does.
+   */
+  guestTenant?: { label: string; domainHint: string };
 }
 
 const ORDERS_SCOPE = 'api://orders/Orders.Read';
@@ -44,7 +49,9 @@ export function createExampleApp(options: ExampleAppOptions): Express {
     res.type('html').send(page('authflow example', name
       ? `<p>Signed in as <strong id="user-name">${escapeHtml(String(name))}</strong>.</p>
          <p><a href="/profile">Profile</a> · <form method="post" action="/logout" style="display:inline"><button type="submit">Sign out</button></form></p>`
-      : `<p>You are not signed in.</p><p><a id="sign-in" href="/login?returnTo=%2Fprofile">Sign in</a></p>`));
+      : `<p>You are not signed in.</p><p><a id="sign-in" href="/login?returnTo=%2Fprofile">Sign in</a></p>${options.guestTenant
+        ? `<p><a id="sign-in-guest" href="/login?returnTo=%2Fprofile&amp;domain_hint=${encodeURIComponent(options.guestTenant.domainHint)}">Sign in as a ${escapeHtml(options.guestTenant.label)} guest</a></p>`
+        : ''}`));
   });
 
   app.get('/profile', requireAuth(), (req, res) => {
