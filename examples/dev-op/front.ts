@@ -9,6 +9,7 @@
  * - token: the tenant of the code's identity (auth code), else the person's home tenant (refresh,
  *   On-Behalf-Of, password) — as Entra resolves `/organizations` — and contoso for app tokens.
  */
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { decodeJwt } from 'jose';
 import type { Provider } from 'oidc-provider';
 import { html } from './dialect.js';
@@ -41,6 +42,22 @@ export function templatedDiscovery(doc: Record<string, unknown>, tenantBase: str
   moved['issuer'] = `${origin}/{tenantid}/v2.0`;
   delete moved['authorization_response_iss_parameter_supported'];
   return moved;
+}
+
+/**
+ * Answers `/organizations` or `/common` discovery: the default tenant's document (read from
+ * `tenantUrl`, the OP's own loopback URL, with the client's host headers) templated.
+ */
+export async function serveTemplatedDiscovery(req: IncomingMessage, res: ServerResponse, tenantUrl: string, tenantBase: string, multiBase: string): Promise<void> {
+  const headers: Record<string, string> = {};
+  for (const name of ['x-forwarded-proto', 'x-forwarded-host', 'host']) {
+    const v = req.headers[name];
+    if (typeof v === 'string') headers[name] = v;
+  }
+  const answer = await fetch(`${tenantUrl}/.well-known/openid-configuration`, { headers });
+  const doc = await answer.json() as Record<string, unknown>;
+  res.writeHead(200, { 'content-type': 'application/json' });
+  res.end(JSON.stringify(templatedDiscovery(doc, tenantBase, multiBase)));
 }
 
 /** Home realm discovery: asks the username, then repeats the authorization request with it as `login_hint`. */

@@ -13,7 +13,7 @@ import {
   CLIENTS, DEFAULT_TTL, ROUTES, TENANT_ID, USERS, WEB_APP_DEFAULTS, providerConfiguration, tenantMountPath,
   type ClientName, type DevOpUser, type RuntimeSettings,
 } from './config.js';
-import { homeRealmPage, parseAuthorityPath, templatedDiscovery, tenantForTokenRequest } from './front.js';
+import { homeRealmPage, parseAuthorityPath, serveTemplatedDiscovery, tenantForTokenRequest } from './front.js';
 import { IDENTITIES, TENANTS, tenantForSignIn, type DevOpTenant, type Identity, type TenantName } from './tenants.js';
 import { OIDC_SCOPES, clientInfo, entraErrorFields, expandDefault, splitScopes } from './dialect.js';
 import { OBO_GRANT, registerGrants } from './grants.js';
@@ -308,7 +308,7 @@ export async function startDevOp(options: DevOpOptions = {}): Promise<DevOp> {
       }
       const search = new URLSearchParams(reqUrl.search);
       if (route.multi) {
-        if (rel === '/.well-known/openid-configuration') return await multiTenantDiscovery(req, res, `${origin}/${parsed.authority}/v2.0`);
+        if (rel === '/.well-known/openid-configuration') return await serveTemplatedDiscovery(req, res, `${url}${mountPath}`, issuer, `${origin}/${parsed.authority}/v2.0`);
         if (rel === ROUTES.authorization) {
           const chosen = tenantForSignIn(search);
           if (!chosen) {
@@ -358,19 +358,6 @@ export async function startDevOp(options: DevOpOptions = {}): Promise<DevOp> {
       'api-version': '1.1',
       metadata: ENTRA_CLOUDS,
     }));
-  };
-
-  /** `/organizations` and `/common` discovery: contoso's document, templated (see front.ts). */
-  const multiTenantDiscovery = async (req: IncomingMessage, res: ServerResponse, multiBase: string): Promise<void> => {
-    const headers: Record<string, string> = {};
-    for (const name of ['x-forwarded-proto', 'x-forwarded-host', 'host']) {
-      const v = req.headers[name];
-      if (typeof v === 'string') headers[name] = v;
-    }
-    const answer = await fetch(`${url}${mountPath}/.well-known/openid-configuration`, { headers });
-    const doc = await answer.json() as Record<string, unknown>;
-    res.writeHead(200, { 'content-type': 'application/json' });
-    res.end(JSON.stringify(templatedDiscovery(doc, issuer, multiBase)));
   };
 
   const jsonFault = (res: ServerResponse): void => {
