@@ -105,6 +105,43 @@ describe('authflow on multi-tenant Entra (dev OP)', () => {
     assert.deepEqual(op.stats().tokenByAuthority, { [fabrikam]: 1 });
   });
 
+  test('tenant profiles (issue 15): a per-request tenant makes a fabrikam profile from alice\'s home sign-in; getAccounts lists her once with both; no tenant is served another\'s token', async () => {
+    const c = client('webApp', [contoso, fabrikam]);
+    const home = await signIn(c, 'alice', { partition: 'profiles' });
+    let [listed] = await c.getAccounts({ partition: 'profiles' });
+    assert.deepEqual([...listed!.tenantProfiles!.keys()], [contoso]);
+    op.resetStats();
+    const inFabrikam = await c.acquireTokenSilent({ scopes: ORDERS, account: { ...home.account!, tenantId: fabrikam }, partition: 'profiles' });
+    assert.equal(inFabrikam.fromCache, false);
+    assert.equal(decodeJwt(inFabrikam.accessToken)['tid'], fabrikam);
+    assert.equal(inFabrikam.account!.tenantId, fabrikam);
+    assert.equal(inFabrikam.account!.localAccountId, op.guests.aliceInFabrikam.oid);
+    assert.equal(inFabrikam.account!.homeAccountId, home.account!.homeAccountId);
+    assert.deepEqual(op.stats().tokenByAuthority, { [fabrikam]: 1 });
+
+    const accounts = await c.getAccounts({ partition: 'profiles' });
+    assert.equal(accounts.length, 1, 'one account per home account');
+    listed = accounts[0];
+    assert.equal(listed!.tenantId, contoso, 'listed as the home tenant\'s profile');
+    assert.deepEqual(Object.fromEntries(listed!.tenantProfiles!), {
+      [contoso]: { tenantId: contoso, localAccountId: op.users.alice.oid, name: op.users.alice.name, isHomeTenant: true },
+      [fabrikam]: { tenantId: fabrikam, localAccountId: op.guests.aliceInFabrikam.oid, name: op.users.alice.name, isHomeTenant: false },
+    });
+    // each profile from the cache, each its own tenant's token
+    const again = await c.acquireTokenSilent({ scopes: ORDERS, account: listed!, partition: 'profiles' });
+    assert.equal(again.fromCache, true);
+    assert.equal(decodeJwt(again.accessToken)['tid'], contoso);
+    const guestAgain = await c.acquireTokenSilent({ scopes: ORDERS, account: { ...listed!, tenantId: fabrikam }, partition: 'profiles' });
+    assert.equal(guestAgain.fromCache, true);
+    assert.equal(decodeJwt(guestAgain.accessToken)['tid'], fabrikam);
+    // a tenant outside allowedTenants: refused before any request
+    const onlyContoso = client('webApp', [contoso]);
+    await onlyContoso.importCache('p', await c.exportCache('profiles'));
+    op.resetStats();
+    await assert.rejects(onlyContoso.acquireTokenSilent({ scopes: ORDERS, account: { ...listed!, tenantId: '00000000-0000-4000-8000-000000000001' }, partition: 'p' }), { code: 'tenant_not_allowed' });
+    assert.equal(op.stats().tokenRequests, 0);
+  });
+
   test('On-Behalf-Of for the guest goes to the fabrikam token endpoint: a fabrikam v1 token for reports', async () => {
     const web = client('webApp', [contoso, fabrikam]);
     const guest = await signIn(web, 'alice', { domainHint: 'fabrikam' });
