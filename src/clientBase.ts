@@ -9,6 +9,7 @@ import { OpClient } from './opClient.js';
 import type { AccountInfo, TenantProfile, TokenResult } from './results.js';
 import type { AccountEntity } from './cache/entities.js';
 import { findAccount, keysOfAccount, listAccounts, toAccountInfo } from './cache/tokenCache.js';
+import { accountProfiles } from './cache/lookup.js';
 import { fromMsalJson, toMsalJson, type MsalCacheJson } from './cache/serialize.js';
 import { sameEnvironment } from './cache/environments.js';
 import { KeyedMutex, SingleFlight } from './util/concurrency.js';
@@ -67,7 +68,7 @@ function tenantProfilesOf(accounts: readonly AccountEntity[], homeAccountId: str
   const id = homeAccountId.toLowerCase();
   const homeTenant = id.split('.')[1] ?? '';
   const profiles = new Map<string, TenantProfile>();
-  for (const a of accounts) {
+  for (const a of accounts.flatMap(accountProfiles)) {
     if (String(a.home_account_id).toLowerCase() !== id || profiles.has(a.realm)) continue;
     profiles.set(a.realm, {
       tenantId: a.realm,
