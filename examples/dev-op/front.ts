@@ -101,3 +101,16 @@ export async function tenantForTokenRequest(provider: Provider, body: URLSearchP
       return TENANTS.contoso;
   }
 }
+
+/**
+ * The tenant an `/organizations` sign-out ends: the one its `id_token_hint` was issued in, else a
+ * tenant whose session cookie the browser holds (each tenant has its own, config.ts), else contoso.
+ */
+export function tenantForEndSession(query: URLSearchParams, cookie: string | undefined): DevOpTenant {
+  let tid: unknown;
+  try { tid = decodeJwt(query.get('id_token_hint') ?? '')['tid']; } catch { tid = undefined; }
+  const hinted = typeof tid === 'string' ? findTenant(tid) : undefined;
+  if (hinted) return hinted;
+  const withSession = Object.values(TENANTS).find((t) => t !== TENANTS.contoso && new RegExp(`(^|;\\s*)_session\\.${t.name}=`).test(cookie ?? ''));
+  return withSession ?? TENANTS.contoso;
+}

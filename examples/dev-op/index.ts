@@ -13,7 +13,7 @@ import {
   CLIENTS, DEFAULT_TTL, ROUTES, TENANT_ID, USERS, WEB_APP_DEFAULTS, providerConfiguration, tenantMountPath,
   type ClientName, type DevOpUser, type RuntimeSettings,
 } from './config.js';
-import { homeRealmPage, parseAuthorityPath, serveTemplatedDiscovery, tenantForTokenRequest } from './front.js';
+import { homeRealmPage, parseAuthorityPath, serveTemplatedDiscovery, tenantForEndSession, tenantForTokenRequest } from './front.js';
 import { IDENTITIES, TENANTS, tenantForSignIn, type DevOpTenant, type Identity, type TenantName } from './tenants.js';
 import { OIDC_SCOPES, clientInfo, entraErrorFields, expandDefault, splitScopes } from './dialect.js';
 import { OBO_GRANT, registerGrants } from './grants.js';
@@ -319,6 +319,7 @@ export async function startDevOp(options: DevOpOptions = {}): Promise<DevOp> {
           tenant = chosen;
           search.set('devop_authority', route.multi);
         }
+        if (rel === ROUTES.end_session) tenant = tenantForEndSession(search, req.headers.cookie);
         if (rel === ROUTES.token && req.method === 'POST') {
           body ??= await readBody(req);
           tenant = await tenantForTokenRequest(providerOf(TENANTS.contoso).provider, new URLSearchParams(body));

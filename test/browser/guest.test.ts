@@ -64,5 +64,17 @@ describe('the multi-tenant example in a real browser: a fabrikam guest', () => {
     assert.deepEqual(Object.keys(op.stats().tokenByAuthority), [fabrikam]);
     assert.equal(op.stats().token['urn:ietf:params:oauth:grant-type:jwt-bearer'], 2);
     await page.screenshot({ path: `${BROWSER_OUTPUT}guest-api-result.png`, fullPage: true });
+
+    // Sign-out through /organizations ends her fabrikam session at the OP and comes back.
+    await page.goto(`${stack.appUrl}/profile`);
+    await page.click('#sign-out');
+    await page.waitForSelector('button[value=yes]');
+    assert.ok(page.url().startsWith(`${op.url}/${fabrikam}/v2.0/`) || page.url().startsWith(`${op.url}/organizations/v2.0/`), page.url());
+    await page.click('button[value=yes]');
+    await page.waitForURL(`${stack.appUrl}/`);
+    assert.match(await page.textContent('body') ?? '', /not signed in/);
+    // her fabrikam session at the OP is gone: signing in again asks for her password
+    await page.click('#sign-in-guest');
+    await page.waitForSelector('form#login');
   });
 });
