@@ -122,7 +122,7 @@ async function assemble(options: StackOptions, closers: Array<() => Promise<void
     client: clientOf('webApp'),
     baseUrl: appUrl,
     ordersUrl,
-    ...(options.multiTenant ? { guestTenant: { label: 'fabrikam', domainHint: 'fabrikam.onmicrosoft.com' } } : {}),
+    ...(options.multiTenant ? { guestTenant: { label: 'fabrikam', tenantId: op.tenants.fabrikam.id } } : {}),
     ...(options.sessionSecret ? { sessionSecret: options.sessionSecret } : {}),
     ...(redis ? { sessionStore: new RedisStore({ client: redis, prefix: 'authflow:sess:' }), sessionIndex: new RedisSessionIndex({ client: redis }) } : {}),
   });

@@ -25,23 +25,37 @@ export interface Authority {
 }
 
 /**
- * A multi-tenant authority narrowed to one tenant: the issuer and token endpoint a tenant's
- * tokens come from (`<origin>/<tid>/v2.0`, the discovered endpoint with `/<tid>/` in place of
+ * A multi-tenant authority narrowed to one tenant: the issuer and endpoints a tenant's tokens
+ * come from (`<origin>/<tid>/v2.0`, each discovered endpoint with `/<tid>/` in place of
  * `/organizations/`). Entra answers a refresh or On-Behalf-Of at `/organizations` for the
  * user's home tenant, so a guest's tokens must be asked at the guest tenant's own endpoint.
- * Returns undefined for a single-tenant authority or a tenant that is not a GUID.
+ * Returns undefined for a single-tenant authority, a tenant that is not a GUID, or a token
+ * endpoint without the multi-tenant segment; an authorization endpoint without it is left out.
  */
-export function tenantEndpoints(authority: Authority, tenantId: string | undefined, tokenEndpoint: string): { issuer: URL; tokenEndpoint: string } | undefined {
-  if (!authority.multiTenant || !authority.tenant || !tenantId || !TENANT_GUID.test(tenantId)) return undefined;
+export function tenantEndpoints(
+  authority: Authority, tenantId: string | undefined, tokenEndpoint: string, authorizationEndpoint?: string,
+): { issuer: URL; tokenEndpoint: string; authorizationEndpoint?: string } | undefined {
+  if (!authority.multiTenant || !authority.tenant || !tenantId || !isTenantGuid(tenantId)) return undefined;
   const tid = tenantId.toLowerCase();
   const issuer = new URL(authority.issuer.href);
   issuer.pathname = issuer.pathname.replace(new RegExp(`/${authority.tenant}/v2\\.0$`, 'i'), `/${tid}/v2.0`);
-  const token = new URL(tokenEndpoint);
-  const segment = new RegExp(`^(.*?)/${authority.tenant}/`, 'i');
-  if (!segment.test(token.pathname)) return undefined;
-  token.pathname = token.pathname.replace(segment, `$1/${tid}/`);
-  return { issuer, tokenEndpoint: token.href };
+  const token = inTenant(authority.tenant, tid, tokenEndpoint);
+  if (!token) return undefined;
+  const authorize = authorizationEndpoint ? inTenant(authority.tenant, tid, authorizationEndpoint) : undefined;
+  return { issuer, tokenEndpoint: token, ...(authorize ? { authorizationEndpoint: authorize } : {}) };
 }
+
+/** `url` with its `/<multi>/` path segment replaced by `/<tid>/`, or undefined without one. */
+function inTenant(multi: string, tid: string, url: string): string | undefined {
+  const u = new URL(url);
+  const segment = new RegExp(`^(.*?)/${multi}/`, 'i');
+  if (!segment.test(u.pathname)) return undefined;
+  u.pathname = u.pathname.replace(segment, `$1/${tid}/`);
+  return u.href;
+}
+
+/** True for a tenant id in GUID form (the only form used in a path authflow builds). */
+export const isTenantGuid = (value: string): boolean => TENANT_GUID.test(value);
 
 const TENANT_GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 

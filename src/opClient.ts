@@ -46,8 +46,13 @@ export class OpClient {
    */
   async call<T>(step: (configuration: oidc.Configuration) => Promise<T>, options: { signal?: AbortSignal; tenantId?: string | undefined } = {}): Promise<T> {
     const discovered = (await this.configuration()).serverMetadata();
-    const tenant = discovered.token_endpoint ? tenantEndpoints(this.#config.authority, options.tenantId, discovered.token_endpoint) : undefined;
-    const metadata = JSON.stringify(tenant ? { ...discovered, issuer: tenant.issuer.href.replace(/\/$/, ''), token_endpoint: tenant.tokenEndpoint } : discovered);
+    const tenant = discovered.token_endpoint
+      ? tenantEndpoints(this.#config.authority, options.tenantId, discovered.token_endpoint, discovered.authorization_endpoint)
+      : undefined;
+    const metadata = JSON.stringify(tenant ? {
+      ...discovered, issuer: tenant.issuer.href.replace(/\/$/, ''), token_endpoint: tenant.tokenEndpoint,
+      ...(tenant.authorizationEndpoint ? { authorization_endpoint: tenant.authorizationEndpoint } : {}),
+    } : discovered);
     const started = epochSeconds();
     let configuration: oidc.Configuration | undefined;
     try {

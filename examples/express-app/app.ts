@@ -19,10 +19,10 @@ export interface ExampleAppOptions {
   sessionIndex?: SessionIndex;
   sessionSecret?: string;
   /**
-   * Multi-tenant sign-in (a client on `/organizations`): a second link signs in to this tenant
-   * (its domain, sent as `domain_hint`), as a guest invited there does.
+   * Multi-tenant sign-in (a client on `/organizations`): a second link signs in at this tenant's
+   * own authority (`/login?tenant=<id>`), as a guest invited there does.
    */
-  guestTenant?: { label: string; domainHint: string };
+  guestTenant?: { label: string; tenantId: string };
 }
 
 const ORDERS_SCOPE = 'api://orders/Orders.Read';
@@ -50,7 +50,7 @@ export function createExampleApp(options: ExampleAppOptions): Express {
       ? `<p>Signed in as <strong id="user-name">${escapeHtml(String(name))}</strong>.</p>
          <p><a href="/profile">Profile</a> · <form method="post" action="/logout" style="display:inline"><button type="submit">Sign out</button></form></p>`
       : `<p>You are not signed in.</p><p><a id="sign-in" href="/login?returnTo=%2Fprofile">Sign in</a></p>${options.guestTenant
-        ? `<p><a id="sign-in-guest" href="/login?returnTo=%2Fprofile&amp;domain_hint=${encodeURIComponent(options.guestTenant.domainHint)}">Sign in as a ${escapeHtml(options.guestTenant.label)} guest</a></p>`
+        ? `<p><a id="sign-in-guest" href="/login?returnTo=%2Fprofile&amp;tenant=${encodeURIComponent(options.guestTenant.tenantId)}">Sign in as a ${escapeHtml(options.guestTenant.label)} guest</a></p>`
         : ''}`));
   });
 

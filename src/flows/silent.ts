@@ -9,6 +9,7 @@ import { normalizeScopes, withOidcScopes } from '../cache/scopes.js';
 import type { AccountInfo, TokenResult } from '../results.js';
 import { readPartition, withPartitionLock, writePartition, type FlowContext } from './context.js';
 import { checkIdTokenClaims } from './tenant.js';
+import { isTenantGuid } from '../authority.js';
 
 /** What {@link ConfidentialClient.acquireTokenSilent} needs. */
 export interface SilentRequest {
@@ -166,7 +167,7 @@ async function refresh(ctx: FlowContext, input: RefreshInput): Promise<TokenResu
  */
 function newTenantProfile(ctx: FlowContext, entities: CacheEntities, homeAccountId: string, tenantId: string, scopes: string[]): AccountEntity | undefined {
   const { authority, allowedTenants } = ctx.config;
-  if (!authority.multiTenant || !/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(tenantId)) return undefined;
+  if (!authority.multiTenant || !isTenantGuid(tenantId)) return undefined;
   const known = findAccount(entities, homeAccountId, authority.environment);
   if (!known) return undefined;
   if (allowedTenants && !allowedTenants.has(tenantId.toLowerCase())) {

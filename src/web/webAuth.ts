@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { isTenantGuid } from '../authority.js';
 import { AuthError } from '../errors.js';
 import { assertSameOrigin, logoutConfirmation } from './logoutGuard.js';
 import { createLogoutTokenVerifier, logoutKeys } from './logoutToken.js';
@@ -52,8 +53,9 @@ export class WebAuth {
 
   /**
    * `GET /login?returnTo=/path`: starts a flow (kept in the session) and sends the browser to the OP.
-   * `domain_hint=<tenant domain or id>` is passed on (Entra: the organization to sign in to, e.g. a
-   * guest's host tenant through `/organizations`).
+   * `domain_hint=<tenant domain or id>` is passed on; `tenant=<tenant id>` (a multi-tenant client,
+   * a tenant in `allowedTenants`, else `invalid_argument` / `tenant_not_allowed`) signs in at that
+   * tenant's own authority, as a guest invited there does.
    */
   async login(request: WebRequest, session: SessionPort): Promise<WebResult> {
     const { client, scopes, redirectUri, maxSignIns } = this.options;
@@ -65,6 +67,7 @@ export class WebAuth {
       ...(consent?.claims ? { claims: consent.claims } : {}),
       ...(data.user?.account.username ? { loginHint: data.user.account.username } : {}),
       ...(domainHintOf(request.query.domain_hint) ? { domainHint: domainHintOf(request.query.domain_hint)! } : {}),
+      ...(tenantOf(request.query.tenant) ? { tenantId: tenantOf(request.query.tenant)! } : {}),
     });
     const returnTo = safeReturnTo(request.query.returnTo, this.options.baseUrl);
     this.#warnHostMismatch(request);
@@ -339,4 +342,11 @@ const hostname = (host: string): string => host.replace(/:\d+$/, '');
 /** A `domain_hint` worth passing on: a tenant domain or GUID (letters, digits, dots, dashes); anything else is dropped. */
 function domainHintOf(value: unknown): string | undefined {
   return typeof value === 'string' && /^[A-Za-z0-9][A-Za-z0-9.-]{0,252}$/.test(value) ? value : undefined;
+}
+
+/** `tenant=<tenant id>` of `/login`: a GUID, else `400 invalid_request` (a page asked for a tenant it cannot name). */
+function tenantOf(value: unknown): string | undefined {
+  if (value === undefined || value === '') return undefined;
+  if (typeof value !== 'string' || !isTenantGuid(value)) throw new AuthError('invalid_request', { description: 'tenant must be a tenant id (GUID)' });
+  return value;
 }

@@ -80,6 +80,25 @@ describe('authflow on multi-tenant Entra (dev OP)', () => {
     assert.equal(account?.tenantId, fabrikam);
   });
 
+  test('per-request tenant on the auth-code flow: the guest signs in at fabrikam\'s own authority through an /organizations client; refusals', async () => {
+    const c = client('webApp', [contoso, fabrikam]);
+    const flow = await c.initiateAuthCodeFlow({ scopes: ORDERS, redirectUri: redirectUriOf(op), tenantId: fabrikam.toUpperCase() });
+    assert.ok(flow.authUri.startsWith(`${op.url}/${fabrikam}/v2.0/oauth2/v2.0/authorize?`), flow.authUri);
+    assert.equal(flow.issuer, op.tenants.fabrikam.issuer);
+    op.resetStats();
+    const guest = await c.acquireTokenByAuthCodeFlow(flow, new URL(await op.signIn(flow.authUri, { username: 'alice' })).searchParams, { partition: 'per-request' });
+    assert.equal(guest.account!.tenantId, fabrikam);
+    assert.equal(guest.account!.localAccountId, op.guests.aliceInFabrikam.oid);
+    assert.deepEqual(op.stats().tokenByAuthority, { [fabrikam]: 1 }, 'the code is redeemed at fabrikam');
+    // refusals, before anything is sent
+    const single = new ConfidentialClient({
+      clientId: op.clients.webApp.clientId, credential: { secret: op.clients.webApp.clientSecret! }, authority: op.issuer, authorityType: 'entra', allowInsecureRequests: true,
+    });
+    await assert.rejects(single.initiateAuthCodeFlow({ scopes: ORDERS, redirectUri: redirectUriOf(op), tenantId: fabrikam }), { code: 'invalid_argument' });
+    await assert.rejects(c.initiateAuthCodeFlow({ scopes: ORDERS, redirectUri: redirectUriOf(op), tenantId: 'fabrikam.onmicrosoft.com' }), { code: 'invalid_argument' });
+    await assert.rejects(client('webApp', [contoso]).initiateAuthCodeFlow({ scopes: ORDERS, redirectUri: redirectUriOf(op), tenantId: fabrikam }), { code: 'tenant_not_allowed' });
+  });
+
   test('silent for the guest refreshes at the fabrikam endpoint (not /organizations, which Entra answers for her home tenant) and stays fabrikam\'s', async () => {
     const c = client('webApp', [contoso, fabrikam]);
     const guest = await signIn(c, 'alice', { domainHint: 'fabrikam', partition: 'guest-2' });

@@ -97,6 +97,14 @@ describe('web layer on multi-tenant Entra', () => {
     const refreshed = JSON.parse((await guest.browser.get(`${app}/whoami?refresh=1`)).body) as { tokenTid: string; tokenOid: string };
     assert.equal(refreshed.tokenTid, op.tenants.fabrikam.id);
     assert.equal(refreshed.tokenOid, op.guests.aliceInFabrikam.oid);
+    // /login?tenant=<id>: at the tenant's own authority (Entra's way for a guest); a tenant not allowed: 403
+    const viaTenant = await signIn(app, 'alice', `/login?returnTo=%2Fwhoami&tenant=${op.tenants.fabrikam.id}`);
+    assert.equal((JSON.parse(viaTenant.page.body) as { tokenOid: string }).tokenOid, op.guests.aliceInFabrikam.oid);
+    const notAllowed = await new Browser(app).get(`${app}/login?tenant=00000000-0000-4000-8000-000000000001`);
+    assert.equal(notAllowed.status, 403);
+    assert.match(notAllowed.body, /tenant_not_allowed/);
+    const notATenant = await new Browser(app).get(`${app}/login?tenant=fabrikam`);
+    assert.equal(notATenant.status, 400);
     // a hint that is not a domain is not passed on
     const odd = await new Browser(app).get(`${app}/login?domain_hint=${encodeURIComponent('x" onload=1')}`);
     assert.equal(new URL(odd.location!).searchParams.get('domain_hint'), null);
