@@ -13,12 +13,14 @@ export function escapeHtml(value: string): string {
   return value.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }
 
-/** The home page: who is signed in, or a sign-in link. */
-export function homePage(name: unknown): string {
+/** The home page: who is signed in, or a sign-in link (and, multi-tenant, one as a guest of `guestTenant`). */
+export function homePage(name: unknown, guestTenant?: { label: string; tenantId: string }): string {
   return page('authflow example', name
     ? `<p>Signed in as <strong id="user-name">${escapeHtml(String(name))}</strong>.</p>
          <p><a href="/profile">Profile</a> · <form method="post" action="/logout" style="display:inline"><button type="submit">Sign out</button></form></p>`
-    : `<p>You are not signed in.</p><p><a id="sign-in" href="/login?returnTo=%2Fprofile">Sign in</a></p>`);
+    : `<p>You are not signed in.</p><p><a id="sign-in" href="/login?returnTo=%2Fprofile">Sign in</a></p>${guestTenant
+      ? `<p><a id="sign-in-guest" href="/login?returnTo=%2Fprofile&amp;tenant=${encodeURIComponent(guestTenant.tenantId)}">Sign in as a ${escapeHtml(guestTenant.label)} guest</a></p>`
+      : ''}`);
 }
 
 /** The profile page: the user's name and ID token claims, a button calling the orders API, sign-out. */

@@ -17,9 +17,10 @@ import { createOrdersApi } from './apis/orders.js';
 import { createFastifyOrdersApi } from './apis/orders-fastify.js';
 import { createHonoExampleApp } from './hono-app/app.js';
 import { redisSessionStore } from '../src/hono/index.js';
+import { createReportsApi } from './apis/reports.js';
 
 /** The stack's four listeners, as named in {@link StackOptions.ports}. */
-export type StackService = 'op' | 'app' | 'orders' | 'inventory';
+export type StackService = 'op' | 'app' | 'orders' | 'inventory' | 'reports';
 
 /** The frameworks the example web app comes in. */
 export const APP_FRAMEWORKS = ['express', 'hono'] as const;
@@ -47,7 +48,13 @@ export class RedisUnreachableError extends Error {
 export interface StackOptions {
   host?: string;
   /** 0 picks free ports. */
-  ports?: { op?: number; app?: number; orders?: number; inventory?: number };
+  ports?: { op?: number; app?: number; orders?: number; inventory?: number; reports?: number };
+  /**
+   * Multi-tenant Entra: every client on the dev OP's `/organizations` authority with contoso and
+   * fabrikam allowed, the home page offers "Sign in as a fabrikam guest", and the orders API
+   * also calls the reports API (v1 tokens). Default false: contoso's authority, as before.
+   */
+  multiTenant?: boolean;
   redisUrl?: string;
   sessionSecret?: string;
   /** The dev OP's client secret (see `startDevOp({ clientSecret })`); default: its fixed development secrets. */
@@ -68,6 +75,8 @@ export interface Stack {
   appUrl: string;
   ordersUrl: string;
   inventoryUrl: string;
+  /** The reports API (multi-tenant stack only). */
+  reportsUrl?: string;
   close(): Promise<void>;
 }
 
@@ -85,7 +94,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
 
 async function assemble(options: StackOptions, closers: Array<() => Promise<void> | void>, close: () => Promise<void>): Promise<Stack> {
   const host = options.host ?? '127.0.0.1';
-  const ports = { op: 0, app: 0, orders: 0, inventory: 0, ...options.ports };
+  const ports = { op: 0, app: 0, orders: 0, inventory: 0, reports: 0, ...options.ports };
   const redis = options.redisUrl ? await connectRedis(options.redisUrl) : undefined;
   if (redis) closers.push(() => redis.disconnect());
   // The web app's port must be known before the OP registers its redirect URI.
@@ -105,9 +114,10 @@ async function assemble(options: StackOptions, closers: Array<() => Promise<void
   // Tokens in Redis are always encrypted, as in production (RedisTokenCacheStore refuses clear text there).
   const encryptionKeys = [{ id: 'example', key: options.cacheKey ?? randomBytes(32).toString('base64') }];
   const cacheStore = (prefix: string): TokenCacheStore | undefined => (redis ? new RedisTokenCacheStore({ client: redis, prefix, encryptionKeys }) : undefined);
-  const clientOf = (name: 'webApp' | 'orders' | 'inventory'): ConfidentialClient => new ConfidentialClient({
+  const tenants = options.multiTenant ? { authority: op.authority('organizations'), allowedTenants: [op.tenants.contoso.id, op.tenants.fabrikam.id] } : { authority: op.issuer };
+  const clientOf = (name: 'webApp' | 'orders' | 'inventory' | 'reports'): ConfidentialClient => new ConfidentialClient({
     clientId: op.clients[name].clientId,
-    authority: op.issuer,
+    ...tenants,
     credential: { secret: op.clients[name].clientSecret! },
     allowInsecureRequests: true,
     authorityType: 'entra',
@@ -117,8 +127,10 @@ async function assemble(options: StackOptions, closers: Array<() => Promise<void
 
   const inventoryServer = await listen('inventory', createInventoryApi(clientOf('inventory')), host, ports.inventory, closers);
   const inventoryUrl = `http://127.0.0.1:${(inventoryServer.address() as AddressInfo).port}`;
+  const reportsServer = options.multiTenant ? await listen('reports', createReportsApi(clientOf('reports')), host, ports.reports, closers) : undefined;
+  const reportsUrl = reportsServer ? `http://127.0.0.1:${(reportsServer.address() as AddressInfo).port}` : undefined;
   const ordersServer = await listen('orders', await ordersListener(options.ordersFramework, {
-    client: clientOf('orders'), inventoryUrl,
+    client: clientOf('orders'), inventoryUrl, ...(reportsUrl ? { reportsUrl } : {}),
     // The orders API learns of revocations from the OP (in-process here), as Entra's resource providers do.
     tokensValidFrom: (claims) => op.tokensValidFrom(String(claims.oid)),
   }), host, ports.orders, closers);
@@ -127,6 +139,7 @@ async function assemble(options: StackOptions, closers: Array<() => Promise<void
     client: clientOf('webApp'),
     baseUrl: appUrl,
     ordersUrl,
+    ...(options.multiTenant ? { guestTenant: { label: 'fabrikam', tenantId: op.tenants.fabrikam.id } } : {}),
     ...(options.sessionSecret ? { sessionSecret: options.sessionSecret } : {}),
     ...(redis ? { sessionIndex: new RedisSessionIndex({ client: redis }) } : {}),
   };
@@ -135,7 +148,7 @@ async function assemble(options: StackOptions, closers: Array<() => Promise<void
     : createExampleApp({ ...appOptions, ...(redis ? { sessionStore: new RedisStore({ client: redis, prefix: 'authflow:sess:' }) } : {}) });
   appServer.on('request', app);
 
-  return { op, appUrl, ordersUrl, inventoryUrl, close };
+  return { op, appUrl, ordersUrl, inventoryUrl, ...(reportsUrl ? { reportsUrl } : {}), close };
 }
 
 /** The orders API in its framework, as a Node request listener (Fastify's once its plugins are loaded). */

@@ -14,6 +14,7 @@ const PORTS: Record<StackService, { variable: string; fallback: number; what: st
   orders: { variable: 'ORDERS_PORT', fallback: 3001, what: 'the orders API' },
   inventory: { variable: 'INVENTORY_PORT', fallback: 3002, what: 'the inventory API' },
   op: { variable: 'DEV_OP_PORT', fallback: 4000, what: 'the dev OP' },
+  reports: { variable: 'REPORTS_PORT', fallback: 3003, what: 'the reports API (MULTI_TENANT=1)' },
 };
 
 function portOf(service: StackService): number {
@@ -37,7 +38,8 @@ async function main(): Promise<void> {
   // OTEL=console prints authflow's spans (and metrics every minute): README "Observability".
   if (process.env.OTEL === 'console') (await import('./otel.js')).startConsoleTelemetry();
   else if (process.env.OTEL) throw new StartupError(`OTEL=${process.env.OTEL} is not supported: use OTEL=console, or unset it`);
-  const ports = { app: portOf('app'), orders: portOf('orders'), inventory: portOf('inventory'), op: portOf('op') };
+  const multiTenant = process.env.MULTI_TENANT === '1';
+  const ports = { app: portOf('app'), orders: portOf('orders'), inventory: portOf('inventory'), op: portOf('op'), ...(multiTenant ? { reports: portOf('reports') } : {}) };
   const clientSecret = devOpClientSecretFromEnv();
   const cacheKey = cacheKeyFromEnv();
   const appFramework = frameworkFrom('app', 'APP_FRAMEWORK', APP_FRAMEWORKS);
@@ -51,6 +53,7 @@ async function main(): Promise<void> {
     ...(process.env.SESSION_SECRET ? { sessionSecret: process.env.SESSION_SECRET } : {}),
     ...(clientSecret ? { opClientSecret: clientSecret } : {}),
     ...(cacheKey ? { cacheKey } : {}),
+    ...(multiTenant ? { multiTenant } : {}),
   });
 
   // Handlers first: whoever reads the printout may stop the stack at once.
@@ -63,6 +66,7 @@ async function main(): Promise<void> {
     `example app:   ${stack.appUrl}/ (${appFramework})`,
     `orders API:    ${stack.ordersUrl}/orders (${ordersFramework})`,
     `inventory API: ${stack.inventoryUrl}/inventory`,
+    ...(stack.reportsUrl ? [`reports API:   ${stack.reportsUrl}/reports (v1 tokens)`, `authority:     ${stack.op.authority('organizations')} (contoso and fabrikam allowed)`] : []),
     `dev OP:        ${stack.op.issuer}`,
     `stores:        ${process.env.REDIS_URL ? `Redis at ${new URL(process.env.REDIS_URL).host}, token cache encrypted (${process.env.CACHE_KEY ? 'CACHE_KEY' : 'a key for this run: set CACHE_KEY to keep tokens across restarts'})` : 'in memory (set REDIS_URL for Redis)'}`,
     `demo users:    ${Object.values(stack.op.users).map((u) => `${u.username} / ${u.password}`).join(', ')}`,

@@ -25,6 +25,41 @@ export interface Authority {
 }
 
 /**
+ * A multi-tenant authority narrowed to one tenant: the issuer and endpoints a tenant's tokens
+ * come from (`<origin>/<tid>/v2.0`, each discovered endpoint with `/<tid>/` in place of
+ * `/organizations/`). Entra answers a refresh or On-Behalf-Of at `/organizations` for the
+ * user's home tenant, so a guest's tokens must be asked at the guest tenant's own endpoint.
+ * Returns undefined for a single-tenant authority, a tenant that is not a GUID, or a token
+ * endpoint without the multi-tenant segment; an authorization endpoint without it is left out.
+ */
+export function tenantEndpoints(
+  authority: Authority, tenantId: string | undefined, tokenEndpoint: string, authorizationEndpoint?: string,
+): { issuer: URL; tokenEndpoint: string; authorizationEndpoint?: string } | undefined {
+  if (!authority.multiTenant || !authority.tenant || !tenantId || !isTenantGuid(tenantId)) return undefined;
+  const tid = tenantId.toLowerCase();
+  const issuer = new URL(authority.issuer.href);
+  issuer.pathname = issuer.pathname.replace(new RegExp(`/${authority.tenant}/v2\\.0$`, 'i'), `/${tid}/v2.0`);
+  const token = inTenant(authority.tenant, tid, tokenEndpoint);
+  if (!token) return undefined;
+  const authorize = authorizationEndpoint ? inTenant(authority.tenant, tid, authorizationEndpoint) : undefined;
+  return { issuer, tokenEndpoint: token, ...(authorize ? { authorizationEndpoint: authorize } : {}) };
+}
+
+/** `url` with its `/<multi>/` path segment replaced by `/<tid>/`, or undefined without one. */
+function inTenant(multi: string, tid: string, url: string): string | undefined {
+  const u = new URL(url);
+  const segment = new RegExp(`^(.*?)/${multi}/`, 'i');
+  if (!segment.test(u.pathname)) return undefined;
+  u.pathname = u.pathname.replace(segment, `$1/${tid}/`);
+  return u.href;
+}
+
+/** True for a tenant id in GUID form (the only form used in a path authflow builds). */
+export const isTenantGuid = (value: string): boolean => TENANT_GUID.test(value);
+
+const TENANT_GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/**
  * Parses an authority: any OIDC issuer URL, or Entra's
  * `https://login.microsoftonline.com/<tenant|organizations|common|consumers>/v2.0`
  * (`/v2.0` is added when missing). Throws `invalid_config` naming `authority`.
@@ -57,7 +92,10 @@ export function parseAuthority(value: unknown, options: { allowInsecureRequests?
   const type: AuthorityType = options.authorityType ?? (entraHost ? 'entra' : 'oidc');
   if (!entraHost) {
     url.pathname = url.pathname.replace(/\/+$/, '');
-    return { issuer: url, environment: url.host, type, tenant: undefined, multiTenant: false };
+    // An Entra look-alike on another host (authorityType 'entra', e.g. the dev OP): its
+    // `/organizations/v2.0` and `/common/v2.0` are multi-tenant as Entra's are.
+    const multi = type === 'entra' ? /\/(organizations|common)\/v2\.0$/i.exec(url.pathname)?.[1]?.toLowerCase() : undefined;
+    return { issuer: url, environment: url.host, type, tenant: multi, multiTenant: multi !== undefined };
   }
 
   const segments = url.pathname.split('/').filter(Boolean);

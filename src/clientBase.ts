@@ -6,8 +6,10 @@
 import type { ClientConfig } from './config.js';
 import { AuthError } from './errors.js';
 import { OpClient } from './opClient.js';
-import type { AccountInfo, TokenResult } from './results.js';
+import type { AccountInfo, TenantProfile, TokenResult } from './results.js';
+import type { AccountEntity } from './cache/entities.js';
 import { findAccount, keysOfAccount, listAccounts, toAccountInfo } from './cache/tokenCache.js';
+import { accountProfiles } from './cache/lookup.js';
 import { fromMsalJson, toMsalJson, type MsalCacheJson } from './cache/serialize.js';
 import { sameEnvironment } from './cache/environments.js';
 import { KeyedMutex, SingleFlight } from './util/concurrency.js';
@@ -46,11 +48,12 @@ export async function getAccounts(ctx: FlowContext, partition: string, username:
   const wanted = username?.toLowerCase();
   // One account per home account, as MSAL lists them: peers sharing the cache may have filed the
   // same account under two Entra aliases (msal-node login.windows.net, MSAL Python the authority's host).
-  // A user signed in to several tenants (tenant profiles) is listed once, as the home tenant's profile.
+  // A user signed in to several tenants (tenant profiles) is listed once, as the home tenant's
+  // profile, with every profile in `tenantProfiles` (msal-node's shape).
   const seen = new Set<string>();
   const environment = ctx.config.authority.environment;
-  return listAccounts(entities)
-    .filter((account) => sameEnvironment(account.environment, environment))
+  const here = listAccounts(entities).filter((account) => sameEnvironment(account.environment, environment));
+  return here
     .filter((account) => wanted === undefined || String(account.username ?? '').toLowerCase() === wanted)
     .map((account) => findAccount(entities, account.home_account_id, environment) ?? account)
     .filter((account) => {
@@ -59,7 +62,24 @@ export async function getAccounts(ctx: FlowContext, partition: string, username:
       seen.add(id);
       return true;
     })
-    .map(toAccountInfo);
+    .map((account) => ({ ...toAccountInfo(account), tenantProfiles: tenantProfilesOf(here, account.home_account_id) }));
+}
+
+/** The tenant profiles of a home account: one per realm it has an account entity in. */
+function tenantProfilesOf(accounts: readonly AccountEntity[], homeAccountId: string): Map<string, TenantProfile> {
+  const id = homeAccountId.toLowerCase();
+  const homeTenant = id.split('.')[1] ?? '';
+  const profiles = new Map<string, TenantProfile>();
+  for (const a of accounts.flatMap(accountProfiles)) {
+    if (String(a.home_account_id).toLowerCase() !== id || profiles.has(a.realm)) continue;
+    profiles.set(a.realm, {
+      tenantId: a.realm,
+      localAccountId: a.local_account_id ?? '',
+      ...(a.name ? { name: a.name } : {}),
+      isHomeTenant: a.realm.toLowerCase() === homeTenant,
+    });
+  }
+  return profiles;
 }
 
 /** The home account id of an account argument, refused with `invalid_argument` when it is not one. */

@@ -11,7 +11,7 @@ export type {
   CertificateCredential, ClientCredential, ConfidentialClientOptions, SecretCredential,
 } from './config.js';
 export type { AuthorityType } from './authority.js';
-export type { AccountInfo, TokenResult } from './results.js';
+export type { AccountInfo, TenantProfile, TokenResult } from './results.js';
 export type { AuthCodeFlow, AuthCodeFlowRequest, CallbackParams } from './flows/authCode.js';
 export type { SilentRequest } from './flows/silent.js';
 export type { OnBehalfOfRequest } from './flows/onBehalfOf.js';

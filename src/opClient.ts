@@ -7,6 +7,10 @@ import { aadstsRule } from './entraErrors.js';
 import { responseCorrelationIds, toAuthError } from './opErrors.js';
 import { JwksDownloads } from './opJwks.js';
 import { observeOpRequest } from './telemetry/calls.js';
+import { tenantEndpoints } from './authority.js';
+
+/** Where openid-client applies Entra's `{tenantid}` issuer template (it keys it on this origin). */
+const ENTRA_ORIGIN = 'https://login.microsoftonline.com';
 
 /**
  * The client's connection to its OP: discovery done once and shared by every request (retried on
@@ -38,14 +42,23 @@ export class OpClient {
 
   /**
    * Runs one protocol step, turning any failure into an `AuthError`. `signal` aborts the step's
-   * requests (the caller then reports why: a cancelled flow, not an unreachable OP).
+   * requests (the caller then reports why: a cancelled flow, not an unreachable OP). `tenantId`
+   * (multi-tenant authorities only) sends the step to that tenant's token endpoint and expects
+   * that tenant's issuer: a tenant profile's refresh, a guest's On-Behalf-Of.
    */
-  async call<T>(step: (configuration: oidc.Configuration) => Promise<T>, options: { signal?: AbortSignal } = {}): Promise<T> {
-    const metadata = JSON.stringify((await this.configuration()).serverMetadata());
+  async call<T>(step: (configuration: oidc.Configuration) => Promise<T>, options: { signal?: AbortSignal; tenantId?: string | undefined } = {}): Promise<T> {
+    const discovered = (await this.configuration()).serverMetadata();
+    const tenant = discovered.token_endpoint
+      ? tenantEndpoints(this.#config.authority, options.tenantId, discovered.token_endpoint, discovered.authorization_endpoint)
+      : undefined;
+    const metadata = JSON.stringify(tenant ? {
+      ...discovered, issuer: tenant.issuer.href.replace(/\/$/, ''), token_endpoint: tenant.tokenEndpoint,
+      ...(tenant.authorizationEndpoint ? { authorization_endpoint: tenant.authorizationEndpoint } : {}),
+    } : discovered);
     const started = epochSeconds();
     let configuration: oidc.Configuration | undefined;
     try {
-      configuration = await this.#stepConfiguration(metadata, options.signal);
+      configuration = await this.#stepConfiguration(metadata, options.signal, tenant?.issuer);
       return await step(configuration);
     } catch (err) {
       throw toAuthError(err);
@@ -59,6 +72,15 @@ export class OpClient {
   async #discover(): Promise<oidc.Configuration> {
     try {
       const configuration = await this.#build(this.#fetch);
+      const { authority } = this.#config;
+      // openid-client takes any issuer from Entra's multi-tenant discovery: it must be the template.
+      const template = `${authority.issuer.origin}/{tenantid}/v2.0`;
+      if (authority.multiTenant && configuration.serverMetadata().issuer !== template) {
+        throw new AuthError('issuer_mismatch', {
+          description: `discovery document's issuer "${configuration.serverMetadata().issuer.slice(0, 200)}" is not Entra's multi-tenant template "${template}"`,
+          status: 502,
+        });
+      }
       const { jwks_uri: jwksUri } = configuration.serverMetadata();
       this.#jwksUri = jwksUri ? new URL(jwksUri).href : undefined;
       this.#config.logger.info({ issuer: configuration.serverMetadata().issuer }, 'authflow: OP metadata discovered');
@@ -77,14 +99,14 @@ export class OpClient {
    * (OIDC Core §10.1.1), at most one per cooldown window (src/opJwks.ts), and keys older than
    * oauth4webapi's 5 minutes are fetched again.
    */
-  async #stepConfiguration(metadata: string, signal: AbortSignal | undefined): Promise<oidc.Configuration> {
+  async #stepConfiguration(metadata: string, signal: AbortSignal | undefined, server?: URL): Promise<oidc.Configuration> {
     const replay: oidc.CustomFetch = (url, options) => {
       if (new URL(url).pathname.includes('/.well-known/')) return Promise.resolve(new Response(metadata, { headers: { 'content-type': 'application/json' } }));
       const stepSignal = signal ? (options.signal ? AbortSignal.any([options.signal, signal]) : signal) : options.signal;
       if (url === this.#jwksUri) return this.#jwksDownloads.fetch(() => this.#fetch(url, { ...options, signal: undefined }), stepSignal);
       return this.#fetch(url, { ...options, signal: stepSignal });
     };
-    const configuration = await this.#build(replay);
+    const configuration = await this.#build(replay, server);
     // Each request has authflow's own timeout (#fetch); openid-client's whole-second one per step
     // would fire first and read as an unreachable OP (see #build).
     configuration.timeout = undefined;
@@ -95,12 +117,25 @@ export class OpClient {
     return configuration;
   }
 
-  async #build(fetch: oidc.CustomFetch): Promise<oidc.Configuration> {
+  /**
+   * An openid-client Configuration discovered through `fetch` at `server` (default: the authority).
+   * A multi-tenant Entra look-alike on another host (the dev OP's `/organizations`) is presented
+   * to openid-client under Entra's origin, the only one it applies the `{tenantid}` template to
+   * (ID tokens are then checked against `<origin>/<their tid>/v2.0`); its requests still go to
+   * the real host.
+   */
+  async #build(fetch: oidc.CustomFetch, server?: URL): Promise<oidc.Configuration> {
     const { authority, clientId, allowInsecureRequests, clockToleranceSeconds } = this.#config;
     const execute = [oidc.enableNonRepudiationChecks];
     if (allowInsecureRequests) execute.push(oidc.allowInsecureRequests);
+    let target = server ?? authority.issuer;
+    if (!server && authority.multiTenant && authority.issuer.origin !== ENTRA_ORIGIN) {
+      target = new URL(`${ENTRA_ORIGIN}${authority.issuer.pathname}`);
+      const real = fetch;
+      fetch = (url, options) => real(url.startsWith(ENTRA_ORIGIN) ? `${authority.issuer.origin}${url.slice(ENTRA_ORIGIN.length)}` : url, options);
+    }
     return oidc.discovery(
-      authority.issuer,
+      target,
       clientId,
       { [oidc.clockTolerance]: clockToleranceSeconds },
       await (this.#clientAuth ??= clientAuthentication(this.#config.credential).catch((err: unknown) => {
@@ -194,6 +229,7 @@ async function entraErrorOf(err: unknown): Promise<{ reason: AuthErrorReason; de
 }
 
 function discoveryError(err: unknown, issuer: string, entra?: { reason: AuthErrorReason; description: string }): AuthError {
+  if (err instanceof AuthError && err.code === 'issuer_mismatch') return err;
   if (err instanceof oidc.ClientError && err.code === 'OAUTH_JSON_ATTRIBUTE_COMPARISON_FAILED') {
     const found = (err.cause as { body?: { issuer?: unknown } } | undefined)?.body?.issuer;
     return new AuthError('issuer_mismatch', {

@@ -12,6 +12,24 @@ export interface AccountInfo {
   username: string;
   /** The display name (`name` claim), when the ID token has one. */
   name?: string;
+  /**
+   * From `getAccounts()`: every tenant this home account has signed in to (msal-node's
+   * `tenantProfiles`), keyed by tenant id. The account itself is the home tenant's profile when
+   * cached. Pass `tenantId` to `acquireTokenSilent` for another profile's tokens.
+   */
+  tenantProfiles?: Map<string, TenantProfile>;
+}
+
+/** One tenant an account signed in to (msal-node's `TenantProfile`). */
+export interface TenantProfile {
+  /** The tenant (`tid`). */
+  tenantId: string;
+  /** The account's object id in that tenant (a guest's differs from her home `oid`). */
+  localAccountId: string;
+  /** The display name in that tenant, when known. */
+  name?: string;
+  /** True for the tenant of the home account id (`uid.utid`). */
+  isHomeTenant: boolean;
 }
 
 /** What every token acquisition resolves to. */

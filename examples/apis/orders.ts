@@ -16,6 +16,8 @@ export interface OrdersApiOptions {
    * `op.tokensValidFrom`); older tokens are answered with Entra's claims challenge.
    */
   tokensValidFrom?: (claims: BearerClaims) => number | undefined;
+  /** Base URL of the reports API (v1 tokens), called too when given (the multi-tenant example). */
+  reportsUrl?: string;
 }
 
 export function createOrdersApi(options: OrdersApiOptions): Express {
@@ -33,10 +35,19 @@ export function createOrdersApi(options: OrdersApiOptions): Express {
       res.status(502).json({ error: 'inventory_failed', status: inventory.status });
       return;
     }
+    let reports: unknown;
+    if (options.reportsUrl) {
+      // On-Behalf-Of for a guest goes to the tenant of her token (authflow picks that tenant's endpoint).
+      const reportsToken = await req.getToken(['api://reports/Reports.Read']);
+      const answer = await fetch(`${options.reportsUrl}/reports`, { headers: { authorization: `Bearer ${reportsToken}` } });
+      reports = answer.ok ? await answer.json() : { error: 'reports_failed', status: answer.status };
+    }
     res.json({
       orders: [{ id: 1001, sku: 'tea-001', quantity: 2 }, { id: 1002, sku: 'mug-002', quantity: 1 }],
       user: req.auth?.oid,
+      tenant: req.auth?.tid,
       inventory: await inventory.json(),
+      ...(reports ? { reports } : {}),
     });
   })().catch(next));
   api.use(authErrors());

@@ -97,6 +97,10 @@ export async function browse(startUrl: string, opOrigin: string, options: Browse
         fields.set('username', options.username);
         fields.set('password', options.password ?? 'password');
         break;
+      case 'hrd': // /organizations or /common without a hint: the username first (home realm discovery)
+        if (!options.username) throw new Error('dev OP: the home realm discovery page needs a username');
+        fields.set('login_hint', options.username);
+        break;
       case 'consent':
         fields.set('decision', options.consent === false ? 'deny' : 'allow');
         break;

@@ -13,6 +13,7 @@ import {
 import type { ConsentBook } from './consents.js';
 import type { SigningJwk } from './keys.js';
 import { accessTokenLifetime, caeInteractionPolicy, markCaeToken, type CaeState } from './cae.js';
+import { IDENTITIES, TENANTS, identityClaims, identityIn, userNotInTenant, type DevOpTenant } from './tenants.js';
 import {
   deviceSuccessSource, logoutSource, postLogoutSuccessSource, renderError,
   userCodeConfirmSource, userCodeInputSource,
@@ -21,8 +22,8 @@ import {
 // ---------------------------------------------------------------------------------------------
 // Directory
 
-/** The tenant; the issuer is `${url}/${TENANT_ID}/v2.0`. */
-export const TENANT_ID = '7d1f0a3e-2c4b-4e8a-9f61-5a0c3b2d1e47';
+/** The default tenant (contoso); its issuer is `${url}/${TENANT_ID}/v2.0`. See tenants.ts for fabrikam. */
+export const TENANT_ID: string = TENANTS.contoso.id;
 
 /** A demo user. `oid` is also the OIDC `sub` and oidc-provider's accountId. */
 export interface DevOpUser {
@@ -33,27 +34,33 @@ export interface DevOpUser {
   email: string;
 }
 
-/** The demo users (password `password`). `preferred_username` in tokens is `username`. */
+/**
+ * The demo users (password `password`) by their home identity: alice and bob in contoso, frank in
+ * fabrikam (alice's guest identity in fabrikam is in tenants.ts). `preferred_username` is `username`.
+ */
 export const USERS = {
   alice: { username: 'alice', password: 'password', oid: 'a11ce000-0000-4000-8000-00000000a11c', name: 'Alice Example', email: 'alice@example.com' },
   bob: { username: 'bob', password: 'password', oid: 'b0b00000-0000-4000-8000-000000000b0b', name: 'Bob Example', email: 'bob@example.com' },
+  frank: { username: 'frank', password: 'password', oid: 'f4a2c000-0000-4000-8000-0000000f4a2c', name: 'Frank Fabrikam', email: 'frank@fabrikam.example' },
 } as const satisfies Record<string, DevOpUser>;
 
 /** The protected APIs (resource servers), keyed by their App ID URI (the token `aud`). */
 export const APIS: Readonly<Record<string, ApiDefinition>> = {
   'api://orders': { scopes: ['Orders.Read', 'Orders.Write'], appRoles: ['Orders.Read.All'], owner: 'orders' },
   'api://inventory': { scopes: ['Inventory.Read'], appRoles: ['Inventory.Read.All'], owner: 'inventory' },
+  // accessTokenAcceptedVersion null/1 in its manifest: Entra issues v1 access tokens for it.
+  'api://reports': { scopes: ['Reports.Read'], appRoles: ['Reports.Read.All'], owner: 'reports', accessTokenVersion: 1 },
 };
 
 /** App roles assigned to clients (client_credentials tokens carry them as `roles`). */
 export const APP_ROLE_ASSIGNMENTS: Readonly<Record<string, Readonly<Record<string, readonly string[]>>>> = {
-  daemon: { 'api://inventory': ['Inventory.Read.All'], 'api://orders': ['Orders.Read.All'] },
+  daemon: { 'api://inventory': ['Inventory.Read.All'], 'api://orders': ['Orders.Read.All'], 'api://reports': ['Reports.Read.All'] },
   orders: { 'api://inventory': ['Inventory.Read.All'] },
   ordersCert: { 'api://inventory': ['Inventory.Read.All'] },
 };
 
 /** Client keys of the registry (see {@link CLIENTS}). */
-export type ClientName = 'webApp' | 'orders' | 'ordersCert' | 'inventory' | 'daemon' | 'cli';
+export type ClientName = 'webApp' | 'orders' | 'ordersCert' | 'inventory' | 'daemon' | 'cli' | 'reports' | 'contosoOnly';
 
 /** Static facts about each client: its id, service-principal object id, and what it may do. */
 export const CLIENTS: Readonly<Record<ClientName, { clientId: string; appOid: string; description: string }>> = {
@@ -63,7 +70,15 @@ export const CLIENTS: Readonly<Record<ClientName, { clientId: string; appOid: st
   inventory: { clientId: 'inventory-api', appOid: '0b0e0004-0000-4000-8000-000000000004', description: 'downstream web API owning api://inventory (secret)' },
   daemon: { clientId: 'daemon', appOid: '0b0e0005-0000-4000-8000-000000000005', description: 'client_credentials only: api://inventory/.default -> roles' },
   cli: { clientId: 'cli', appOid: '0b0e0006-0000-4000-8000-000000000006', description: 'public client: device code, auth code on http://127.0.0.1:<any port>, refresh, password (ROPC, for tests)' },
+  reports: { clientId: 'reports-api', appOid: '0b0e0007-0000-4000-8000-000000000007', description: 'downstream web API owning api://reports, whose access tokens are v1 (secret)' },
+  contosoOnly: { clientId: 'contoso-only-app', appOid: '0b0e0008-0000-4000-8000-000000000008', description: 'single-tenant web app of contoso: users of other tenants get AADSTS50020' },
 };
+
+/**
+ * Apps registered single-tenant, by client id -> their tenant. Every other app is multi-tenant
+ * (registered in contoso, usable by every tenant's users).
+ */
+export const SINGLE_TENANT_APPS: Readonly<Record<string, string>> = { [CLIENTS.contosoOnly.clientId]: TENANTS.contoso.id };
 
 /** The API a client owns (OBO assertions must be addressed to it). */
 export function ownApiOf(clientId: string): string | undefined {
@@ -113,10 +128,11 @@ export const ROUTES = {
 // oidc-provider configuration
 
 /** The clients that have a secret in {@link RuntimeSettings} (ordersCert's is unused: private_key_jwt). */
-export type SecretClientName = 'webApp' | 'orders' | 'ordersCert' | 'inventory' | 'daemon';
+export type SecretClientName = 'webApp' | 'orders' | 'ordersCert' | 'inventory' | 'daemon' | 'reports' | 'contosoOnly';
 
 /** What varies per start: keys, secrets, lifetimes, web app URIs. */
 export interface RuntimeSettings {
+  /** The default tenant's mount path (each tenant's is {@link tenantMountPath}). */
   mountPath: string;
   signingKeys: SigningJwk[];
   cookieKeys: string[];
@@ -133,6 +149,12 @@ export interface RuntimeSettings {
   webApp: { redirectUris: string[]; postLogoutRedirectUris: string[]; backchannelLogoutUri?: string | undefined };
   /** What each user consented to, per client (the consent page records, refresh reads). */
   consents: ConsentBook;
+  /**
+   * The storage adapter every tenant's provider shares (oidc-provider gives each its own memory
+   * store otherwise): a code issued at /organizations by fabrikam is found wherever it is redeemed,
+   * and sessions and tokens survive `rotateKeys`.
+   */
+  adapter?: (model: string) => unknown;
 }
 
 /** oidc-provider client metadata for every client. */
@@ -159,6 +181,15 @@ export function clientMetadata(rt: RuntimeSettings): Record<string, unknown>[] {
     {
       client_id: CLIENTS.inventory.clientId, client_secret: secrets.inventory, token_endpoint_auth_method: 'client_secret_post',
       grant_types: ['client_credentials', 'urn:ietf:params:oauth:grant-type:jwt-bearer'], response_types: [], redirect_uris: [],
+    },
+    {
+      client_id: CLIENTS.reports.clientId, client_secret: secrets.reports, token_endpoint_auth_method: 'client_secret_post',
+      grant_types: ['client_credentials', 'urn:ietf:params:oauth:grant-type:jwt-bearer'], response_types: [], redirect_uris: [],
+    },
+    {
+      client_id: CLIENTS.contosoOnly.clientId, client_secret: secrets.contosoOnly, token_endpoint_auth_method: 'client_secret_basic',
+      grant_types: ['authorization_code', 'refresh_token'], response_types: ['code'],
+      redirect_uris: rt.webApp.redirectUris, post_logout_redirect_uris: rt.webApp.postLogoutRedirectUris,
     },
     {
       client_id: CLIENTS.daemon.clientId, client_secret: secrets.daemon, token_endpoint_auth_method: 'client_secret_post',
@@ -190,33 +221,47 @@ function resourceServerInfo(api: string, ttl: number): Record<string, unknown> {
   };
 }
 
-/** Builds the oidc-provider configuration. */
-export function providerConfiguration(rt: RuntimeSettings): Configuration {
-  const users: readonly DevOpUser[] = Object.values(USERS);
+/** Where a tenant's authority is mounted: `/<tid>/v2.0`. */
+export const tenantMountPath = (tenant: DevOpTenant): string => `/${tenant.id}/v2.0`;
+
+/**
+ * Builds the oidc-provider configuration of one tenant's authority. Every tenant shares the
+ * clients, the APIs and the signing keys (Entra's common keys); the tenant decides `iss`, `tid`
+ * and which identity of a person the tokens name.
+ */
+export function providerConfiguration(rt: RuntimeSettings, tenant: DevOpTenant = TENANTS.contoso): Configuration {
+  const suffix = tenant.id === TENANTS.contoso.id ? '' : `.${tenant.name}`;
   return {
     clients: clientMetadata(rt),
+    ...(rt.adapter ? { adapter: rt.adapter } : {}),
     jwks: { keys: rt.signingKeys },
-    cookies: { keys: rt.cookieKeys },
+    // A session per tenant (no cross-tenant SSO): a fabrikam sign-in never reuses a contoso session.
+    cookies: { keys: rt.cookieKeys, names: { session: `_session${suffix}`, interaction: `_interaction${suffix}`, resume: `_interaction_resume${suffix}` } },
     scopes: ['openid', 'profile', 'email', 'offline_access'],
     claims: {
-      openid: ['sub', 'tid', 'oid'],
+      openid: ['sub', 'tid', 'oid', 'idp'],
       profile: ['name', 'preferred_username'],
       email: ['email'],
     },
     conformIdTokenClaims: false, // profile claims in the ID token, as Entra does
-    extraParams: ['client_info'],
+    // devop_authority: set by the front when a request came through /organizations or /common.
+    extraParams: ['client_info', 'devop_authority'],
+    // A grant names one identity; redeemed at another tenant's authority (a refresh for another
+    // tenant profile, Entra's per-request authority), the tokens name the person's identity there.
     async findAccount(_ctx: unknown, sub: string) {
-      const user = users.find((u) => u.oid === sub);
-      if (!user) return undefined;
+      const found = IDENTITIES[sub];
+      if (!found) return undefined;
+      const user = found.tid === tenant.id ? found : identityIn(found, tenant.id);
+      if (!user) throw new errors.CustomOIDCProviderError('invalid_grant', userNotInTenant(found.username, tenant));
       return {
         accountId: user.oid,
         claims: async () => ({
-          sub: user.oid, oid: user.oid, tid: TENANT_ID, name: user.name,
+          sub: user.oid, ...identityClaims(user), name: user.name,
           preferred_username: user.username, email: user.email,
         }),
       };
     },
-    interactions: { policy: caeInteractionPolicy(rt.cae), url: (_ctx: unknown, interaction: { uid: string }) => `${rt.mountPath}/interaction/${interaction.uid}` },
+    interactions: { policy: caeInteractionPolicy(rt.cae), url: (_ctx: unknown, interaction: { uid: string }) => `${tenantMountPath(tenant)}/interaction/${interaction.uid}` },
     pkce: { required: () => true }, // S256 only (oidc-provider 9 supports nothing else)
     // Refresh tokens for every client allowed the grant, without prompt=consent (see DESIGN).
     issueRefreshToken: async (_ctx: unknown, client: { grantTypeAllowed(g: string): boolean }) => client.grantTypeAllowed('refresh_token'),
@@ -273,7 +318,7 @@ export function providerConfiguration(rt: RuntimeSettings): Configuration {
       Session: DEFAULT_TTL.session,
       Grant: rt.refreshTokenTtl,
     },
-    formats: { customizers: { jwt: entraAccessTokenClaims } },
+    formats: { customizers: { jwt: (ctx: KoaContextWithOIDC | undefined, token: never, jwt: { payload: Record<string, unknown> }) => entraAccessTokenClaims(tenant, ctx, token, jwt) } },
   };
 }
 
@@ -284,9 +329,11 @@ export function resourceServerFor(api: string, rt: RuntimeSettings): Record<stri
 
 /**
  * formats.customizers.jwt: reshapes oidc-provider's JWT access tokens into Entra v2 ones
- * (`scp` unprefixed or `roles`, `tid`, `oid`, `azp`, `ver`, `nbf`, `typ: JWT`).
+ * (`scp` unprefixed or `roles`, `tid`, `oid`, `idp` for guests, `azp`, `ver`, `nbf`, `typ: JWT`),
+ * or v1 ones for an API with `accessTokenVersion: 1` (see {@link toV1}).
  */
 async function entraAccessTokenClaims(
+  tenant: DevOpTenant,
   ctx: KoaContextWithOIDC | undefined,
   token: { kind: string; clientId: string; accountId?: string; scope?: string; grantId?: string },
   jwt: { header?: Record<string, unknown>; payload: Record<string, unknown> },
@@ -295,7 +342,7 @@ async function entraAccessTokenClaims(
   const aud = String(p['aud']);
   jwt.header = { ...jwt.header, typ: 'JWT' };
   p['ver'] = '2.0';
-  p['tid'] = TENANT_ID;
+  p['tid'] = tenant.id;
   p['azp'] = token.clientId;
   p['nbf'] = p['iat'];
   if (token.kind === 'ClientCredentials') {
@@ -306,7 +353,9 @@ async function entraAccessTokenClaims(
     const roles = name ? APP_ROLE_ASSIGNMENTS[name]?.[aud] : undefined;
     if (roles?.length) p['roles'] = [...roles];
   } else {
-    p['oid'] = token.accountId;
+    const user = token.accountId ? IDENTITIES[token.accountId] : undefined;
+    Object.assign(p, user ? identityClaims(user) : { oid: token.accountId }, { tid: tenant.id });
+    if (user) p['sub'] = user.oid;
     const grant = ctx?.oidc?.entities['Grant'];
     const granted: string[] = grant ? splitScopes(grant.getResourceScope(aud)) : allScopesOf(aud, APIS);
     const scopes = expandDefault(splitScopes(token.scope), granted);
@@ -315,4 +364,22 @@ async function entraAccessTokenClaims(
   markCaeToken(ctx, p);
   delete p['scope'];
   delete p['client_id'];
+  if (APIS[aud]?.accessTokenVersion === 1) toV1(p, tenant, token.accountId ? IDENTITIES[token.accountId] : undefined);
+}
+
+/**
+ * Entra's v1 access token: `ver: "1.0"`, issuer `https://sts.windows.net/<tid>/`, `appid` (and
+ * `appidacr`) instead of `azp`, and for a user `unique_name` plus `upn` (members only: Entra
+ * leaves `upn` out of a guest's token).
+ */
+function toV1(p: Record<string, unknown>, tenant: DevOpTenant, user: { username: string; oid: string; homeOid: string; tid: string } | undefined): void {
+  p['ver'] = '1.0';
+  p['iss'] = `https://sts.windows.net/${tenant.id}/`;
+  p['appid'] = p['azp'];
+  p['appidacr'] = '1';
+  delete p['azp'];
+  if (user) {
+    p['unique_name'] = user.username;
+    if (user.oid === user.homeOid) p['upn'] = user.username;
+  }
 }

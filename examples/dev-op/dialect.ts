@@ -13,6 +13,12 @@ export interface ApiDefinition {
   appRoles: readonly string[];
   /** Key in the client registry of the app that owns (exposes) this API. */
   owner: string;
+  /**
+   * The manifest's `accessTokenAcceptedVersion`: 2 (default here) issues v2 tokens; 1 issues v1
+   * tokens (`ver: "1.0"`, iss `https://sts.windows.net/<tid>/`, `appid`, `upn`/`unique_name`), as
+   * Entra does for an API whose manifest leaves it null or 1.
+   */
+  accessTokenVersion?: 1 | 2;
 }
 
 /** The OIDC scopes the OP knows; anything else must carry an API prefix. */

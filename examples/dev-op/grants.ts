@@ -13,7 +13,8 @@ import { createLocalJWKSet, jwtVerify, type JWTPayload } from 'jose';
 import { errors, type AnyModel, type KoaContextWithOIDC, type Provider } from 'oidc-provider';
 import { handler as refreshTokenHandler, parameters as refreshParameters } from 'oidc-provider/lib/actions/grants/refresh_token.js';
 import * as grantHelpers from 'oidc-provider/lib/helpers/grants.js';
-import { APIS, DEVICE_POLL_INTERVAL, ROUTES, TENANT_ID, ownApiOf, resourceServerFor, type DevOpUser, type RuntimeSettings, USERS } from './config.js';
+import { APIS, DEVICE_POLL_INTERVAL, ROUTES, ownApiOf, resourceServerFor, type RuntimeSettings } from './config.js';
+import { IDENTITIES, identitiesOf, identityClaims, identityIn, userNotInTenant, type DevOpTenant } from './tenants.js';
 import type { ConsentBook } from './consents.js';
 import { OIDC_SCOPES, allScopesOf, apiOfScope, apisInScopes, entraErrorFields, expandDefault, splitScopes } from './dialect.js';
 
@@ -38,7 +39,7 @@ const oboError = (error: string, description: string): Error => new errors.Custo
  * challenge Conditional Access currently demands for On-Behalf-Of (a fault switch), if any.
  */
 export function registerGrants(
-  provider: Provider, issuer: string, rt: RuntimeSettings, oboClaimsChallenge: () => string | undefined = () => undefined,
+  provider: Provider, tenant: DevOpTenant, issuers: string[], rt: RuntimeSettings, oboClaimsChallenge: () => string | undefined = () => undefined,
   /** Entra's checks before any grant (cae.ts `tokenChecks`): true when they answered the request. */
   before: (ctx: KoaContextWithOIDC) => Promise<boolean> = async () => false,
 ): void {
@@ -61,12 +62,12 @@ export function registerGrants(
     await refreshTokenHandler(provider, helpers, ctx);
   }, [...refreshParameters, 'resource', 'client_info'], ['resource']);
 
-  provider.registerGrantType(OBO_GRANT, async (ctx) => { if (!await before(ctx)) await onBehalfOf(provider, issuer, rt, ctx, oboClaimsChallenge()); },
+  provider.registerGrantType(OBO_GRANT, async (ctx) => { if (!await before(ctx)) await onBehalfOf(provider, tenant, issuers, rt, ctx, oboClaimsChallenge()); },
     ['assertion', 'requested_token_use', 'scope', 'client_info']);
 
   registerDevicePolling(provider, helpers, before);
 
-  provider.registerGrantType(PASSWORD_GRANT, async (ctx) => { if (!await before(ctx)) await resourceOwnerPassword(provider, rt, ctx); },
+  provider.registerGrantType(PASSWORD_GRANT, async (ctx) => { if (!await before(ctx)) await resourceOwnerPassword(provider, tenant, rt, ctx); },
     ['username', 'password', 'scope', 'client_info']);
 }
 
@@ -112,13 +113,14 @@ function registerDevicePolling(provider: Provider, helpers: Record<string, unkno
  * grant), an ID token, and a refresh token when `offline_access` is asked. A wrong username or
  * password is `invalid_grant` (Entra's AADSTS50126).
  */
-async function resourceOwnerPassword(provider: Provider, rt: RuntimeSettings, ctx: KoaContextWithOIDC): Promise<void> {
+async function resourceOwnerPassword(provider: Provider, tenant: DevOpTenant, rt: RuntimeSettings, ctx: KoaContextWithOIDC): Promise<void> {
   const { params, client } = ctx.oidc;
-  const users: readonly DevOpUser[] = Object.values(USERS);
-  const user = users.find((u) => u.username === params.username);
-  if (!user || typeof params.password !== 'string' || user.password !== params.password) {
+  const identities = identitiesOf(typeof params.username === 'string' ? params.username : undefined);
+  if (!identities.length || params.password !== 'password') {
     throw oboError('invalid_grant', 'AADSTS50126: Error validating credentials due to invalid username or password.');
   }
+  const user = identities.find((i) => i.tid === tenant.id);
+  if (!user) throw oboError('invalid_grant', userNotInTenant(String(params.username), tenant));
   const requested = splitScopes(params.scope);
   const apis = apisInScopes(requested, APIS);
   const unknown = requested.filter((s) => !OIDC_SCOPES.has(s) && s !== 'email' && !allScopesOf(apiOfScope(s, APIS) ?? '', APIS).includes(s));
@@ -157,7 +159,7 @@ async function resourceOwnerPassword(provider: Provider, rt: RuntimeSettings, ct
   if (oidcScopes.includes('openid')) {
     const { IdToken } = provider as unknown as { IdToken: new (claims: Record<string, unknown>, options: { ctx: KoaContextWithOIDC }) => { scope: string; issue(o: { use: string }): Promise<string> } };
     const token = new IdToken({
-      sub: user.oid, oid: user.oid, tid: TENANT_ID, name: user.name, preferred_username: user.username, email: user.email,
+      sub: user.oid, ...identityClaims(user), name: user.name, preferred_username: user.username, email: user.email,
       auth_time: Math.floor(Date.now() / 1000),
     }, { ctx });
     token.scope = oidcScopes.join(' ');
@@ -239,7 +241,7 @@ async function addConsentedElsewhere(grant: AnyModel, consented: Map<string, str
   if (changed) await grant.save();
 }
 
-async function onBehalfOf(provider: Provider, issuer: string, rt: RuntimeSettings, ctx: KoaContextWithOIDC, claimsChallenge: string | undefined): Promise<void> {
+async function onBehalfOf(provider: Provider, tenant: DevOpTenant, issuers: string[], rt: RuntimeSettings, ctx: KoaContextWithOIDC, claimsChallenge: string | undefined): Promise<void> {
   const { params, client } = ctx.oidc;
   if (params.requested_token_use !== 'on_behalf_of') {
     throw oboError('invalid_request', "AADSTS70003: requested_token_use must be 'on_behalf_of'.");
@@ -254,7 +256,8 @@ async function onBehalfOf(provider: Provider, issuer: string, rt: RuntimeSetting
   const jwks = createLocalJWKSet({ keys: rt.signingKeys.map(({ kty, kid, alg, use, n, e }) => ({ kty, kid, alg, use, n, e })) });
   let claims: JWTPayload;
   try {
-    ({ payload: claims } = await jwtVerify(params.assertion, jwks, { issuer, algorithms: ['RS256'] }));
+    // Any of the OP's tenants (one key set, Entra's common keys); the user is then looked up in this one.
+    ({ payload: claims } = await jwtVerify(params.assertion, jwks, { issuer: issuers, algorithms: ['RS256'] }));
   } catch (cause) {
     throw oboError('invalid_grant', `AADSTS50013: Assertion failed signature validation or is expired. [${(cause as Error).message}]`);
   }
@@ -263,10 +266,13 @@ async function onBehalfOf(provider: Provider, issuer: string, rt: RuntimeSetting
     throw oboError('invalid_grant', `AADSTS50013: Assertion audience does not match the Client app presenting the assertion. The audience in the assertion was '${String(claims.aud)}' and the expected audience is '${ownApi ?? client.clientId}'.`);
   }
   const oid = typeof claims['oid'] === 'string' ? claims['oid'] : undefined;
-  const user = Object.values(USERS).find((u) => u.oid === oid);
-  if (!user || typeof claims['scp'] !== 'string') {
+  const asserted = oid ? IDENTITIES[oid] : undefined;
+  if (!asserted || typeof claims['scp'] !== 'string') {
     throw oboError('invalid_grant', 'AADSTS50034: The assertion is not a delegated (user) token.');
   }
+  // The same person's object in the tenant asked (a guest's OBO at its home tenant names its home object).
+  const user = asserted.tid === tenant.id ? asserted : identityIn(asserted, tenant.id);
+  if (!user) throw oboError('invalid_grant', userNotInTenant(asserted.username, tenant));
 
   if (claimsChallenge) {
     // Entra's answer when Conditional Access wants the user back (e.g. for MFA): the caller must

@@ -6,11 +6,15 @@ import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import Provider, { type KoaContextWithOIDC } from 'oidc-provider';
+import MemoryAdapter from 'oidc-provider/lib/adapters/memory_adapter.js';
+import LRU from 'oidc-provider/lib/helpers/lru.js';
 import { browse } from './browser.js';
 import {
-  CLIENTS, DEFAULT_TTL, ROUTES, TENANT_ID, USERS, WEB_APP_DEFAULTS, providerConfiguration,
+  CLIENTS, DEFAULT_TTL, ROUTES, TENANT_ID, USERS, WEB_APP_DEFAULTS, providerConfiguration, tenantMountPath,
   type ClientName, type DevOpUser, type RuntimeSettings,
 } from './config.js';
+import { homeRealmPage, parseAuthorityPath, serveTemplatedDiscovery, tenantForEndSession, tenantForTokenRequest } from './front.js';
+import { IDENTITIES, TENANTS, tenantForSignIn, type DevOpTenant, type Identity, type TenantName } from './tenants.js';
 import { OIDC_SCOPES, clientInfo, entraErrorFields, expandDefault, splitScopes } from './dialect.js';
 import { OBO_GRANT, registerGrants } from './grants.js';
 import { ConsentBook } from './consents.js';
@@ -23,6 +27,7 @@ import { CaeState, tokenChecks } from './cae.js';
 
 export type { DevOpUser } from './config.js';
 export { TENANT_ID, USERS, APIS, CLIENTS } from './config.js';
+export { TENANTS, IDENTITIES, type DevOpTenant, type Identity, type TenantName } from './tenants.js';
 export { DEV_SECRETS } from './secrets.js';
 export { AADSTS, MFA_CLAIMS_CHALLENGE, type AadstsCode, type AadstsFault } from './aadsts.js';
 export { CAE_ACCESS_TOKEN_TTL } from './cae.js';
@@ -101,6 +106,8 @@ export interface DevOpStats {
   jwks: number;
   authorization: number;
   endSession: number;
+  /** Token requests per authority path segment (`<tid>`, `organizations`, `common`, as the client sent it). */
+  tokenByAuthority: Record<string, number>;
 }
 
 /** An error the provider reported (event name, OAuth error and description; never tokens). */
@@ -111,8 +118,16 @@ export interface DevOpError { event: string; error: string; description?: string
 export interface DevOp {
   url: string;
   issuer: string;
+  /** contoso's tenant id (the default tenant: `issuer` is its authority). */
   tenantId: string;
-  users: Record<'alice' | 'bob', DevOpUser>;
+  /** The tenants: id and issuer (`<url>/<tid>/v2.0`). */
+  tenants: Record<TenantName, { id: string; name: string; issuer: string }>;
+  /** An authority URL: a tenant's (by name), or `organizations` / `common` (`<url>/<name>/v2.0`). */
+  authority(name: TenantName | 'organizations' | 'common'): string;
+  /** Home users (alice, bob: contoso; frank: fabrikam). */
+  users: Record<'alice' | 'bob' | 'frank', DevOpUser>;
+  /** Guest identities: alice of contoso invited into fabrikam. */
+  guests: { aliceInFabrikam: Identity };
   clients: Record<ClientName, DevOpClient>;
   /** Drives login/consent (or a device verification_uri_complete) and resolves to the final URL. */
   signIn(authUri: string, options: SignInOptions): Promise<string>;
@@ -147,7 +162,7 @@ export interface DevOp {
 const GRANT_TYPES = ['authorization_code', 'refresh_token', 'client_credentials', OBO_GRANT, 'urn:ietf:params:oauth:grant-type:device_code'];
 
 function emptyStats(): DevOpStats {
-  return { token: Object.fromEntries(GRANT_TYPES.map((g) => [g, 0])), tokenRequests: 0, discovery: 0, jwks: 0, authorization: 0, endSession: 0 };
+  return { token: Object.fromEntries(GRANT_TYPES.map((g) => [g, 0])), tokenRequests: 0, discovery: 0, jwks: 0, authorization: 0, endSession: 0, tokenByAuthority: {} };
 }
 
 async function readBody(req: IncomingMessage): Promise<string> {
@@ -176,6 +191,8 @@ export async function startDevOp(options: DevOpOptions = {}): Promise<DevOp> {
     secrets: clientSecrets(options.clientSecret),
     ordersCertJwk: cert.publicJwk,
     consents: new ConsentBook(),
+    // clockTolerance 15 s: oidc-provider's default, so expired codes are still found and answered expired_token.
+    adapter: ((storage) => (model: string) => new MemoryAdapter(model, storage, 15))(new LRU({ maxSize: 10_000 })),
     accessTokenTtl: options.accessTokenTtl ?? DEFAULT_TTL.accessToken,
     ...(options.caeAccessTokenTtl !== undefined ? { caeAccessTokenTtl: options.caeAccessTokenTtl } : {}),
     refreshTokenTtl: options.refreshTokenTtl ?? DEFAULT_TTL.refreshToken,
@@ -207,16 +224,24 @@ export async function startDevOp(options: DevOpOptions = {}): Promise<DevOp> {
   const { port } = server.address() as AddressInfo;
   // Bound to every interface (a container), it is still reached as loopback by the browser and the app beside it.
   const url = `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`;
-  const issuer = `${options.publicOrigin?.replace(/\/+$/, '') ?? url}${mountPath}`;
+  const origin = options.publicOrigin?.replace(/\/+$/, '') ?? url;
+  const issuer = `${origin}${mountPath}`;
+  const issuerOf = (tenant: DevOpTenant): string => `${origin}${tenantMountPath(tenant)}`;
+  const allIssuers = Object.values(TENANTS).map(issuerOf);
 
-  const buildProvider = (): Provider => {
-    const provider = new Provider(issuer, providerConfiguration(rt));
+  const buildProvider = (tenant: DevOpTenant): Provider => {
+    const provider = new Provider(issuerOf(tenant), providerConfiguration(rt, tenant));
     if (options.publicOrigin) provider.proxy = true;
-    registerGrants(provider, issuer, rt, () => faults.oboClaimsChallenge, tokenChecks(provider, {
-      state: cae, tenantId: TENANT_ID, fault: () => faults.aadsts,
-      usernameOf: (oid) => Object.values(USERS).find((u) => u.oid === oid)?.username,
+    registerGrants(provider, tenant, allIssuers, rt, () => faults.oboClaimsChallenge, tokenChecks(provider, {
+      state: cae, tenantId: tenant.id, fault: () => faults.aadsts,
+      usernameOf: (oid) => (oid === undefined ? undefined : IDENTITIES[oid]?.username),
     }));
     rememberClientAuthFailures(provider);
+    // Entra sends no `iss` in authorization responses; through a multi-tenant authority (templated
+    // issuer) the tenant's would not match what the client discovered, so leave it out there.
+    provider.on('authorization.success', (ctx: KoaContextWithOIDC, out: Record<string, unknown>) => {
+      if (ctx.oidc.params?.['devop_authority']) delete out['iss'];
+    });
     if (options.clientSecret === undefined) acceptDevSecretsFromLoopbackOnly(provider);
     for (const event of ['grant.error', 'server_error', 'authorization.error', 'end_session.error', 'backchannel.error', 'jwks.error', 'discovery.error', 'introspection.error', 'revocation.error', 'userinfo.error']) {
       provider.on(event, (...args: unknown[]) => recordError(event, args[1], args[0]));
@@ -232,14 +257,14 @@ export async function startDevOp(options: DevOpOptions = {}): Promise<DevOp> {
           const key = typeof gt === 'string' ? gt : 'unknown';
           stats.token[key] = (stats.token[key] ?? 0) + 1;
         }
-        if (oidc) entraTokenResponse(ctx, oidc.body?.['client_info'] === '1');
+        if (oidc) entraTokenResponse(ctx, oidc.body?.['client_info'] === '1', tenant);
       }
     });
     return provider;
   };
 
   /** Reshapes token responses into Entra's (scope form, ext_expires_in, client_info, error fields). */
-  const entraTokenResponse = (ctx: KoaContextWithOIDC, askedClientInfo: boolean): void => {
+  const entraTokenResponse = (ctx: KoaContextWithOIDC, askedClientInfo: boolean, tenant: DevOpTenant): void => {
     const body = ctx.body as Record<string, unknown> | undefined;
     if (!body || typeof body !== 'object') return;
     if (ctx.status >= 400) {
@@ -264,23 +289,31 @@ export async function startDevOp(options: DevOpOptions = {}): Promise<DevOp> {
     const accountId = e['Account']?.accountId ?? e['AccessToken']?.accountId;
     const wantsClientInfo = askedClientInfo || (grant && clientInfoGrants.has(grant.jti));
     if (askedClientInfo && grant) clientInfoGrants.add(grant.jti);
-    if (accountId && wantsClientInfo) body['client_info'] = clientInfo(accountId, TENANT_ID);
+    // client_info names the home account, also in a guest's tokens from another tenant.
+    const identity = accountId ? IDENTITIES[accountId] : undefined;
+    if (accountId && wantsClientInfo) body['client_info'] = clientInfo(identity?.homeOid ?? accountId, identity?.homeTid ?? tenant.id);
   };
 
-  let provider = buildProvider();
-  let callback = provider.callback();
+  const buildAll = (): Map<string, { provider: Provider; callback: ReturnType<Provider['callback']> }> => new Map(Object.values(TENANTS).map((t) => {
+    const p = buildProvider(t);
+    return [t.id, { provider: p, callback: p.callback() }];
+  }));
+  let providers = buildAll();
+  const providerOf = (tenant: DevOpTenant) => providers.get(tenant.id)!;
 
   server.on('request', (req: IncomingMessage & { originalUrl?: string }, res: ServerResponse) => {
     void (async () => {
       const reqUrl = new URL(req.url ?? '/', url);
       if (reqUrl.pathname.toLowerCase() === '/common/discovery/instance') return instanceDiscovery(req, res);
-      if (!reqUrl.pathname.startsWith(`${mountPath}/`)) {
+      const parsed = parseAuthorityPath(reqUrl.pathname);
+      if (!parsed) {
         if (answerUnknownTenant(req, res, reqUrl.pathname)) return; // AADSTS90002
         res.writeHead(404, { 'content-type': 'application/json' });
-        res.end(JSON.stringify({ error: 'not_found', error_description: `the dev OP lives under ${issuer}` }));
+        res.end(JSON.stringify({ error: 'not_found', error_description: `the dev OP lives under ${issuer} (and ${url}/<tenant|organizations|common>/v2.0)` }));
         return;
       }
-      const rel = reqUrl.pathname.slice(mountPath.length);
+      const { rel, route } = parsed;
+      let tenant = route.tenant ?? TENANTS.contoso;
       if (rel === '/.well-known/openid-configuration' || rel === '/.well-known/oauth-authorization-server') stats.discovery += 1;
       if (rel === ROUTES.authorization) stats.authorization += 1;
       if (rel === ROUTES.end_session) stats.endSession += 1;
@@ -290,12 +323,14 @@ export async function startDevOp(options: DevOpOptions = {}): Promise<DevOp> {
         if (fault === 'slow') await delay(faults.slowMs ?? 5000);
         else if (fault === 'down') { req.socket.destroy(); return; } else if (fault === 500) return jsonFault(res);
       }
+      let body: string | undefined;
       if (rel === ROUTES.token && req.method === 'POST') {
         stats.tokenRequests += 1;
+        stats.tokenByAuthority[parsed.authority] = (stats.tokenByAuthority[parsed.authority] ?? 0) + 1;
         const fault = faults.tokenEndpoint;
         if (fault === 'slow') await delay(faults.slowMs ?? 5000);
         else if (fault) {
-          const gt = new URLSearchParams(await readBody(req)).get('grant_type') ?? 'unknown';
+          const gt = new URLSearchParams(body ??= await readBody(req)).get('grant_type') ?? 'unknown';
           stats.token[gt] = (stats.token[gt] ?? 0) + 1;
           if (fault === 'down') { req.socket.destroy(); return; }
           if (fault === 500) return jsonFault(res);
@@ -304,14 +339,37 @@ export async function startDevOp(options: DevOpOptions = {}): Promise<DevOp> {
           return;
         }
       }
+      const search = new URLSearchParams(reqUrl.search);
+      if (route.multi) {
+        if (rel === '/.well-known/openid-configuration') return await serveTemplatedDiscovery(req, res, `${url}${mountPath}`, issuer, `${origin}/${parsed.authority}/v2.0`);
+        if (rel === ROUTES.authorization) {
+          const chosen = tenantForSignIn(search);
+          if (!chosen) {
+            res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' });
+            res.end(homeRealmPage(reqUrl));
+            return;
+          }
+          tenant = chosen;
+          search.set('devop_authority', route.multi);
+        }
+        if (rel === ROUTES.end_session) tenant = tenantForEndSession(search, req.headers.cookie);
+        if (rel === ROUTES.token && req.method === 'POST') {
+          body ??= await readBody(req);
+          tenant = await tenantForTokenRequest(providerOf(TENANTS.contoso).provider, new URLSearchParams(body));
+        }
+      }
+      const { provider, callback } = providerOf(tenant);
       if (rel.startsWith('/interaction/')) {
-        await handleInteraction(provider, mountPath, rel, req, res, recordError, rt.consents, (grantId, params) => {
+        await handleInteraction(provider, tenant, tenantMountPath(tenant), rel, req, res, recordError, rt.consents, (grantId, params) => {
           if (params['client_info'] === '1') clientInfoGrants.add(grantId);
         });
         return;
       }
-      req.originalUrl = req.url;
-      req.url = rel + reqUrl.search;
+      // A body read above is handed over parsed-as-text (oidc-provider reads req.body when the stream is spent).
+      if (body !== undefined) (req as IncomingMessage & { body?: string }).body = body;
+      // oidc-provider derives its mount path from originalUrl: the tenant's, also for /organizations.
+      req.url = rel + (route.multi ? (search.size ? `?${search.toString()}` : '') : reqUrl.search);
+      req.originalUrl = `${tenantMountPath(tenant)}${req.url}`;
       callback(req, res);
     })().catch((err: unknown) => {
       recordError('http.error', err);
@@ -348,10 +406,17 @@ export async function startDevOp(options: DevOpOptions = {}): Promise<DevOp> {
     inventory: { clientId: CLIENTS.inventory.clientId, clientSecret: rt.secrets.inventory, apiUri: 'api://inventory' },
     daemon: { clientId: CLIENTS.daemon.clientId, clientSecret: rt.secrets.daemon },
     cli: { clientId: CLIENTS.cli.clientId, redirectUris: ['http://127.0.0.1', 'http://localhost'] },
+    reports: { clientId: CLIENTS.reports.clientId, clientSecret: rt.secrets.reports, apiUri: 'api://reports' },
+    contosoOnly: { clientId: CLIENTS.contosoOnly.clientId, clientSecret: rt.secrets.contosoOnly, redirectUris: rt.webApp.redirectUris, postLogoutRedirectUris: rt.webApp.postLogoutRedirectUris },
   };
 
   return {
-    url, issuer, tenantId: TENANT_ID, users: { alice: { ...USERS.alice }, bob: { ...USERS.bob } }, clients,
+    url, issuer, tenantId: TENANT_ID,
+    tenants: Object.fromEntries(Object.entries(TENANTS).map(([name, t]) => [name, { id: t.id, name: t.name, issuer: issuerOf(t) }])) as DevOp['tenants'],
+    authority: (name) => `${origin}/${name in TENANTS ? TENANTS[name as TenantName].id : name}/v2.0`,
+    users: { alice: { ...USERS.alice }, bob: { ...USERS.bob }, frank: { ...USERS.frank } },
+    guests: { aliceInFabrikam: { ...IDENTITIES['9e57a11c-0000-4000-8000-00000009e57a']! } },
+    clients,
     signIn: (authUri, opts) => browse(authUri, url, opts),
     signOut: (endSessionUri, opts = {}) => browse(endSessionUri, url, { ...opts }),
     faults: { set(f) { faults = { ...f }; }, clear() { faults = {}; } },
@@ -359,14 +424,16 @@ export async function startDevOp(options: DevOpOptions = {}): Promise<DevOp> {
     resetStats() { stats = emptyStats(); },
     async rotateKeys() {
       rt.signingKeys.unshift(generateSigningKey());
-      provider = buildProvider(); // the memory adapter's storage is shared: sessions and tokens survive
-      callback = provider.callback();
+      providers = buildAll(); // the memory adapter's storage is shared: sessions and tokens survive
     },
     lastErrors: () => [...errorsSeen],
     async revoke(user) {
-      const oid = typeof user === 'string' ? Object.values(USERS).find((u) => u.username === user || u.oid === user)?.oid : user.oid;
+      const oid = typeof user === 'string' ? (Object.values(IDENTITIES).find((i) => i.username === user) ?? IDENTITIES[user])?.homeOid : user.oid;
       if (!oid) throw new Error(`revoke: no such user ${typeof user === 'string' ? user : user.username}`);
-      return cae.revoke(oid);
+      // The person, in every tenant: their home identity and their guest identities elsewhere.
+      const identities = Object.values(IDENTITIES).filter((i) => i.homeOid === oid);
+      const validFrom = await Promise.all((identities.length > 0 ? identities.map((i) => i.oid) : [oid]).map((o) => cae.revoke(o)));
+      return Math.max(...validFrom);
     },
     tokensValidFrom: (oid) => cae.tokensValidFrom(oid),
     tokenRequestClaims: () => cae.claimsSeen(),

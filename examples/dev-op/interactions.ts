@@ -10,7 +10,8 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Provider } from 'oidc-provider';
-import { APIS, USERS, type DevOpUser } from './config.js';
+import { APIS, SINGLE_TENANT_APPS, USERS } from './config.js';
+import { findTenant, identitiesOf, userNotInTenant, type DevOpTenant } from './tenants.js';
 import type { ConsentBook } from './consents.js';
 import { OIDC_SCOPES, splitScopes } from './dialect.js';
 import { consentPage, loginPage } from './pages.js';
@@ -31,7 +32,7 @@ function send(res: ServerResponse, status: number, body: string): void {
  * `onError` records failures (they are also answered with a small error page).
  */
 export async function handleInteraction(
-  provider: Provider, mountPath: string, rel: string, req: IncomingMessage, res: ServerResponse,
+  provider: Provider, tenant: DevOpTenant, mountPath: string, rel: string, req: IncomingMessage, res: ServerResponse,
   onError: (event: string, err: unknown) => void,
   consents: ConsentBook,
   onConsent?: (grantId: string, params: Record<string, unknown>) => void,
@@ -55,13 +56,21 @@ export async function handleInteraction(
     const form = await readForm(req);
 
     if (action === 'login') {
-      const users: readonly DevOpUser[] = Object.values(USERS);
-      const user = users.find((u) => u.username === form.get('username'));
+      const username = form.get('username') ?? '';
+      const user = Object.values(USERS).find((u) => u.username === username);
       if (!user || user.password !== form.get('password')) {
-        return send(res, 200, loginPage(`${base}/login`, clientId, form.get('username') ?? undefined,
+        return send(res, 200, loginPage(`${base}/login`, clientId, username || undefined,
           'AADSTS50126: Error validating credentials due to invalid username or password.'));
       }
-      return await provider.interactionFinished(req, res, { login: { accountId: user.oid } }, { mergeWithLastSubmission: false });
+      // The user's object in this tenant (home or guest); none, or a single-tenant app of another
+      // tenant: Entra's AADSTS50020, returned to the app as access_denied.
+      const identity = identitiesOf(username).find((i) => i.tid === tenant.id);
+      const appTenant = SINGLE_TENANT_APPS[clientId];
+      if (!identity || (appTenant !== undefined && appTenant !== tenant.id)) {
+        const description = userNotInTenant(username, (identity && appTenant !== undefined ? findTenant(appTenant) : undefined) ?? tenant);
+        return await provider.interactionFinished(req, res, { error: 'access_denied', error_description: description }, { mergeWithLastSubmission: false });
+      }
+      return await provider.interactionFinished(req, res, { login: { accountId: identity.oid } }, { mergeWithLastSubmission: false });
     }
 
     if (action === 'consent') {

@@ -20,7 +20,8 @@ async function main(): Promise<void> {
     `dev OP listening on ${op.url}`,
     `issuer:    ${op.issuer}`,
     `discovery: ${op.issuer}/.well-known/openid-configuration`,
-    `tenant:    ${op.tenantId}`,
+    `tenants:   contoso ${op.tenants.contoso.id}, fabrikam ${op.tenants.fabrikam.id} (each at ${op.url}/<tenant id>/v2.0)`,
+    `multi-tenant: ${op.authority('organizations')} and ${op.authority('common')} (issuer ${op.url}/{tenantid}/v2.0)`,
     '',
     `clients (${clientSecret ? 'secret from DEV_OP_CLIENT_SECRET' : 'fixed development secrets, accepted from loopback only; DEV_OP_CLIENT_SECRET sets your own'}):`,
     ...Object.entries(op.clients).map(([name, c]) => [
@@ -31,7 +32,8 @@ async function main(): Promise<void> {
       c.certificate ? ' (private_key_jwt; key and certificate via startDevOp().clients.ordersCert)' : '',
     ].join('')),
     '',
-    'APIs: api://orders (Orders.Read Orders.Write), api://inventory (Inventory.Read); scopes are prefixed, e.g. api://orders/Orders.Read',
+    'APIs: api://orders (Orders.Read Orders.Write), api://inventory (Inventory.Read), api://reports (Reports.Read, v1 tokens); scopes are prefixed, e.g. api://orders/Orders.Read',
+    `guest: alice in fabrikam (oid ${op.guests.aliceInFabrikam.oid}): sign in at fabrikam, or /organizations with domain_hint=fabrikam.onmicrosoft.com`,
     `users: ${Object.values(op.users).map((u) => `${u.username} (oid ${u.oid})`).join(', ')}; password: password`,
   ];
   // Handlers first: whoever reads the printout may stop the OP at once.

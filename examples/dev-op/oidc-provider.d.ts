@@ -61,6 +61,7 @@ declare module 'oidc-provider' {
     Grant: AnyModel;
     AccessToken: AnyModel;
     RefreshToken: AnyModel;
+    AuthorizationCode: AnyModel;
     Client: AnyModel;
     Session: AnyModel;
     ResourceServer: AnyModel;
@@ -90,4 +91,18 @@ declare module 'oidc-provider/lib/actions/grants/refresh_token.js' {
 declare module 'oidc-provider/lib/helpers/grants.js' {
   export function buildTokenResponse(provider: unknown, ...args: unknown[]): Record<string, unknown>;
   export function validateGrant(provider: unknown, ...args: unknown[]): Promise<unknown>;
+}
+
+declare module 'oidc-provider/lib/adapters/memory_adapter.js' {
+  /** oidc-provider's in-memory adapter; `store` is the LRU it keeps entries in. */
+  export default class MemoryAdapter {
+    constructor(model: string, store?: unknown, clockTolerance?: number);
+  }
+}
+
+declare module 'oidc-provider/lib/helpers/lru.js' {
+  /** oidc-provider's small LRU map (the memory adapter's storage). */
+  export default class LRU {
+    constructor(options: { maxSize: number });
+  }
 }

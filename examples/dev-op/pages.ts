@@ -6,7 +6,8 @@
 import type { KoaContextWithOIDC } from 'oidc-provider';
 import { html } from './dialect.js';
 
-function page(title: string, body: string): string {
+/** A page of the dev OP (title, body; no scripts). */
+export function page(title: string, body: string): string {
   return `<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>${html(title)}</title>
 <style>body{font-family:sans-serif;max-width:28em;margin:3em auto}label,input,button{display:block;margin:.4em 0}</style>

@@ -17,12 +17,14 @@ export const DEV_SECRETS: Readonly<Record<SecretClientName, string>> = {
   ordersCert: 'dev-op-orders-api-cert-secret-not-for-production',
   inventory: 'dev-op-inventory-api-secret-not-for-production',
   daemon: 'dev-op-daemon-secret-not-for-production',
+  reports: 'dev-op-reports-api-secret-not-for-production',
+  contosoOnly: 'dev-op-contoso-only-app-secret-not-for-production',
 };
 
 /** Every confidential client's secret: the fixed ones, or `clientSecret` for all of them. */
 export function clientSecrets(clientSecret: string | undefined): Record<SecretClientName, string> {
   if (clientSecret === undefined) return { ...DEV_SECRETS };
-  return { webApp: clientSecret, orders: clientSecret, ordersCert: clientSecret, inventory: clientSecret, daemon: clientSecret };
+  return { webApp: clientSecret, orders: clientSecret, ordersCert: clientSecret, inventory: clientSecret, daemon: clientSecret, reports: clientSecret, contosoOnly: clientSecret };
 }
 
 /** True for 127.0.0.0/8 and ::1, also as IPv4-mapped IPv6 (`::ffff:127.0.0.1`). */

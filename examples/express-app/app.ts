@@ -20,6 +20,11 @@ export interface ExampleAppOptions {
   sessionStore?: Store;
   sessionIndex?: SessionIndex;
   sessionSecret?: string;
+  /**
+   * Multi-tenant sign-in (a client on `/organizations`): a second link signs in at this tenant's
+   * own authority (`/login?tenant=<id>`), as a guest invited there does.
+   */
+  guestTenant?: { label: string; tenantId: string };
 }
 
 
@@ -41,7 +46,7 @@ export function createExampleApp(options: ExampleAppOptions): Express {
   }));
 
   app.get('/', (req, res) => {
-    res.type('html').send(homePage(req.user?.name));
+    res.type('html').send(homePage(req.user?.name, options.guestTenant));
   });
 
   app.get('/profile', requireAuth(), (req, res) => {

@@ -1,4 +1,4 @@
-import { parseAuthority, type Authority } from '../authority.js';
+import { parseAuthority, type Authority, type AuthorityType } from '../authority.js';
 import { silentLogger, type Logger } from '../logger.js';
 import { configError } from '../errors.js';
 import { flag, logger, nonEmptyStrings, num, object, tenants } from '../util/options.js';
@@ -31,8 +31,17 @@ export interface BearerOptions {
   roles?: readonly string[];
   /** Tenant ids (`tid`) accepted. Required for Entra `/common` and `/organizations`; narrows any other authority. */
   allowedTenants?: readonly string[];
-  /** Entra only: also accept v1 tokens, issued by `https://sts.windows.net/<tid>/`. Default false. */
+  /**
+   * Entra only: also accept v1 tokens (`ver: "1.0"`), issued by `https://sts.windows.net/<tid>/`
+   * for the token's own `tid` (with `/organizations` or `/common`, an allowed tenant). Default false.
+   */
   acceptV1Issuer?: boolean;
+  /**
+   * `entra` treats an authority on another host as Microsoft Entra ID (its `/organizations/v2.0`
+   * and `/common/v2.0` multi-tenant, v1 issuers known), as `ConfidentialClient`'s option does;
+   * default: by host. `requireBearer` takes its client's.
+   */
+  authorityType?: AuthorityType;
   /** Signature algorithms accepted. Default `['RS256', 'PS256', 'ES256']`; `none` and `HS*` are refused. */
   algorithms?: readonly string[];
   /** Clock skew tolerated on `exp`, `nbf` and `iat` (not in the future), in seconds. Default 60. */
@@ -104,7 +113,10 @@ export const DEFAULT_JWKS_COOLDOWN_SECONDS = 5;
 export function resolveBearerOptions(options: BearerOptions): ResolvedBearerOptions {
   object(options);
   const allowInsecureRequests = flag('allowInsecureRequests', options.allowInsecureRequests);
-  const authority = parseAuthority(options.authority, { allowInsecureRequests });
+  if (options.authorityType !== undefined && options.authorityType !== 'entra' && options.authorityType !== 'oidc') {
+    throw configError('authorityType', 'must be "entra" or "oidc"');
+  }
+  const authority = parseAuthority(options.authority, { allowInsecureRequests, ...(options.authorityType ? { authorityType: options.authorityType } : {}) });
   const audiences = typeof options.audience === 'string' ? [options.audience] : options.audience;
   if (!nonEmptyStrings(audiences)) {
     throw configError('audience', 'is required: the API\'s identifier (e.g. "api://orders") and/or its client id');

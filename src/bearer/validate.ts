@@ -190,7 +190,7 @@ export function validateBearer(token: string, options: BearerOptions): Promise<B
 
 /** The options that shape a validator, in a fixed order (the cache key and the snapshot follow it). */
 const OPTION_FIELDS = [
-  'authority', 'audience', 'scopes', 'roles', 'allowedTenants', 'acceptV1Issuer', 'algorithms', 'clockToleranceSeconds',
+  'authority', 'audience', 'scopes', 'roles', 'allowedTenants', 'acceptV1Issuer', 'authorityType', 'algorithms', 'clockToleranceSeconds',
   'allowInsecureRequests', 'timeoutMs', 'jwksCooldownSeconds', 'jwksCacheMaxAgeSeconds', 'fetch', 'logger', 'verifiedTokenCache',
 ] as const satisfies ReadonlyArray<keyof BearerOptions>;
 
@@ -222,7 +222,7 @@ const validatorsByObject = new WeakMap<BearerOptions, KnownValidator>();
 /** Field by field (a loop over names is several times slower on this hot path); keep in step with OPTION_FIELDS. */
 function sameOptions(o: BearerOptions, b: BearerOptions): boolean {
   return o.authority === b.authority && sameList(o.audience, b.audience) && sameList(o.scopes, b.scopes)
-    && sameList(o.roles, b.roles) && sameList(o.allowedTenants, b.allowedTenants) && o.acceptV1Issuer === b.acceptV1Issuer
+    && sameList(o.roles, b.roles) && sameList(o.allowedTenants, b.allowedTenants) && o.acceptV1Issuer === b.acceptV1Issuer && o.authorityType === b.authorityType
     && sameList(o.algorithms, b.algorithms) && o.clockToleranceSeconds === b.clockToleranceSeconds
     && o.allowInsecureRequests === b.allowInsecureRequests && o.timeoutMs === b.timeoutMs
     && o.jwksCooldownSeconds === b.jwksCooldownSeconds && o.jwksCacheMaxAgeSeconds === b.jwksCacheMaxAgeSeconds

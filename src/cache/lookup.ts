@@ -99,14 +99,45 @@ export function findAccount(entities: CacheEntities, homeAccountId: string, envi
   let found: AccountEntity | undefined;
   for (const entity of Object.values(entities)) {
     if (!isAccount(entity) || lc(entity.home_account_id) !== id || (environment && !sameEnvironment(entity.environment, environment))) continue;
-    if (tenantId) {
-      if (lc(entity.realm) === tenantId.toLowerCase()) return entity;
-      continue;
+    for (const profile of accountProfiles(entity)) {
+      if (tenantId) {
+        if (lc(profile.realm) === tenantId.toLowerCase()) return profile;
+        continue;
+      }
+      if (lc(profile.realm) === homeTenant) return profile;
+      found ??= profile;
     }
-    if (lc(entity.realm) === homeTenant) return entity;
-    found ??= entity;
   }
   return found;
+}
+
+/**
+ * The tenant profiles one Account entity stands for. msal-node 7 writes one entity per home
+ * account (realm: the home tenant) with `tenantProfiles`, JSON strings of
+ * `{ tenantId, localAccountId, name, isHomeTenant }`, one per tenant signed in to — the home
+ * tenant only if it was: a guest signed in at her host tenant alone has only that profile. An
+ * entity without the field (authflow, MSAL Python: one entity per tenant) is its own realm's profile.
+ */
+export function accountProfiles(entity: AccountEntity): AccountEntity[] {
+  const raw = (entity as { tenantProfiles?: unknown }).tenantProfiles;
+  if (!Array.isArray(raw) || raw.length === 0) return [entity];
+  const profiles: AccountEntity[] = [];
+  for (const item of raw) {
+    let p: { tenantId?: unknown; localAccountId?: unknown; name?: unknown } | undefined;
+    try {
+      p = (typeof item === 'string' ? JSON.parse(item) : item) as typeof p;
+    } catch {
+      continue;
+    }
+    if (!p || typeof p.tenantId !== 'string' || p.tenantId === '') continue;
+    if (lc(p.tenantId) === lc(entity.realm)) { profiles.push(entity); continue; }
+    profiles.push({
+      ...entity, realm: p.tenantId,
+      local_account_id: typeof p.localAccountId === 'string' ? p.localAccountId : entity.local_account_id,
+      ...(typeof p.name === 'string' ? { name: p.name } : {}),
+    });
+  }
+  return profiles.length ? profiles : [entity];
 }
 
 /** Every account entity of the partition. */

@@ -8,6 +8,7 @@ import { BoundedMap } from '../util/boundedMap.js';
 import { withClaims } from './claims.js';
 import { aadstsRule } from '../entraErrors.js';
 import { firstLine } from '../opErrors.js';
+import { isTenantGuid } from '../authority.js';
 
 /**
  * An auth-code flow in progress (MSAL Python's `initiate_auth_code_flow` dict): plain,
@@ -35,6 +36,8 @@ export interface AuthCodeFlow {
   maxAge?: number;
   /** The claims request sent, if any (JSON string). */
   claims?: string;
+  /** The tenant signed in to through a multi-tenant authority (`tenantId` of the request). */
+  tenantId?: string;
 }
 
 /** What {@link ConfidentialClient.initiateAuthCodeFlow} asks the OP for. */
@@ -55,6 +58,12 @@ export interface AuthCodeFlowRequest {
   claims?: string;
   /** Seconds since the user's last authentication the OP may accept (`max_age`, checked on `auth_time`). */
   maxAge?: number;
+  /**
+   * Per-request tenant (MSAL's per-request authority) with `/organizations` or `/common`: sign in
+   * at this tenant's own authority (a GUID in `allowedTenants`), e.g. a guest to the tenant she
+   * was invited to; the code is redeemed there and the ID token must be that tenant's.
+   */
+  tenantId?: string;
 }
 
 /** Callback parameters: an `URLSearchParams`, or a parsed query / form body (`req.query`, `req.body`). */
@@ -74,9 +83,9 @@ export async function initiateAuthCodeFlow(ctx: FlowContext, request: AuthCodeFl
   const state = request.state ?? oidc.randomState();
   if (typeof state !== 'string' || state.length < 8) throw argumentError('state must be a string of at least 8 characters');
   if (request.maxAge !== undefined && !(Number.isInteger(request.maxAge) && request.maxAge >= 0)) throw argumentError('maxAge must be an integer >= 0');
+  const tenantId = requestedTenant(ctx, request.tenantId);
   const codeVerifier = oidc.randomPKCECodeVerifier();
   const nonce = oidc.randomNonce();
-  const configuration = await ctx.op.configuration();
   const parameters: Record<string, string> = {
     response_type: 'code',
     redirect_uri: redirectUri,
@@ -92,14 +101,28 @@ export async function initiateAuthCodeFlow(ctx: FlowContext, request: AuthCodeFl
   withClaims(ctx.config, parameters, request.claims);
   if (request.maxAge !== undefined) parameters.max_age = String(request.maxAge);
   if (ctx.config.authority.type === 'entra') parameters.client_info = '1';
-  const authUri = oidc.buildAuthorizationUrl(configuration, parameters).href;
+  // With a tenant: that tenant's authorization endpoint and issuer (its RFC 9207 `iss` is then expected).
+  const build = (configuration: oidc.Configuration) => ({ authUri: oidc.buildAuthorizationUrl(configuration, parameters).href, issuer: configuration.serverMetadata().issuer });
+  const { authUri, issuer } = tenantId ? await ctx.op.call(async (configuration) => build(configuration), { tenantId }) : build(await ctx.op.configuration());
   return {
-    authUri, state, codeVerifier, nonce, redirectUri, scopes,
-    issuer: configuration.serverMetadata().issuer,
+    authUri, state, codeVerifier, nonce, redirectUri, scopes, issuer,
     createdAt: Date.now(),
     ...(request.maxAge !== undefined ? { maxAge: request.maxAge } : {}),
     ...(request.claims ? { claims: request.claims } : {}),
+    ...(tenantId ? { tenantId } : {}),
   };
+}
+
+/** A per-request tenant: only with a multi-tenant authority, as a GUID, and one `allowedTenants` lists. */
+function requestedTenant(ctx: FlowContext, tenantId: unknown): string | undefined {
+  if (tenantId === undefined) return undefined;
+  const { authority, allowedTenants } = ctx.config;
+  if (!authority.multiTenant) throw argumentError('tenantId needs a multi-tenant authority (/organizations or /common)');
+  if (typeof tenantId !== 'string' || !isTenantGuid(tenantId)) throw argumentError('tenantId must be a tenant id (GUID)');
+  if (allowedTenants && !allowedTenants.has(tenantId.toLowerCase())) {
+    throw new AuthError('tenant_not_allowed', { description: `accounts of the organization (tenant ${tenantId}) cannot sign in to this app: that tenant is not in allowedTenants` });
+  }
+  return tenantId.toLowerCase();
 }
 
 /**
@@ -143,7 +166,7 @@ export async function acquireTokenByAuthCodeFlow(
     currentUrl,
     { pkceCodeVerifier: flow.codeVerifier, expectedState: flow.state, expectedNonce: flow.nonce, ...(flow.maxAge !== undefined ? { maxAge: flow.maxAge } : {}) },
     tokenParameters,
-  ));
+  ), { tenantId: flow.tenantId });
   return storeUserTokens(ctx, response, flow.scopes, options.partition);
 }
 

@@ -39,8 +39,9 @@ export async function acquireTokenOnBehalfOf(ctx: FlowContext, request: OnBehalf
     partition: oboPartition(assertionHash),
     scope,
     scopes,
+    // A multi-tenant authority: at the assertion's tenant (a guest's token goes to the guest tenant, not its home).
     request: async (entities) => (await redeemRefreshToken(ctx, entities, scope, scopes)
-      ?? await ctx.op.call((configuration) => oidc.genericGrantRequest(configuration, JWT_BEARER_GRANT, oboParameters(ctx, assertion, scopes)))) as unknown as TokenResponseFields,
+      ?? await ctx.op.call((configuration) => oidc.genericGrantRequest(configuration, JWT_BEARER_GRANT, oboParameters(ctx, assertion, scopes)), { tenantId: scope.realm })) as unknown as TokenResponseFields,
     // Worth keeping while the assertion can come back, and while its token lives.
     ttlSeconds: (accessToken) => Math.max(scope.assertionExpiresAt, Number(accessToken.expires_on)) - nowSeconds(),
   });
@@ -51,7 +52,7 @@ async function redeemRefreshToken(ctx: FlowContext, entities: CacheEntities, sco
   const [refreshToken] = refreshTokenCandidates(entities, scope);
   if (!refreshToken) return undefined;
   try {
-    return await ctx.op.call((configuration) => oidc.refreshTokenGrant(configuration, refreshToken.entity.secret, withClaims(ctx.config, { scope: [...scopes, 'offline_access'].join(' ') })));
+    return await ctx.op.call((configuration) => oidc.refreshTokenGrant(configuration, refreshToken.entity.secret, withClaims(ctx.config, { scope: [...scopes, 'offline_access'].join(' ') })), { tenantId: scope.realm });
   } catch (err) {
     if (err instanceof AuthError && err.interactionRequired) return undefined;
     throw err;

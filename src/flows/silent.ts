@@ -10,6 +10,7 @@ import type { AccountInfo, TokenResult } from '../results.js';
 import { readPartition, withPartitionLock, writePartition, type FlowContext } from './context.js';
 import { checkIdTokenClaims } from './tenant.js';
 import { mergeClaims, withClaims } from './claims.js';
+import { isTenantGuid } from '../authority.js';
 
 /** What {@link ConfidentialClient.acquireTokenSilent} needs. */
 export interface SilentRequest {
@@ -58,6 +59,7 @@ export async function acquireTokenSilent(ctx: FlowContext, request: SilentReques
     entities = await readPartition(ctx, partition);
     account = findAccount(entities, homeAccountId, ctx.config.authority.environment, tenantId);
   }
+  if (!account && tenantId) account = newTenantProfile(ctx, entities, homeAccountId, tenantId, scopes);
   if (!account) throw signInAgain(scopes, claims, 'no cached sign-in for this account (signed out, expired or evicted)');
   const scope = cacheScopeOf(ctx, account);
 
@@ -111,7 +113,8 @@ async function refresh(ctx: FlowContext, input: RefreshInput): Promise<TokenResu
   let response: Awaited<ReturnType<typeof oidc.refreshTokenGrant>> | undefined;
   for (const [index, candidate] of candidates.entries()) {
     try {
-      response = await ctx.op.call((configuration) => oidc.refreshTokenGrant(configuration, candidate.entity.secret, parameters));
+      // A multi-tenant authority: at the account's own tenant (Entra answers /organizations for the home tenant).
+      response = await ctx.op.call((configuration) => oidc.refreshTokenGrant(configuration, candidate.entity.secret, parameters), { tenantId: input.account.realm });
       break;
     } catch (err) {
       // A family token the OP refuses (the app is not in the family) falls back to the next, as MSAL Python does.
@@ -156,6 +159,23 @@ async function refresh(ctx: FlowContext, input: RefreshInput): Promise<TokenResu
   await writePartition(ctx, partition, changes, ttlSeconds);
   const claimsForResult = idTokenClaims ? { ...idTokenClaims } : idTokenClaimsOf(entities, account, ctx.config.clientId);
   return toTokenResult(accessToken, account, claimsForResult, false);
+}
+
+/**
+ * MSAL's per-request tenant: an account asked for in a tenant it has no cached profile in, with a
+ * multi-tenant authority, is that tenant's profile to be: the home account's refresh token is
+ * redeemed at the tenant's own endpoint (see `refresh`), and the answer's ID token makes the profile.
+ * A tenant outside `allowedTenants` is refused before any request (the refresh token is not spent).
+ */
+function newTenantProfile(ctx: FlowContext, entities: CacheEntities, homeAccountId: string, tenantId: string, scopes: string[]): AccountEntity | undefined {
+  const { authority, allowedTenants } = ctx.config;
+  if (!authority.multiTenant || !isTenantGuid(tenantId)) return undefined;
+  const known = findAccount(entities, homeAccountId, authority.environment);
+  if (!known) return undefined;
+  if (allowedTenants && !allowedTenants.has(tenantId.toLowerCase())) {
+    throw new AuthError('tenant_not_allowed', { description: `tenant ${tenantId.slice(0, 64)} is not in allowedTenants`, scopes });
+  }
+  return { ...known, realm: tenantId.toLowerCase(), local_account_id: '' };
 }
 
 /** Only the refresh-token part of a write (the rotated token and the entries it supersedes). */

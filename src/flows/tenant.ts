@@ -32,7 +32,9 @@ export function checkTenant(ctx: FlowContext, idTokenClaims: Record<string, unkn
   const tid = idTokenClaims.tid;
   if (typeof tid !== 'string' || !allowed.has(tid.toLowerCase())) {
     throw new AuthError('tenant_not_allowed', {
-      description: typeof tid === 'string' ? `tenant ${tid.slice(0, 64)} is not in allowedTenants` : 'the ID token names no tenant (tid) and allowedTenants is set',
+      description: typeof tid === 'string'
+        ? `accounts of the organization (tenant ${tid.slice(0, 64)}) cannot sign in to this app: that tenant is not in allowedTenants`
+        : 'the ID token names no tenant (tid) and allowedTenants is set',
     });
   }
 }

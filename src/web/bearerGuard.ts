@@ -60,6 +60,7 @@ export class BearerGuard {
       ...rest,
       authority,
       allowInsecureRequests: rest.allowInsecureRequests ?? client?.config.allowInsecureRequests ?? false,
+      ...(rest.authorityType ?? client?.config.authority.type ? { authorityType: rest.authorityType ?? client?.config.authority.type } : {}),
       ...(allowedTenants ? { allowedTenants } : {}),
       ...(client && !rest.logger ? { logger: client.config.logger } : {}),
     });

@@ -9,6 +9,7 @@ const HINTS: Partial<Record<AuthErrorCode, string>> = {
   unauthorized_client: 'the app registration does not allow this flow or redirect URI: check it at the OP',
   issuer_mismatch: 'set "authority" to the issuer the OP\'s discovery document names',
   op_unreachable: 'this server cannot reach the OP: check "authority" and the network',
+  tenant_not_allowed: 'the account belongs to an organization (tenant) the app does not accept: add its tenant id to "allowedTenants" if it should, or sign in with an account of an allowed organization',
   store_unavailable: 'the session or token cache store (Redis) failed: check that it runs and REDIS_URL points at it',
 };
 

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { isTenantGuid } from '../authority.js';
 import { AuthError } from '../errors.js';
 import { assertSameOrigin, logoutConfirmation } from './logoutGuard.js';
 import { createLogoutTokenVerifier, logoutKeys } from './logoutToken.js';
@@ -52,7 +53,12 @@ export class WebAuth {
     instrumentRoutes(this);
   }
 
-  /** `GET /login?returnTo=/path`: starts a flow (kept in the session) and sends the browser to the OP. */
+  /**
+   * `GET /login?returnTo=/path`: starts a flow (kept in the session) and sends the browser to the OP.
+   * `domain_hint=<tenant domain or id>` is passed on; `tenant=<tenant id>` (a multi-tenant client,
+   * a tenant in `allowedTenants`, else `invalid_argument` / `tenant_not_allowed`) signs in at that
+   * tenant's own authority, as a guest invited there does.
+   */
   async login(request: WebRequest, session: SessionPort): Promise<WebResult> {
     const { client, scopes, redirectUri, maxSignIns } = this.options;
     const data = session.read();
@@ -62,6 +68,8 @@ export class WebAuth {
       redirectUri,
       ...(consent?.claims ? { claims: consent.claims } : {}),
       ...(data.user?.account.username ? { loginHint: data.user.account.username } : {}),
+      ...(domainHintOf(request.query.domain_hint) ? { domainHint: domainHintOf(request.query.domain_hint)! } : {}),
+      ...(tenantOf(request.query.tenant) ? { tenantId: tenantOf(request.query.tenant)! } : {}),
     });
     const returnTo = safeReturnTo(request.query.returnTo, this.options.baseUrl);
     this.#warnHostMismatch(request);
@@ -332,3 +340,15 @@ function signInDidNotHelp(error: AuthError): AuthError {
 
 /** The name part of a Host header (`[::1]:3000` -> `[::1]`). */
 const hostname = (host: string): string => host.replace(/:\d+$/, '');
+
+/** A `domain_hint` worth passing on: a tenant domain or GUID (letters, digits, dots, dashes); anything else is dropped. */
+function domainHintOf(value: unknown): string | undefined {
+  return typeof value === 'string' && /^[A-Za-z0-9][A-Za-z0-9.-]{0,252}$/.test(value) ? value : undefined;
+}
+
+/** `tenant=<tenant id>` of `/login`: a GUID, else `400 invalid_request` (a page asked for a tenant it cannot name). */
+function tenantOf(value: unknown): string | undefined {
+  if (value === undefined || value === '') return undefined;
+  if (typeof value !== 'string' || !isTenantGuid(value)) throw new AuthError('invalid_request', { description: 'tenant must be a tenant id (GUID)' });
+  return value;
+}

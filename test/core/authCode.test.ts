@@ -63,7 +63,10 @@ describe('auth-code flow', () => {
     assert.ok(result.scopes.includes('api://orders/Orders.Read'));
 
     const accounts = await client.getAccounts({ partition: 'session-alice' });
-    assert.deepEqual(accounts, [result.account]);
+    const { tenantProfiles, ...listed } = accounts[0]!;
+    assert.equal(accounts.length, 1);
+    assert.deepEqual(listed, result.account);
+    assert.deepEqual([...tenantProfiles!.values()], [{ tenantId: op.tenantId, localAccountId: alice.oid, name: alice.name, isHomeTenant: true }]);
     op.resetStats();
     const silent = await client.acquireTokenSilent({ scopes: ['api://orders/Orders.Read'], account: result.account!, partition: 'session-alice' });
     assert.equal(silent.accessToken, result.accessToken);

@@ -37,6 +37,7 @@ describe('MSAL JSON cache format', () => {
       tenantId: account.realm,
       localAccountId: account.local_account_id,
       username: 'alice@contoso.com',
+      tenantProfiles: new Map([[account.realm, { tenantId: account.realm, localAccountId: account.local_account_id, isHomeTenant: true }]]),
     }]);
     assert.deepEqual(await client.getAccounts({ partition: 'p1', username: 'ALICE@contoso.com' }), accounts);
     assert.deepEqual(await client.getAccounts({ partition: 'p1', username: 'bob@contoso.com' }), []);
