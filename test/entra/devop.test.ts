@@ -69,10 +69,14 @@ describe('dev OP: multi-tenant Entra', () => {
       assert.equal(doc['token_endpoint'], `${op.url}/${name}/v2.0/oauth2/v2.0/token`);
       assert.equal(doc['authorization_response_iss_parameter_supported'], undefined);
     }
-    // a tenant by domain name is the same authority; an unknown tenant is not served
+    // a tenant by domain name is the same authority; an unknown tenant is answered as Entra does (AADSTS90002)
     const byDomain = await (await fetch(`${op.url}/fabrikam.onmicrosoft.com/v2.0/.well-known/openid-configuration`)).json() as Record<string, unknown>;
     assert.equal(byDomain['issuer'], op.tenants.fabrikam.issuer);
-    assert.equal((await fetch(`${op.url}/nowhere.example/v2.0/.well-known/openid-configuration`)).status, 404);
+    const unknown = await fetch(`${op.url}/nowhere.example/v2.0/.well-known/openid-configuration`);
+    assert.equal(unknown.status, 400);
+    const body = await unknown.json() as { error?: string; error_codes?: number[] };
+    assert.equal(body.error, 'invalid_tenant');
+    assert.deepEqual(body.error_codes, [90002]);
   });
 
   test('one key set for every tenant (Entra\'s common keys): a fabrikam token verifies with /organizations keys', async () => {
