@@ -57,19 +57,21 @@ export class WebAuth {
    * `GET /login?returnTo=/path`: starts a flow (kept in the session) and sends the browser to the OP.
    * `domain_hint=<tenant domain or id>` is passed on; `tenant=<tenant id>` (a multi-tenant client,
    * a tenant in `allowedTenants`, else `invalid_argument` / `tenant_not_allowed`) signs in at that
-   * tenant's own authority, as a guest invited there does.
+   * tenant's own authority, as a guest invited there does; a signed-in user asked to sign in again
+   * (more scopes, a claims challenge) does so in the session's tenant.
    */
   async login(request: WebRequest, session: SessionPort): Promise<WebResult> {
     const { client, scopes, redirectUri, maxSignIns } = this.options;
     const data = session.read();
     const consent = data.consent;
+    const tenantId = tenantOf(request.query.tenant) ?? sessionTenant(client, data.user);
     const flow = await client.initiateAuthCodeFlow({
       scopes: [...scopes, ...(consent?.scopes ?? [])],
       redirectUri,
       ...(consent?.claims ? { claims: consent.claims } : {}),
       ...(data.user?.account.username ? { loginHint: data.user.account.username } : {}),
       ...(domainHintOf(request.query.domain_hint) ? { domainHint: domainHintOf(request.query.domain_hint)! } : {}),
-      ...(tenantOf(request.query.tenant) ? { tenantId: tenantOf(request.query.tenant)! } : {}),
+      ...(tenantId ? { tenantId } : {}),
     });
     const returnTo = safeReturnTo(request.query.returnTo, this.options.baseUrl);
     this.#warnHostMismatch(request);
@@ -344,6 +346,16 @@ const hostname = (host: string): string => host.replace(/:\d+$/, '');
 /** A `domain_hint` worth passing on: a tenant domain or GUID (letters, digits, dots, dashes); anything else is dropped. */
 function domainHintOf(value: unknown): string | undefined {
   return typeof value === 'string' && /^[A-Za-z0-9][A-Za-z0-9.-]{0,252}$/.test(value) ? value : undefined;
+}
+
+/**
+ * A signed-in user asked to sign in again (more scopes, a claims challenge) on a multi-tenant
+ * authority: in the tenant the session signed in to, not wherever `/organizations` would send
+ * them (a guest would come back as her home identity).
+ */
+function sessionTenant(client: ResolvedWebOptions['client'], user: SignedInUser | undefined): string | undefined {
+  const tenantId = user?.account.tenantId;
+  return client.config.authority.multiTenant && typeof tenantId === 'string' && isTenantGuid(tenantId) ? tenantId : undefined;
 }
 
 /** `tenant=<tenant id>` of `/login`: a GUID, else `400 invalid_request` (a page asked for a tenant it cannot name). */
