@@ -13,7 +13,9 @@ import {
 
 const PROCESSES = 4;
 const CALLS_PER_PROCESS = 50;
-const ROUNDS = 3;
+const ROUNDS = 5;
+/** Storms before the measured ones, not counted: the workers' refresh path runs cold (JIT, first lock wait's subscriber connection) the first time. */
+const WARM_UP_ROUNDS = 1;
 
 /** Makes every access token of the partition look expired, as time would (refresh token untouched). */
 async function expireAccessTokens(client: ConfidentialClient, partition: string): Promise<void> {
@@ -59,13 +61,14 @@ export async function refreshStorm(ctx: BenchContext): Promise<MeasurementResult
       for (;;) if ((await within(30_000, 'storm worker start', w.next())) === 'ready') break;
     }
     const rounds: Array<{ refreshes: number; wallMs: number; results: StormResult[] }> = [];
-    for (let round = 0; round < ROUNDS; round++) {
+    for (let round = 0; round < WARM_UP_ROUNDS + ROUNDS; round++) {
       await expireAccessTokens(client, partition);
       const before = refreshes();
       const t = performance.now();
       for (const w of workers) w.send('go');
       const results = await within(30_000, 'storm round', Promise.all(workers.map((w) => nextJson<StormResult>(w))));
-      rounds.push({ refreshes: refreshes() - before, wallMs: performance.now() - t, results });
+      const measured = { refreshes: refreshes() - before, wallMs: performance.now() - t, results };
+      if (round >= WARM_UP_ROUNDS) rounds.push(measured);
     }
     const errors = rounds.flatMap((r) => r.results.flatMap((x) => x.errors));
     const distinct = rounds.map((r) => new Set(r.results.flatMap((x) => x.tokenHashes)).size);
@@ -81,11 +84,11 @@ export async function refreshStorm(ctx: BenchContext): Promise<MeasurementResult
         },
         {
           measurement: '5b. Refresh storm: time to serve all 200 (ms)', authflow: fmt(wall, 0), baseline: `one refresh, one call: ${fmt(base, 0)}`,
-          ratio: `${(wall / base).toFixed(2)}x`, target: '(reported)', met: 'n/a',
+          ratio: `${(wall / base).toFixed(2)}x`, target: '<= 2x', met: wall / base <= 2 ? 'yes' : 'no',
         },
       ],
       details: [
-        `(5) ${ROUNDS} rounds; each: access tokens expired by export/import, then "go" to ${PROCESSES} ready processes x ${CALLS_PER_PROCESS} concurrent acquireTokenSilent on one Redis partition.`,
+        `(5) ${ROUNDS} rounds after ${WARM_UP_ROUNDS} not counted (the workers' refresh path cold); each: access tokens expired by export/import, then "go" to ${PROCESSES} ready processes x ${CALLS_PER_PROCESS} concurrent acquireTokenSilent on one Redis partition.`,
         `    refresh_token requests per round [${counts.join(', ')}]; wall ms per round [${rounds.map((r) => fmt(r.wallMs, 0)).join(', ')}]; `
           + `per-process ms [${rounds.map((r) => r.results.map((x) => fmt(x.ms, 0)).join('/')).join(', ')}]; distinct tokens served per round [${distinct.join(', ')}]; errors ${errors.length}${errors[0] ? ` (${errors[0]})` : ''}`,
         `    answers marked fromCache per round [${rounds.map((r) => r.results.reduce((n, x) => n + x.fromCache, 0)).join(', ')}] of ${PROCESSES * CALLS_PER_PROCESS} `

@@ -18,7 +18,7 @@ export type { OnBehalfOfRequest } from './flows/onBehalfOf.js';
 export type { ClientCredentialsRequest } from './flows/clientCredentials.js';
 export { MemoryTokenCacheStore } from './stores/memory.js';
 export type { MemoryTokenCacheStoreOptions } from './stores/memory.js';
-export type { CacheChanges, CacheWriteOptions, ReleaseLock, TokenCacheStore } from './stores/types.js';
+export type { CacheChanges, CacheWriteOptions, LockOptions, ReleaseLock, TokenCacheStore } from './stores/types.js';
 export type {
   AccessTokenEntity, AccountEntity, AppMetadataEntity, CacheEntities, CacheEntity, IdTokenEntity, RefreshTokenEntity,
 } from './cache/entities.js';

@@ -4,7 +4,7 @@ import type { LocalPartitionCache } from '../cache/localCache.js';
 import { AuthError } from '../errors.js';
 import type { OpClient } from '../opClient.js';
 import type { TokenResult } from '../results.js';
-import type { CacheChanges } from '../stores/types.js';
+import type { CacheChanges, ReleaseLock } from '../stores/types.js';
 import { KeyedMutex, SingleFlight } from '../util/concurrency.js';
 import { noteCacheLayer } from '../telemetry/acquire.js';
 import { lockWaitEnded, observeStore } from '../telemetry/calls.js';
@@ -85,7 +85,11 @@ export async function clearPartition(ctx: FlowContext, partition: string): Promi
  * offers one, across processes (its lock). `work` must re-read the partition: whoever held the
  * lock before may have refreshed already.
  */
-export async function withPartitionLock<T>(ctx: FlowContext, partition: string, work: () => Promise<T>): Promise<T> {
+export async function withPartitionLock<T>(
+  ctx: FlowContext, partition: string, work: () => Promise<T>,
+  /** Asked after each wait for another process's lock: a result when the holder did the work for us (no lock taken then). */
+  doneWhileWaiting?: () => Promise<T | undefined>,
+): Promise<T> {
   const waitStarted = performance.now();
   return ctx.partitionMutex.run(partition, async () => {
     const store = ctx.config.cacheStore;
@@ -93,14 +97,20 @@ export async function withPartitionLock<T>(ctx: FlowContext, partition: string, 
       lockWaitEnded(waitStarted);
       return work();
     }
-    let release: () => Promise<void>;
+    let done: T | undefined;
+    const options = doneWhileWaiting ? { doneWhileWaiting: async () => (done = await doneWhileWaiting()) !== undefined } : {};
+    let release: ReleaseLock | undefined;
     try {
-      release = await observeStore(store, 'lock', () => store.lock!(partition));
+      release = await observeStore(store, 'lock', () => store.lock!(partition, options));
     } catch (err) {
       lockWaitEnded(waitStarted, err);
       throw storeError(err, 'lock');
     }
     lockWaitEnded(waitStarted);
+    if (!release) {
+      if (done !== undefined) return done;
+      throw storeError(new Error('the store\'s lock() resolved without a lock'), 'lock');
+    }
     try {
       return await work();
     } finally {

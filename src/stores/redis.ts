@@ -4,7 +4,7 @@ import type { CacheEntities, CacheEntity } from '../cache/entities.js';
 import { FieldCipher, type EncryptionKey } from '../cache/crypto.js';
 import { silentLogger, type Logger } from '../logger.js';
 import { AuthError, configError } from '../errors.js';
-import type { CacheChanges, CacheWriteOptions, ReleaseLock, TokenCacheStore } from './types.js';
+import type { CacheChanges, CacheWriteOptions, LockOptions, ReleaseLock, TokenCacheStore } from './types.js';
 import { isConnecting, whenConnected } from './redisReady.js';
 import { LockWaker } from './redisLockWaker.js';
 import { durabilityOf, NO_REPLICA, waitForReplica, type RedisDurability } from './redisDurability.js';
@@ -231,9 +231,12 @@ export class RedisTokenCacheStore implements TokenCacheStore {
    * Takes the partition's refresh lock, waiting while another instance holds it, for at most
    * `lockWaitMs`; a lock whose holder died expires after `lockTtlMs`. A waiter is woken by the
    * holder's release (a message on the lock's channel; directly, in this process) and polls only
-   * as the fallback for a lost message (every 100-250 ms; every 5-50 ms without pub/sub).
+   * as the fallback for a lost message (every 100-250 ms; every 5-50 ms without pub/sub). After
+   * each wait, `options.doneWhileWaiting` may end it without the lock (resolving to `undefined`).
    */
-  async lock(partition: string): Promise<ReleaseLock> {
+  lock(partition: string): Promise<ReleaseLock>;
+  lock(partition: string, options: LockOptions): Promise<ReleaseLock | undefined>;
+  async lock(partition: string, options: LockOptions = {}): Promise<ReleaseLock | undefined> {
     const key = `${this.keyOf(partition)}:lock`;
     const channel = `${key}:released`;
     const owner = randomUUID();
@@ -262,6 +265,8 @@ export class RedisTokenCacheStore implements TokenCacheStore {
           ? FALLBACK_POLL_MS.min + Math.random() * FALLBACK_POLL_MS.spread
           : Math.min(50, 5 * 2 ** Math.min(attempt, 4)) * (0.5 + Math.random());
         await listener.next(Math.max(1, Math.min(pause, deadline - Date.now())));
+        // The holder may have done this caller's work (a refreshed token): then no lock is needed.
+        if (options.doneWhileWaiting && await options.doneWhileWaiting()) return undefined;
       }
     } finally {
       listener.close();

@@ -14,6 +14,17 @@ export interface CacheWriteOptions {
 /** Releases a lock taken with {@link TokenCacheStore.lock}. */
 export type ReleaseLock = () => Promise<void>;
 
+/** Options of {@link TokenCacheStore.lock}. */
+export interface LockOptions {
+  /**
+   * Asked after each wait for the lock (a release heard, a poll): true when the holder's work has
+   * made the lock unnecessary (it refreshed what this caller needed). `lock` then resolves to
+   * `undefined` without taking it: a storm's waiters read the new token side by side instead of
+   * each taking the lock in turn.
+   */
+  doneWhileWaiting?: () => Promise<boolean>;
+}
+
 /**
  * Where token caches live. A partition is one user's (or one assertion's, or one app's) cache:
  * reading it is one round trip, writing sends only what changed, so writers never clobber
@@ -34,8 +45,9 @@ export interface TokenCacheStore {
   clear(partition: string): Promise<void>;
   /**
    * Optional: an exclusive lock on a partition shared by every process using this store, held
-   * while a refresh token is redeemed. Resolves once taken (waiting while another holder has it).
+   * while a refresh token is redeemed. Resolves once taken (waiting while another holder has it),
+   * or to `undefined`, nothing held, when `options.doneWhileWaiting` said so after a wait.
    * Stores local to one process need none: authflow already serialises refreshes in-process.
    */
-  lock?(partition: string): Promise<ReleaseLock>;
+  lock?(partition: string, options?: LockOptions): Promise<ReleaseLock | undefined>;
 }

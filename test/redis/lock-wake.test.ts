@@ -9,6 +9,7 @@ import { after, before, describe, it } from 'node:test';
 import type { Redis } from 'ioredis';
 import { RedisTokenCacheStore } from '../../src/index.js';
 import { connectRedis, deleteKeys, uniquePrefix } from '../helpers/redis.js';
+import { clientFor, expireAccessTokens, signIn, startDevOp, tokenRequests, type DevOp } from '../helpers/op.js';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
@@ -123,5 +124,70 @@ describe('RedisTokenCacheStore: lock waiters are woken on release', () => {
     assert.ok(subscriber);
     await sleep(1_300);
     assert.equal(subscriber.status, 'end');
+  });
+
+  it('a waiter whose work the holder did (doneWhileWaiting) returns without taking the lock', async () => {
+    const holder = new RedisTokenCacheStore({ client: await connect(), prefix });
+    const waiter = new RedisTokenCacheStore({ client: await connect(), prefix });
+    const release = await holder.lock('p6');
+    let asked = 0;
+    const waiting = waiter.lock('p6', { doneWhileWaiting: async () => ++asked > 0 });
+    await sleep(30);
+    assert.equal(asked, 0, 'not asked before a wait ended');
+    await release();
+    assert.equal(await waiting, undefined, 'nothing held');
+    assert.equal(asked, 1);
+    // The lock is free: nobody took it on the waiter's behalf.
+    const again = await holder.lock('p6', { doneWhileWaiting: async () => false });
+    assert.ok(again, 'taken at once');
+    await again();
+  });
+});
+
+describe('a refresh storm across processes: the waiters read the refreshed token without taking the lock in turn', () => {
+  const prefix = uniquePrefix('lockdone');
+  const clients: Redis[] = [];
+  let op: DevOp;
+
+  before(async () => {
+    op = await startDevOp();
+  });
+  after(async () => {
+    await deleteKeys(clients[0]!, prefix);
+    for (const client of clients) await client.quit().catch(() => undefined);
+    await op.close();
+  });
+
+  it('3 clients (as 3 processes) on one expired partition: one refresh, one lock taken and released', async () => {
+    const stores = await Promise.all(Array.from({ length: 3 }, async () => {
+      const client = await connectRedis();
+      clients.push(client);
+      return { client, store: new RedisTokenCacheStore({ client, prefix }) };
+    }));
+    const apps = stores.map(({ store }) => clientFor(op, 'webApp', { cacheStore: store, localCacheSeconds: 0 }));
+    const { account } = await signIn(op, apps[0]!, { partition: 'storm' });
+    await expireAccessTokens(apps[0]!, 'storm');
+    // Lock releases (the release script) across the three connections: one per lock taken.
+    let releases = 0;
+    for (const { client } of stores) {
+      const target = client as unknown as { sendCommand: (command: { name: string }, ...rest: unknown[]) => unknown };
+      const original = target.sendCommand.bind(client);
+      target.sendCommand = (command, ...rest) => {
+        if (command.name === 'eval' || command.name === 'evalsha') releases += 1;
+        return original(command, ...rest);
+      };
+    }
+    const refreshesBefore = tokenRequests(op, 'refresh_token');
+    // A slow token endpoint keeps the first refresh under its lock while the others arrive and wait.
+    op.faults.set({ tokenEndpoint: 'slow', slowMs: 300 });
+    try {
+      const results = await Promise.all(apps.map((app) => app.acquireTokenSilent({ scopes: ['api://orders/Orders.Read'], account: account!, partition: 'storm' })));
+      assert.equal(new Set(results.map((r) => r.accessToken)).size, 1, 'one token for all');
+      assert.equal(results.filter((r) => r.fromCache).length, 2, 'the two waiters read it from the cache');
+    } finally {
+      op.faults.clear();
+    }
+    assert.equal(tokenRequests(op, 'refresh_token') - refreshesBefore, 1);
+    assert.equal(releases, 1, 'only the refreshing client took (and released) the lock');
   });
 });

@@ -73,7 +73,7 @@ export function storeContract(subject: StoreUnderTest): void {
     it('a lock, when the store has one, is exclusive until released', async (t) => {
       const { store, partition } = await subject.fresh();
       if (!store.lock) return t.skip('no cross-process lock (a store local to one process)');
-      const release = await store.lock(partition);
+      const release = (await store.lock(partition))!;
       let second = false;
       const waiting = store.lock(partition).then((r) => {
         second = true;
@@ -82,7 +82,9 @@ export function storeContract(subject: StoreUnderTest): void {
       await new Promise((resolve) => setTimeout(resolve, 100));
       assert.equal(second, false, 'the second lock waited');
       await release();
-      await (await waiting)();
+      const again = await waiting;
+      assert.ok(again, 'without doneWhileWaiting, lock() resolves to a held lock');
+      await again();
       assert.equal(second, true);
     });
   });
