@@ -93,6 +93,24 @@ export function clientFor(op: DevOp, name: 'webApp' | 'orders' | 'inventory', ov
   });
 }
 
+/** The session secret of the bench's apps (authflow's and the floors'). */
+export const SESSION_SECRET = 'bench-session-secret-0123456789-abcdefghij';
+
+/**
+ * The web app's client in a worker process, from `ISSUER`, `CLIENT_ID` and `CLIENT_SECRET` (the
+ * dev OP over http), with its token cache and any other option in `options`.
+ */
+export function clientFromEnv(options: Partial<ConfidentialClientOptions>): ConfidentialClient {
+  return new ConfidentialClient({
+    clientId: env('CLIENT_ID'),
+    authority: env('ISSUER'),
+    credential: { secret: env('CLIENT_SECRET') },
+    allowInsecureRequests: true,
+    authorityType: 'entra',
+    ...options,
+  });
+}
+
 /** A full sign-in of `username` through the dev OP's pages (consenting to `scopes`), tokens cached in `partition`. */
 export async function signIn(op: DevOp, client: ConfidentialClient, partition: string, scopes: string[] = [...ORDERS, ...INVENTORY], username = 'alice'): Promise<TokenResult> {
   const flow = await client.initiateAuthCodeFlow({ scopes, redirectUri: `${BASE_URL}/callback` });

@@ -17,26 +17,18 @@ import type { Server } from 'node:http';
 import { RedisStore } from 'connect-redis';
 import express from 'express';
 import session from 'express-session';
-import { ConfidentialClient, RedisTokenCacheStore } from '../../src/index.js';
+import { RedisTokenCacheStore } from '../../src/index.js';
 import { auth, authErrors, authSession, requireAuth } from '../../src/express/index.js';
-import { BASE_URL, ORDERS, connectRedis, env, stdinLines } from '../common.js';
+import { BASE_URL, ORDERS, SESSION_SECRET, clientFromEnv, connectRedis, env, stdinLines } from '../common.js';
 
 // (10): the same apps with the OpenTelemetry SDK registered (in-memory exporter, always-on sampler).
 if (process.env.OTEL_SDK === 'memory') (await import('../otelSdk.js')).registerSdk();
 
-const SESSION_SECRET = 'bench-session-secret-0123456789-abcdefghij';
 const prefix = env('APP_PREFIX');
 const redisA = await connectRedis('bench-app-authflow');
 const redisF = await connectRedis('bench-app-floor');
 
-const client = new ConfidentialClient({
-  clientId: env('CLIENT_ID'),
-  authority: env('ISSUER'),
-  credential: { secret: env('CLIENT_SECRET') },
-  allowInsecureRequests: true,
-  authorityType: 'entra',
-  cacheStore: new RedisTokenCacheStore({ client: redisA, prefix: `${prefix}tc:` }),
-});
+const client = clientFromEnv({ cacheStore: new RedisTokenCacheStore({ client: redisA, prefix: `${prefix}tc:` }) });
 
 /** authflow's session data, copied from a signed-in session into the floor's. */
 let copied: unknown;

@@ -24,25 +24,17 @@ import { RedisStore } from 'connect-redis';
 import { Hono } from 'hono';
 import { getCookie, setCookie } from 'hono/cookie';
 import { getRequestListener } from '@hono/node-server';
-import { ConfidentialClient, RedisTokenCacheStore } from '../../src/index.js';
+import { RedisTokenCacheStore } from '../../src/index.js';
 import * as koa from '../../src/koa/index.js';
 import * as fst from '../../src/fastify/index.js';
 import * as hono from '../../src/hono/index.js';
-import { BASE_URL, ORDERS, connectRedis, env, stdinLines } from '../common.js';
+import { BASE_URL, ORDERS, SESSION_SECRET, clientFromEnv, connectRedis, env, stdinLines } from '../common.js';
 
-const SESSION_SECRET = 'bench-session-secret-0123456789-abcdefghij';
 const COOKIE = { httpOnly: true, sameSite: 'lax', secure: false, path: '/', maxAge: 8 * 3600 * 1000 } as const;
 const framework = env('FRAMEWORK');
 const prefix = env('APP_PREFIX');
 const redis = await connectRedis(`bench-${framework}`);
-const client = new ConfidentialClient({
-  clientId: env('CLIENT_ID'),
-  authority: env('ISSUER'),
-  credential: { secret: env('CLIENT_SECRET') },
-  allowInsecureRequests: true,
-  authorityType: 'entra',
-  cacheStore: new RedisTokenCacheStore({ client: redis, prefix: `${prefix}tc:` }),
-});
+const client = clientFromEnv({ cacheStore: new RedisTokenCacheStore({ client: redis, prefix: `${prefix}tc:` }) });
 type Data = { user?: { partition: string } } | undefined;
 /** authflow's session data, copied from a signed-in session into the floor's. */
 let copied: unknown;

@@ -5,16 +5,11 @@
  * how many were served from the cache, errors). Exits when stdin ends.
  */
 import { createHash } from 'node:crypto';
-import { ConfidentialClient, RedisTokenCacheStore } from '../../src/index.js';
-import { connectRedis, env, stdinLines } from '../common.js';
+import { RedisTokenCacheStore } from '../../src/index.js';
+import { clientFromEnv, connectRedis, env, stdinLines } from '../common.js';
 
 const redis = await connectRedis('bench-storm');
-const client = new ConfidentialClient({
-  clientId: env('CLIENT_ID'),
-  authority: env('ISSUER'),
-  credential: { secret: env('CLIENT_SECRET') },
-  allowInsecureRequests: true,
-  authorityType: 'entra',
+const client = clientFromEnv({
   cacheStore: new RedisTokenCacheStore({ client: redis, prefix: env('PREFIX') }),
   // Expiry is simulated by editing the shared store, which a local copy would not see for its TTL
   // (real expiry, by time, reaches both): the storm goes to the store, as after a real expiry.

@@ -8,7 +8,8 @@ import type { Store } from 'express-session';
 import type { ConfidentialClient, SessionIndex } from '../../src/index.js';
 import { auth, authErrors, authSession, requireAuth } from '../../src/express/index.js';
 import { homePage, ordersPage, profilePage } from '../pages.js';
-import { callOrders, ORDERS_SCOPE } from '../apis/callOrders.js';
+import { callOrders } from '../apis/callOrders.js';
+import { exampleAuthOptions } from '../exampleAuth.js';
 
 export interface ExampleAppOptions {
   client: ConfidentialClient;
@@ -27,7 +28,6 @@ export interface ExampleAppOptions {
   guestTenant?: { label: string; tenantId: string };
 }
 
-
 export function createExampleApp(options: ExampleAppOptions): Express {
   const app = express();
   app.disable('x-powered-by');
@@ -36,14 +36,7 @@ export function createExampleApp(options: ExampleAppOptions): Express {
     ...(options.sessionSecret ? { secret: options.sessionSecret } : {}),
     ...(options.sessionStore ? { store: options.sessionStore } : {}),
   }));
-  app.use(auth({
-    client: options.client,
-    baseUrl: options.baseUrl,
-    scopes: [ORDERS_SCOPE],
-    idpLogout: true,
-    routes: { backchannelLogout: '/backchannel-logout' },
-    ...(options.sessionIndex ? { sessionIndex: options.sessionIndex } : {}),
-  }));
+  app.use(auth(exampleAuthOptions(options)));
 
   app.get('/', (req, res) => {
     res.type('html').send(homePage(req.user?.name, options.guestTenant));

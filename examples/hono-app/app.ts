@@ -7,7 +7,8 @@ import { Hono } from 'hono';
 import type { ConfidentialClient, SessionIndex } from '../../src/index.js';
 import { auth, authErrors, authSession, requireAuth, type AuthEnv, type HonoSessionStore } from '../../src/hono/index.js';
 import { homePage, ordersPage, profilePage } from '../pages.js';
-import { callOrders, ORDERS_SCOPE } from '../apis/callOrders.js';
+import { callOrders } from '../apis/callOrders.js';
+import { exampleAuthOptions } from '../exampleAuth.js';
 
 export interface HonoExampleAppOptions {
   client: ConfidentialClient;
@@ -21,8 +22,6 @@ export interface HonoExampleAppOptions {
   sessionSecret?: string;
 }
 
-
-
 export function createHonoExampleApp(options: HonoExampleAppOptions): Hono<AuthEnv> {
   const app = new Hono<AuthEnv>();
   app.use(authSession({
@@ -30,14 +29,7 @@ export function createHonoExampleApp(options: HonoExampleAppOptions): Hono<AuthE
     ...(options.sessionSecret ? { secret: options.sessionSecret } : {}),
     ...(options.sessionStore ? { store: options.sessionStore } : {}),
   }));
-  app.use(auth({
-    client: options.client,
-    baseUrl: options.baseUrl,
-    scopes: [ORDERS_SCOPE],
-    idpLogout: true,
-    routes: { backchannelLogout: '/backchannel-logout' },
-    ...(options.sessionIndex ? { sessionIndex: options.sessionIndex } : {}),
-  }));
+  app.use(auth(exampleAuthOptions(options)));
 
   app.get('/', (c) => c.html(homePage(c.var.user?.name)));
   app.get('/profile', requireAuth(), (c) => c.html(profilePage(String(c.var.user?.name ?? c.var.account?.username ?? ''), c.var.user)));

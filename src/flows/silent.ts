@@ -69,20 +69,20 @@ export async function acquireTokenSilent(ctx: FlowContext, request: SilentReques
 
   const flightKey = [partition, homeAccountId, [...scopes].map((s) => s.toLowerCase()).sort().join(' '), claims ?? '', forceRefresh].join('\n');
   try {
-    // A token another process refreshed while this one waited for the lock: served without the lock (never to force_refresh).
-    const refreshedMeanwhile = async (): Promise<TokenResult | undefined> => {
-      const current = await readPartition(ctx, partition);
-      const hit = findAccessToken(current, scope, scopes, ctx.config.tokenRenewalOffsetSeconds).hit;
-      return hit && !hit.refreshDue ? toTokenResult(hit.entity, account, idTokenClaimsOf(current, account, ctx.config.clientId), true) : undefined;
-    };
-    return await ctx.flight.run(flightKey, () => withPartitionLock(ctx, partition, async () => {
-      // Whoever held the lock before us may have refreshed: look again before spending the refresh token.
+    // The store's partition now, and a fresh token in it for this request (never for force_refresh):
+    // under the lock before spending the refresh token (whoever held it may have refreshed), and
+    // after each wait for another process's lock (then served without taking it).
+    const lookAgain = async () => {
       const current = await readPartition(ctx, partition);
       const lookup = findAccessToken(current, scope, scopes, ctx.config.tokenRenewalOffsetSeconds);
       const fresh = forceRefresh ? undefined : lookup.hit;
-      if (fresh && !fresh.refreshDue) return toTokenResult(fresh.entity, account, idTokenClaimsOf(current, account, ctx.config.clientId), true);
-      return refresh(ctx, { partition, entities: current, account, scope, scopes, claims, drop: lookup.drop });
-    }, forceRefresh ? undefined : refreshedMeanwhile));
+      const result = fresh && !fresh.refreshDue ? toTokenResult(fresh.entity, account, idTokenClaimsOf(current, account, ctx.config.clientId), true) : undefined;
+      return { current, lookup, result };
+    };
+    return await ctx.flight.run(flightKey, () => withPartitionLock(ctx, partition, async () => {
+      const { current, lookup, result } = await lookAgain();
+      return result ?? refresh(ctx, { partition, entities: current, account, scope, scopes, claims, drop: lookup.drop });
+    }, forceRefresh ? undefined : async () => (await lookAgain()).result));
   } catch (err) {
     if (cached && err instanceof AuthError) {
       // Past refresh_on the cached token is still valid: serve it and try again next time.

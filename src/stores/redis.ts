@@ -306,16 +306,17 @@ export class RedisTokenCacheStore implements TokenCacheStore {
     const known = this.#decoded.get(where);
     if (known && known.text === value) return known.entity;
     // Frozen: every reader of this text shares the entity, so none may change it for the others.
-    const entity = this.#parse(partition, field, value);
+    const entity = this.#parse(where, value);
     if (entity) this.#decoded.set(where, { text: value, entity: Object.freeze(entity) });
     else this.#decoded.delete(where);
     return entity;
   }
 
-  #parse(partition: string, field: string, value: string): CacheEntity | undefined {
+  /** Decrypts (bound to `where`, the partition and field) and parses one stored value. */
+  #parse(where: string, value: string): CacheEntity | undefined {
     let json = value;
     if (this.#cipher) {
-      const result = this.#cipher.decrypt(value, `${partition}\n${field}`);
+      const result = this.#cipher.decrypt(value, where);
       if ('problem' in result) {
         this.#reportOnce(result.problem, result.keyId);
         return undefined;
