@@ -13,6 +13,11 @@ export interface IssuerKeys {
   /** Resolves the verification key of a token (jose's cached remote JWKS behind a guarded fetch). */
   getKey: JWTVerifyGetKey;
   /**
+   * The key `getKey` found lately for this `kid` and `alg`, at hand without an await (jose then
+   * verifies with it directly); undefined when there is none, or the set is past its age or changed.
+   */
+  knownKey(kid: string | undefined, alg: string): VerifyKey | undefined;
+  /**
    * True while `kid` is in the OP's current key set (the set is downloaded again first when older
    * than `jwksCacheMaxAgeSeconds`); false when it left the set, or while the set is changing or
    * unreachable. The verified-token cache asks this on every hit, so a removed key drops its tokens.
@@ -90,10 +95,11 @@ async function discover(options: ResolvedBearerOptions): Promise<IssuerKeys> {
     if (!remote.fresh) return remote.reload().then(() => tracker.has(remote, kid), () => false);
     return tracker.has(remote, kid);
   };
-  return { issuer, multiTenant, tenantOfIssuer, getKey: rememberKeys(remote, tracker), hasKey };
+  return { issuer, multiTenant, tenantOfIssuer, ...rememberKeys(remote, tracker), hasKey };
 }
 
 type RemoteKeySet = ReturnType<typeof createRemoteJWKSet>;
+type VerifyKey = Awaited<ReturnType<JWTVerifyGetKey>>;
 
 /**
  * Which `kid`s the OP's key set holds now. jose swaps its set in place after each download; the
@@ -139,24 +145,24 @@ const KEY_MEMORY_MS = 30_000;
  * and unknown `kid`s still go to jose's set, with its cooldown; the memory is far shorter than
  * the set's own cache age, so a retired key is dropped about as soon as jose would drop it.
  */
-function rememberKeys(remote: RemoteKeySet, tracker: KeySetTracker): JWTVerifyGetKey {
-  const remembered = new BoundedMap<string, Awaited<ReturnType<JWTVerifyGetKey>>>({ maxEntries: 64, ttlMs: KEY_MEMORY_MS });
+function rememberKeys(remote: RemoteKeySet, tracker: KeySetTracker): Pick<IssuerKeys, 'getKey' | 'knownKey'> {
+  const remembered = new BoundedMap<string, VerifyKey>({ maxEntries: 64, ttlMs: KEY_MEMORY_MS });
   let generation = tracker.generation;
-  return (header, token) => {
+  const knownKey = (kid: string | undefined, alg: string | undefined): VerifyKey | undefined => {
     // A new key set (rotation) forgets every key; a set past its age goes back to jose, which downloads it again.
     tracker.current(remote);
     if (tracker.generation !== generation) {
       generation = tracker.generation;
       remembered.clear();
     }
-    const id = `${header.kid ?? ''}\n${header.alg ?? ''}`;
-    const hit = remote.fresh ? remembered.get(id) : undefined;
-    if (hit) return hit;
-    return Promise.resolve(remote(header, token)).then((key) => {
-      remembered.set(id, key);
+    return remote.fresh ? remembered.get(`${kid ?? ''}\n${alg ?? ''}`) : undefined;
+  };
+  const getKey: JWTVerifyGetKey = (header, token) => knownKey(header.kid, header.alg)
+    ?? Promise.resolve(remote(header, token)).then((key) => {
+      remembered.set(`${header.kid ?? ''}\n${header.alg ?? ''}`, key);
       return key;
     });
-  };
+  return { getKey, knownKey };
 }
 
 /**

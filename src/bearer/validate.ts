@@ -66,6 +66,7 @@ export function createBearerValidator(options: BearerOptions): (token: string) =
   const resolved = resolveBearerOptions(options);
   const issuerKeys = createIssuerKeys(resolved);
   const cache = resolved.verifiedTokenCache ? new VerifiedTokens(resolved.verifiedTokenCache) : undefined;
+  const checks = joseChecks(resolved);
   let known: IssuerKeys | undefined;
   return observeBearer(async (token: string) => {
     try {
@@ -81,11 +82,11 @@ export function createBearerValidator(options: BearerOptions): (token: string) =
           return checkClaims(hit, known!, resolved);
         }
       }
-      const kid = precheck(token, resolved);
+      const header = precheck(token, resolved);
       // Once discovered, the keys are at hand without another await.
       const keys = known ?? (known = await issuerKeys());
-      const claims = checkClaims(await verify(token, keys, resolved), keys, resolved);
-      if (id !== undefined && kid !== undefined) cache!.remember(id, kid, claims);
+      const claims = checkClaims(await verify(token, header, keys, checks), keys, resolved);
+      if (id !== undefined && header.kid !== undefined) cache!.remember(id, header.kid, claims);
       return claims;
     } catch (err) {
       if (err instanceof AuthError && (err.code === 'token_invalid' || err.code === 'insufficient_scope')) {
@@ -245,8 +246,11 @@ function refuse(reason: BearerFailureReason, detail: string): AuthError {
   return new AuthError('token_invalid', { reason, description: `${reason}: ${detail}` });
 }
 
-/** Size, shape and header checks that need neither the network nor jose; returns the header's `kid` (a token without one is not cached). */
-function precheck(token: unknown, options: ResolvedBearerOptions): string | undefined {
+/** The header fields authflow reads itself: the key's id (a token without one is not cached) and the algorithm. */
+interface TokenHeader { kid: string | undefined; alg: string }
+
+/** Size, shape and header checks that need neither the network nor jose. */
+function precheck(token: unknown, options: ResolvedBearerOptions): TokenHeader {
   if (typeof token !== 'string' || token === '') throw refuse('malformed', 'no token');
   if (token.length > MAX_BEARER_TOKEN_LENGTH) throw refuse('too_large', `the token is longer than ${MAX_BEARER_TOKEN_LENGTH} characters`);
   const firstDot = token.indexOf('.');
@@ -270,7 +274,7 @@ function precheck(token: unknown, options: ResolvedBearerOptions): string | unde
     throw refuse('wrong_type', 'the token\'s "typ" is not JWT or at+jwt (not an access token)');
   }
   if (s === '') throw refuse('signature_invalid', 'the token has no signature');
-  return typeof kid === 'string' ? kid : undefined;
+  return { kid: typeof kid === 'string' ? kid : undefined, alg };
 }
 
 /**
@@ -279,16 +283,20 @@ function precheck(token: unknown, options: ResolvedBearerOptions): string | unde
  */
 export const signatureChecks = { count: 0 };
 
+/** What jose checks besides the signature, for one validator's options. */
+type JoseChecks = Parameters<typeof jwtVerify>[2];
+
+function joseChecks(options: ResolvedBearerOptions): JoseChecks {
+  return { algorithms: options.algorithms, audience: options.audiences, clockTolerance: options.clockToleranceSeconds, requiredClaims: ['exp', 'iss', 'aud'] };
+}
+
 /** jose's signature and time/audience checks, its errors turned into reasons. */
-async function verify(token: string, keys: IssuerKeys, options: ResolvedBearerOptions): Promise<BearerClaims> {
+async function verify(token: string, header: TokenHeader, keys: IssuerKeys, checks: JoseChecks): Promise<BearerClaims> {
   signatureChecks.count += 1;
   try {
-    const { payload } = await jwtVerify<BearerClaims>(token, keys.getKey, {
-      algorithms: options.algorithms,
-      audience: options.audiences,
-      clockTolerance: options.clockToleranceSeconds,
-      requiredClaims: ['exp', 'iss', 'aud'],
-    });
+    // A key found lately is handed to jose directly (one await fewer); else jose asks for it.
+    const key = keys.knownKey(header.kid, header.alg);
+    const { payload } = await (key ? jwtVerify<BearerClaims>(token, key, checks) : jwtVerify<BearerClaims>(token, keys.getKey, checks));
     return payload;
   } catch (err) {
     throw fromJose(err);
