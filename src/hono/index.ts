@@ -45,24 +45,38 @@ export interface AuthEnv {
 }
 
 type C = Context<AuthEnv>;
-// Per request (the Context lives as long as the request): what authflow's middleware saw.
-const webs = new WeakMap<Context, WebAuth>();
-const guards = new WeakMap<Context, BearerGuard>();
-const sessions = new WeakMap<Context, { session: ServerSession; of: ServerSessions }>();
+
+/** What authflow's middleware saw of one request, kept among the context's variables (it lives as long as the request). */
+interface RequestState {
+  web?: WebAuth;
+  guard?: BearerGuard;
+  session?: ServerSession;
+  of?: ServerSessions;
+}
+/** The variable holding it: not in `AuthVariables`, so apps do not see it in their types. */
+const STATE = 'authflow:state';
+function stateOf(c: Context): RequestState {
+  const vars = c as unknown as { get(key: string): RequestState | undefined; set(key: string, value: RequestState): void };
+  let state = vars.get(STATE);
+  if (!state) vars.set(STATE, (state = {}));
+  return state;
+}
+
+const noAppToken = (): Promise<never> => Promise.reject(setupMistake('getAppToken is only available behind requireBearer(...)'));
 
 /** Answers the routes of `routeTable` (sign-in, callback, logout, back-channel logout) and sets the context's variables. */
 export function auth(options: AuthOptions): MiddlewareHandler<AuthEnv> {
   const web = new WebAuth(options);
   const routes = routeTable(web);
   return async function authflow(c, next) {
-    webs.set(c, web);
+    stateOf(c).web = web;
     c.set('getToken', (scopes, getOptions) => web.getToken(sessionPort(c), scopes, getOptions));
-    c.set('getAppToken', () => Promise.reject(setupMistake('getAppToken is only available behind requireBearer(...)')));
+    c.set('getAppToken', noAppToken);
     setUser(c, web);
     const route = routes.match(c.req.method, c.req.path);
     if (!route) return next();
-    const held = sessions.get(c);
-    const input = { request: webRequest(c), stream: bodyStream(c), session: sessionPort(c), destroySession: (id: string) => held ? held.of.destroy(id) : Promise.resolve() };
+    const { of } = stateOf(c);
+    const input = { request: webRequest(c), stream: bodyStream(c), session: sessionPort(c), destroySession: (id: string) => of ? of.destroy(id) : Promise.resolve() };
     const result = await answerRoute(web, route, input);
     setUser(c, web); // signed in or out by the route: middleware above sees who is now
     return send(c, result);
@@ -76,8 +90,8 @@ export function auth(options: AuthOptions): MiddlewareHandler<AuthEnv> {
  */
 export function authErrors(fallback?: ErrorHandler<AuthEnv>): ErrorHandler<AuthEnv> {
   return (err, c) => {
-    const held = sessions.get(c);
-    const result = answerFailure(webRequest(c), err, { guard: guards.get(c), web: webs.get(c), session: held ? held.session.port : undefined });
+    const { guard, web, session } = stateOf(c);
+    const result = answerFailure(webRequest(c), err, { guard, web, session });
     if (result) return send(c, result);
     if (fallback) return fallback(err, c);
     if (err instanceof HTTPException) return err.getResponse();
@@ -89,7 +103,7 @@ export function authErrors(fallback?: ErrorHandler<AuthEnv>): ErrorHandler<AuthE
 /** Lets signed-in users through; others are sent to sign in (pages) or get a 401 naming the sign-in URL (APIs). */
 export function requireAuth(): MiddlewareHandler<AuthEnv> {
   return async (c, next) => {
-    const web = webs.get(c);
+    const { web } = stateOf(c);
     if (!web) throw setupMistake('requireAuth() ran on a request auth() has not seen: app.use(auth(...)) before the routes that use requireAuth()');
     const result = web.requireUser(webRequest(c), sessionPort(c));
     if (result) return send(c, result);
@@ -105,7 +119,7 @@ export function requireAuth(): MiddlewareHandler<AuthEnv> {
 export function requireBearer(options: RequireBearerOptions): MiddlewareHandler<AuthEnv> {
   const guard = new BearerGuard(options);
   return async (c, next) => {
-    guards.set(c, guard);
+    stateOf(c).guard = guard;
     let token: string;
     try {
       const authenticated = await guard.authenticate(c.req.header('authorization'));
@@ -141,7 +155,7 @@ export function authSession(options: AuthSessionOptions & SessionStoreOptions & 
       if (!result) throw err;
       return send(c, result);
     }
-    sessions.set(c, { session, of });
+    Object.assign(stateOf(c), { session, of });
     await next();
     let change;
     try {
@@ -156,15 +170,16 @@ export function authSession(options: AuthSessionOptions & SessionStoreOptions & 
 }
 
 function setUser(c: C, web: WebAuth): void {
-  const user = sessions.has(c) ? web.user(sessionPort(c)) : undefined;
+  const { session } = stateOf(c);
+  const user = session ? web.user(session) : undefined;
   c.set('account', user?.account);
   c.set('user', user?.claims);
 }
 
 function sessionPort(c: Context): SessionPort {
-  const held = sessions.get(c);
-  if (!held) throw new AuthError('invalid_config', { description: 'authflow needs a session: app.use(authSession(...)) before auth()' });
-  return held.session.port;
+  const { session } = stateOf(c);
+  if (!session) throw new AuthError('invalid_config', { description: 'authflow needs a session: app.use(authSession(...)) before auth()' });
+  return session;
 }
 
 /** The request as the web layer sees it; headers and query are read when asked for (a signed-in request needs neither). */

@@ -6,7 +6,7 @@
  */
 import type { Cluster, Redis } from 'ioredis';
 import { AuthError } from '../errors.js';
-import { whenConnected } from './redisReady.js';
+import { isConnecting, whenConnected } from './redisReady.js';
 import { BoundedMap } from '../util/boundedMap.js';
 import { num, object, redisClient, redisPrefix } from '../util/options.js';
 
@@ -51,13 +51,12 @@ export function redisSessionStore(options: { client: Redis | Cluster; prefix?: s
   const connectTimeoutMs = num('connectTimeoutMs', options.connectTimeoutMs, 1_000, { integer: true });
   const guard = async <T>(operation: string, run: () => Promise<T>): Promise<T> => {
     // A client still making its first connection is waited for; one that is down fails at once.
-    await whenConnected(client, connectTimeoutMs);
+    // (A ready client, the usual case, goes on without an await.)
+    if (isConnecting(client)) await whenConnected(client, connectTimeoutMs);
     if (client.status !== 'ready') throw new AuthError('store_unavailable', { reason: 'store_not_ready', description: `the session store cannot ${operation}: Redis is ${client.status}` });
-    try {
-      return await run();
-    } catch (err) {
+    return run().catch((err: unknown) => {
       throw new AuthError('store_unavailable', { reason: 'store_failed', description: `the session store failed to ${operation}`, cause: err });
-    }
+    });
   };
   return {
     get: (key) => guard('read', async () => {

@@ -44,10 +44,17 @@ export class ServerSessions {
   }
 }
 
-/** One request's session. */
-export class ServerSession {
+/**
+ * One request's session, and the web layer's `SessionPort` onto it (its methods live on the
+ * class: a request makes no closures). The record read from the store is kept as it is (its
+ * lifetime field beside authflow's data) until the first write, which works on a copy: a store
+ * handing out its own objects is never changed behind its back.
+ */
+export class ServerSession implements SessionPort {
   #id: string | undefined;
   #data: Record<string, unknown>;
+  /** `#data` is this session's own copy (made at the first write), not the store's record. */
+  #own = false;
   #lifetime: number;
   /** Written since it was loaded or saved: a session left as it was is not saved again. */
   #dirty = false;
@@ -57,54 +64,75 @@ export class ServerSession {
   #failed = false;
   readonly #sessions: ServerSessions;
   readonly #hadCookie: boolean;
-  /** The session as the web layer sees it (one per request). */
-  readonly port: SessionPort;
 
   constructor(sessions: ServerSessions, id: string | undefined, stored: Record<string, unknown> | undefined, hadCookie: boolean) {
-    const { [LIFETIME]: lifetime, ...data } = stored ?? {};
+    const lifetime = stored?.[LIFETIME];
     this.#sessions = sessions;
     this.#id = id;
-    this.#data = data;
+    this.#data = stored ?? {};
     this.#lifetime = typeof lifetime === 'number' && lifetime > 0 ? lifetime : sessions.settings.maxAgeMs;
     this.#savedLifetime = this.#lifetime;
     this.#hadCookie = hadCookie;
-    this.port = {
-      read: () => (this.#data[SESSION_KEY] as AuthSessionData | undefined) ?? EMPTY,
-      write: (data) => {
-        // No data, no key: a session left as it was loaded is not saved again.
-        if (Object.values(data).every((value) => value === undefined)) delete this.#data[SESSION_KEY];
-        else this.#data[SESSION_KEY] = data;
-        this.#dirty = true;
-      },
-      regenerate: async () => {
-        // The old id dies with its data (session fixation): the store forgets it now.
-        if (this.#id) await this.#sessions.destroy(this.#id);
-        this.#id = newId();
-        this.#data = {};
-        this.#dirty = true;
-        this.#cookieDue = true;
-      },
-      destroy: async () => {
-        if (this.#id) await this.#sessions.destroy(this.#id);
-        this.#id = undefined;
-        this.#data = {};
-        this.#dirty = false;
-        this.#destroyed = true;
-      },
-      save: () => this.#save(),
-      id: () => this.#id,
-      setLifetime: (ms) => void (this.#lifetime = ms ?? this.#sessions.settings.maxAgeMs),
-    };
+  }
+
+  read(): AuthSessionData {
+    return (this.#data[SESSION_KEY] as AuthSessionData | undefined) ?? EMPTY;
+  }
+
+  write(data: AuthSessionData): void {
+    if (!this.#own) {
+      this.#data = { ...this.#data };
+      this.#own = true;
+    }
+    // No data, no key: a session left as it was loaded is not saved again.
+    if (Object.values(data).every((value) => value === undefined)) delete this.#data[SESSION_KEY];
+    else this.#data[SESSION_KEY] = data;
+    this.#dirty = true;
+  }
+
+  async regenerate(): Promise<void> {
+    // The old id dies with its data (session fixation): the store forgets it now.
+    if (this.#id) await this.#sessions.destroy(this.#id);
+    this.#id = newId();
+    this.#data = {};
+    this.#own = true;
+    this.#dirty = true;
+    this.#cookieDue = true;
+  }
+
+  async destroy(): Promise<void> {
+    if (this.#id) await this.#sessions.destroy(this.#id);
+    this.#id = undefined;
+    this.#data = {};
+    this.#own = true;
+    this.#dirty = false;
+    this.#destroyed = true;
+  }
+
+  save(): Promise<void> {
+    return this.#save();
+  }
+
+  id(): string | undefined {
+    return this.#id;
+  }
+
+  setLifetime(ms: number | undefined): void {
+    this.#lifetime = ms ?? this.#sessions.settings.maxAgeMs;
   }
 
   /** Saves what changed (at the end of the request) and says what becomes of the cookie. */
   async commit(): Promise<CookieChange> {
     const changed = this.#dirty || this.#lifetime !== this.#savedLifetime;
-    const empty = Object.keys(this.#data).length === 0;
     // A save that failed was answered (503); the store is not tried again for the same data.
-    if (changed && !this.#failed && !(empty && !this.#id)) await this.#save();
+    if (changed && !this.#failed && (this.#id || this.#holdsData())) await this.#save();
     if (this.#id && this.#cookieDue) return { set: signId(this.#id, this.#sessions.settings.secrets), maxAgeMs: this.#lifetime };
     return this.#destroyed && this.#hadCookie ? { clear: true } : undefined;
+  }
+
+  /** True when the session holds anything besides its lifetime. */
+  #holdsData(): boolean {
+    return Object.keys(this.#data).some((key) => key !== LIFETIME);
   }
 
   async #save(): Promise<void> {

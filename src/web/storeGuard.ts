@@ -60,7 +60,13 @@ export function guarded<T>(guard: StoreGuard, operation: string, run: () => T | 
     };
     const call = (): void => {
       if (settled) return;
-      Promise.resolve().then(run).then((value) => {
+      let result: T | Promise<T>;
+      try {
+        result = run();
+      } catch (err) {
+        return fail(err);
+      }
+      Promise.resolve(result).then((value) => {
         if (settled) return;
         settled = true;
         clearTimeout(timer);

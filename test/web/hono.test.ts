@@ -153,9 +153,11 @@ describe('authflow/hono: where Hono differs', () => {
     assert.equal(login.status, 503, 'the sign-in saves its flow before leaving for the OP');
     assert.equal(login.body.error, 'store_unavailable');
     // The consent needed for a scope the OP never grants is written at the end of the request: that write fails.
+    const stored = structuredClone([...data.values()]);
     const graph = await agent.get('/graph');
     assert.equal(graph.status, 503, graph.text);
     assert.match(graph.text, /id="error-code">store_unavailable</);
+    assert.deepEqual([...data.values()], stored, 'the store hands out its own records: a write that was never saved leaves them as they were');
     failWrites = false;
     const retried = await agent.get('/graph');
     assert.equal(retried.status, 302, 'the store back: the sign-in for the missing scope');
