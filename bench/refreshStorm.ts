@@ -13,9 +13,9 @@ import {
 
 const PROCESSES = 4;
 const CALLS_PER_PROCESS = 50;
-const ROUNDS = 5;
+const ROUNDS = 7;
 /** Storms before the measured ones, not counted: the workers' refresh path runs cold (JIT, first lock wait's subscriber connection) the first time. */
-const WARM_UP_ROUNDS = 1;
+const WARM_UP_ROUNDS = 3;
 
 /** Makes every access token of the partition look expired, as time would (refresh token untouched). */
 async function expireAccessTokens(client: ConfidentialClient, partition: string): Promise<void> {

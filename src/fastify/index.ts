@@ -152,29 +152,56 @@ function hasSession(request: FastifyRequest): boolean {
 }
 
 const EMPTY: AuthSessionData = Object.freeze({});
-/** The request's @fastify/session session as the web layer sees it. */
-function sessionPort(request: Decorated): SessionPort {
-  const current = (): FastifySessionObject & Record<string, unknown> => {
-    if (!hasSession(request)) throw new AuthError('invalid_config', { description: 'authflow needs a session: app.register(authSession, ...) or @fastify/session before auth' });
-    return request.session as FastifySessionObject & Record<string, unknown>;
-  };
-  const settle = (operation: 'regenerate' | 'destroy' | 'save') => (): Promise<void> =>
-    current()[operation]().catch((err: unknown) => Promise.reject(asStoreError(operation, err)));
-  return {
-    read: () => (current()[SESSION_KEY] as AuthSessionData | undefined) ?? EMPTY,
+/** The request's @fastify/session session as the web layer sees it (methods on the class: a request makes no closures). */
+class FastifySessionPort implements SessionPort {
+  readonly #request: Decorated;
+
+  constructor(request: Decorated) {
+    this.#request = request;
+  }
+
+  read(): AuthSessionData {
+    return (this.#current()[SESSION_KEY] as AuthSessionData | undefined) ?? EMPTY;
+  }
+
+  write(data: AuthSessionData): void {
     // No data, no key: a session left as it was loaded is not saved again.
-    write: (data) => void (current()[SESSION_KEY] = Object.values(data).every((v) => v === undefined) ? undefined : data),
-    regenerate: settle('regenerate'),
-    destroy: settle('destroy'),
-    save: settle('save'),
-    id: () => (hasSession(request) ? request.session.sessionId : undefined),
-    // The cookie's maxAge, which connect-redis and the like also use as the TTL.
-    setLifetime: (ms) => {
-      const maxAge = ms ?? request[FULL_LIFETIME];
-      if (maxAge !== undefined) current().cookie.maxAge = maxAge;
-    },
-  };
+    this.#current()[SESSION_KEY] = Object.values(data).every((v) => v === undefined) ? undefined : data;
+  }
+
+  regenerate(): Promise<void> {
+    return this.#settle('regenerate');
+  }
+
+  destroy(): Promise<void> {
+    return this.#settle('destroy');
+  }
+
+  save(): Promise<void> {
+    return this.#settle('save');
+  }
+
+  id(): string | undefined {
+    return hasSession(this.#request) ? this.#request.session.sessionId : undefined;
+  }
+
+  /** The cookie's maxAge, which connect-redis and the like also use as the TTL. */
+  setLifetime(ms: number | undefined): void {
+    const maxAge = ms ?? this.#request[FULL_LIFETIME];
+    if (maxAge !== undefined) this.#current().cookie.maxAge = maxAge;
+  }
+
+  #current(): FastifySessionObject & Record<string, unknown> {
+    if (!hasSession(this.#request)) throw new AuthError('invalid_config', { description: 'authflow needs a session: app.register(authSession, ...) or @fastify/session before auth' });
+    return this.#request.session as FastifySessionObject & Record<string, unknown>;
+  }
+
+  #settle(operation: 'regenerate' | 'destroy' | 'save'): Promise<void> {
+    return this.#current()[operation]().catch((err: unknown) => Promise.reject(asStoreError(operation, err)));
+  }
 }
+
+const sessionPort = (request: Decorated): SessionPort => new FastifySessionPort(request);
 
 function send(reply: FastifyReply, result: WebResult): FastifyReply {
   reply.header('cache-control', 'no-store');
