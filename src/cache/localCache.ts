@@ -7,7 +7,9 @@ import { BoundedMap } from '../util/boundedMap.js';
  * refresh always reads the store under the partition's lock, so a refresh token is never taken
  * from here. Local writes and clears update it at once; what another instance does (a logout
  * that clears a partition, a flush) is seen here after at most `ttlMs`. Bounded: least recently
- * used partitions are dropped beyond `maxPartitions`.
+ * used partitions are dropped beyond `maxPartitions`. Each partition is kept as a frozen snapshot
+ * (a copy of what the store gave: the store's object stays its own), replaced, never changed, by
+ * a write: what a lookup found in a snapshot may be remembered with it (see the silent flow).
  */
 export class LocalPartitionCache {
   readonly #entries: BoundedMap<string, { entities: CacheEntities }>;
@@ -16,14 +18,14 @@ export class LocalPartitionCache {
     this.#entries = new BoundedMap({ maxEntries: maxPartitions, ttlMs });
   }
 
-  /** The partition as last read or written here, if that was less than the TTL ago. Do not mutate it. */
+  /** The partition as last read or written here, if that was less than the TTL ago (frozen). */
   get(partition: string): CacheEntities | undefined {
     return this.#entries.get(partition)?.entities;
   }
 
   /** Remembers a partition just read from the store. */
   set(partition: string, entities: CacheEntities): void {
-    this.#entries.set(partition, { entities });
+    this.#entries.set(partition, { entities: Object.freeze({ ...entities }) });
   }
 
   /** Applies a write made through this client to the copy, if there is one (a new object: readers keep theirs). */
@@ -32,7 +34,7 @@ export class LocalPartitionCache {
     if (!entry) return;
     const entities: CacheEntities = { ...entry.entities, ...changes.set };
     for (const key of changes.remove) delete entities[key];
-    entry.entities = entities;
+    entry.entities = Object.freeze(entities);
   }
 
   delete(partition: string): void {

@@ -52,12 +52,22 @@ const lc = (value: unknown): string => (typeof value === 'string' ? value : '').
  * not cost a request.
  */
 export function findAccessToken(entities: CacheEntities, scope: CacheScope, scopes: readonly string[], offsetSeconds: number): AccessTokenLookup {
+  return pickAccessToken(matchingAccessTokens(entities, scope, scopes), offsetSeconds);
+}
+
+/** The access tokens the rule above matches, expired or not: what does not depend on the time. */
+export function matchingAccessTokens(entities: CacheEntities, scope: CacheScope, scopes: readonly string[]): Array<[string, AccessTokenEntity]> {
   const wanted = resourceScopeSet(scopes);
   const matches: Array<[string, AccessTokenEntity]> = [];
   for (const [key, entity] of Object.entries(entities)) {
     if (!isAccessToken(entity) || !isBearer(entity) || !sameOwner(entity, scope) || lc(entity.realm) !== lc(scope.realm)) continue;
     if (coversScopes(grantedScopes(entity), wanted)) matches.push([key, entity]);
   }
+  return matches;
+}
+
+/** Of the matches, the one live token to serve now (see {@link findAccessToken}), or what to drop. */
+export function pickAccessToken(matches: ReadonlyArray<[string, AccessTokenEntity]>, offsetSeconds: number): AccessTokenLookup {
   const now = nowSeconds();
   const live = matches.filter(([, entity]) => Number(entity.expires_on) > now + offsetSeconds);
   // Expired matches go with the next write; two live ones mean the cache cannot say which is right.

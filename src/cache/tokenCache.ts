@@ -9,7 +9,7 @@ import { isBearer, nowSeconds, sameOwner, type CacheScope } from './lookup.js';
 import { intersects, resourceScopeSet, splitTarget } from './scopes.js';
 
 export {
-  findAccessToken, findAccount, idTokenClaimsOf, keysOfAccount, listAccounts, nowSeconds, refreshTokenCandidates,
+  findAccessToken, findAccount, idTokenClaimsOf, keysOfAccount, listAccounts, matchingAccessTokens, nowSeconds, pickAccessToken, refreshTokenCandidates,
   type AccessTokenLookup, type CacheScope, type FoundAccessToken,
 } from './lookup.js';
 

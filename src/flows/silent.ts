@@ -1,10 +1,10 @@
 import * as oidc from 'openid-client';
 import { AuthError, type AuthErrorCode } from '../errors.js';
 import {
-  accountFromIdToken, changesForTokenResponse, findAccessToken, findAccount, idTokenClaimsOf, refreshTokenCandidates, toTokenResult,
-  type CacheScope, type TokenResponseFields,
+  accountFromIdToken, changesForTokenResponse, findAccessToken, findAccount, idTokenClaimsOf, matchingAccessTokens, pickAccessToken,
+  refreshTokenCandidates, toTokenResult, type CacheScope, type TokenResponseFields,
 } from '../cache/tokenCache.js';
-import { isRefreshToken, type AccountEntity, type CacheChanges, type CacheEntities } from '../cache/entities.js';
+import { isRefreshToken, type AccessTokenEntity, type AccountEntity, type CacheChanges, type CacheEntities } from '../cache/entities.js';
 import { normalizeScopes, withOidcScopes } from '../cache/scopes.js';
 import type { AccountInfo, TokenResult } from '../results.js';
 import { readPartition, withPartitionLock, writePartition, type FlowContext } from './context.js';
@@ -53,6 +53,13 @@ export async function acquireTokenSilent(ctx: FlowContext, request: SilentReques
   // The tenant profile asked for (an account from getAccounts() or a sign-in names it), never another tenant's.
   const tenantId = typeof request.account.tenantId === 'string' && request.account.tenantId !== '' ? request.account.tenantId : undefined;
   let entities = await readPartition(ctx, partition, { local: true });
+  const offset = ctx.config.tokenRenewalOffsetSeconds;
+  const hitKey = `${homeAccountId}\n${tenantId ?? ''}\n${scopes.join(' ')}`;
+  const remembered = forceRefresh ? undefined : rememberedHits.get(entities)?.get(hitKey);
+  if (remembered) {
+    const hit = pickAccessToken(remembered.matches, offset).hit;
+    if (hit && !hit.refreshDue) return toTokenResult(hit.entity, remembered.account, remembered.idTokenClaims, true);
+  }
   let account = findAccount(entities, homeAccountId, ctx.config.authority.environment, tenantId);
   if (!account) {
     // A local copy may predate the sign-in: only the store can say the account is gone.
@@ -64,8 +71,13 @@ export async function acquireTokenSilent(ctx: FlowContext, request: SilentReques
   const scope = cacheScopeOf(ctx, account);
 
   // MSAL's force_refresh: never a cached access token, not even one written while this call waited.
-  const cached = forceRefresh ? undefined : findAccessToken(entities, scope, scopes, ctx.config.tokenRenewalOffsetSeconds).hit;
-  if (cached && !cached.refreshDue) return toTokenResult(cached.entity, account, idTokenClaimsOf(entities, account, ctx.config.clientId), true);
+  const matches = forceRefresh ? [] : matchingAccessTokens(entities, scope, scopes);
+  const cached = pickAccessToken(matches, offset).hit;
+  if (cached && !cached.refreshDue) {
+    const idTokenClaims = idTokenClaimsOf(entities, account, ctx.config.clientId);
+    rememberHit(entities, hitKey, { account, matches, idTokenClaims });
+    return toTokenResult(cached.entity, account, idTokenClaims, true);
+  }
 
   const flightKey = [partition, homeAccountId, [...scopes].map((s) => s.toLowerCase()).sort().join(' '), claims ?? '', forceRefresh].join('\n');
   try {
@@ -74,7 +86,7 @@ export async function acquireTokenSilent(ctx: FlowContext, request: SilentReques
     // after each wait for another process's lock (then served without taking it).
     const lookAgain = async () => {
       const current = await readPartition(ctx, partition);
-      const lookup = findAccessToken(current, scope, scopes, ctx.config.tokenRenewalOffsetSeconds);
+      const lookup = findAccessToken(current, scope, scopes, offset);
       const fresh = forceRefresh ? undefined : lookup.hit;
       const result = fresh && !fresh.refreshDue ? toTokenResult(fresh.entity, account, idTokenClaimsOf(current, account, ctx.config.clientId), true) : undefined;
       return { current, lookup, result };
@@ -91,6 +103,28 @@ export async function acquireTokenSilent(ctx: FlowContext, request: SilentReques
     }
     throw err;
   }
+}
+
+/**
+ * What a cache hit found that does not depend on the time (the account, the access tokens covering
+ * the scopes, the ID token's claims), remembered per partition snapshot and request. Only frozen
+ * snapshots (the local copy's) are remembered: they never change, so the same request finds the
+ * same answer in them; expiry and `refresh_on` are still decided on every call (`pickAccessToken`).
+ */
+interface RememberedHit {
+  account: AccountEntity;
+  matches: ReadonlyArray<[string, AccessTokenEntity]>;
+  idTokenClaims: Record<string, unknown> | undefined;
+}
+const rememberedHits = new WeakMap<CacheEntities, Map<string, RememberedHit>>();
+/** Distinct requests (account, tenant, scopes) remembered per snapshot; others take the full lookup. */
+const MAX_REMEMBERED_PER_SNAPSHOT = 64;
+
+function rememberHit(entities: CacheEntities, key: string, hit: RememberedHit): void {
+  if (!Object.isFrozen(entities)) return;
+  let hits = rememberedHits.get(entities);
+  if (!hits) rememberedHits.set(entities, (hits = new Map()));
+  if (hits.size < MAX_REMEMBERED_PER_SNAPSHOT) hits.set(key, hit);
 }
 
 interface RefreshInput {

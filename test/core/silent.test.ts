@@ -3,7 +3,7 @@
  * one refresh token serves several APIs, rotation holds, and concurrent callers share a refresh.
  * Requests are counted at the dev OP's token endpoint.
  */
-import { after, before, describe, it } from 'node:test';
+import { after, before, describe, it, mock } from 'node:test';
 import assert from 'node:assert/strict';
 import { decodeJwt } from 'jose';
 import { AuthError, MemoryTokenCacheStore, type AccountInfo, type ConfidentialClient } from '../../src/index.js';
@@ -38,6 +38,31 @@ describe('acquireTokenSilent', () => {
     assert.equal(first.fromCache, true);
     assert.equal(second.accessToken, first.accessToken);
     assert.equal(op.stats().tokenRequests, 0);
+  });
+
+  it('never serves an expired token from a remembered hit: the token\'s expiry is decided on every call', async () => {
+    // A local copy that outlives the token, so the snapshot (and what was remembered with it) is still
+    // there when the token expires. The clock is moved with node:test's mock timers: waiting an hour is not an option.
+    const longLived = clientFor(op, 'webApp', { localCacheSeconds: 86_400 });
+    const partition = `silent-${++partitionCount}`;
+    const { account } = await signIn(op, longLived, { scopes: ORDERS, partition });
+    op.resetStats();
+    const first = await longLived.acquireTokenSilent({ scopes: ORDERS, account: account!, partition });
+    for (let i = 0; i < 3; i++) assert.equal((await longLived.acquireTokenSilent({ scopes: ORDERS, account: account!, partition })).accessToken, first.accessToken);
+    assert.equal(op.stats().tokenRequests, 0);
+    // Inside the renewal offset (300 s before expiry) the token no longer counts as live.
+    mock.timers.enable({ apis: ['Date'], now: first.expiresOn.getTime() - 299_000 });
+    try {
+      const renewed = await longLived.acquireTokenSilent({ scopes: ORDERS, account: account!, partition });
+      assert.equal(renewed.fromCache, false);
+      assert.notEqual(renewed.accessToken, first.accessToken);
+      assert.equal(tokenRequests(op, 'refresh_token'), 1);
+      const again = await longLived.acquireTokenSilent({ scopes: ORDERS, account: account!, partition });
+      assert.equal(again.accessToken, renewed.accessToken, 'the refreshed token, from the snapshot the write made');
+      assert.equal(tokenRequests(op, 'refresh_token'), 1);
+    } finally {
+      mock.timers.reset();
+    }
   });
 
   it('redeems the refresh token once when the access token expired, and stores the rotated one', async () => {
