@@ -84,8 +84,9 @@ export async function cannon(url: string, cookie: string, seconds: number, conne
 export async function protectedRoute(ctx: BenchContext): Promise<MeasurementResult> {
   const apps = await appSetup(ctx);
   const connections = 10;
-  const seconds = 5;
-  const rounds = 3;
+  // Short rounds, many of them (see bench/frameworks.ts).
+  const seconds = 3;
+  const rounds = 6;
   const floor = (s: number) => cannon(`${apps.floorUrl}/data`, apps.floorCookie, s, connections);
   const authflow = (s: number) => cannon(`${apps.authflowUrl}/data`, apps.authflowCookie, s, connections);
   const noToken = (s: number) => cannon(`${apps.authflowUrl}/no-token`, apps.authflowCookie, s, connections);
