@@ -52,7 +52,7 @@ export async function acquireTokenSilent(ctx: FlowContext, request: SilentReques
 
   // The tenant profile asked for (an account from getAccounts() or a sign-in names it), never another tenant's.
   const tenantId = typeof request.account.tenantId === 'string' && request.account.tenantId !== '' ? request.account.tenantId : undefined;
-  let entities = await readPartition(ctx, partition, { local: true });
+  const entities = await readPartition(ctx, partition, { local: true });
   const offset = ctx.config.tokenRenewalOffsetSeconds;
   const hitKey = `${homeAccountId}\n${tenantId ?? ''}\n${scopes.join(' ')}`;
   const remembered = forceRefresh ? undefined : rememberedHits.get(entities)?.get(hitKey);
@@ -60,6 +60,31 @@ export async function acquireTokenSilent(ctx: FlowContext, request: SilentReques
     const hit = pickAccessToken(remembered.matches, offset).hit;
     if (hit && !hit.refreshDue) return toTokenResult(hit.entity, remembered.account, remembered.idTokenClaims, true);
   }
+  // Identical calls in flight share the rest: one lookup and, on a miss, one refresh (a storm's
+  // callers in one process cost one). The tenant is part of the key (`hitKey`): two tenant
+  // profiles of one account are two requests.
+  const flightKey = `${partition}\n${hitKey}\n${claims ?? ''}\n${forceRefresh}`;
+  return ctx.flight.run(flightKey, () => lookUpOrRefresh(ctx, { partition, homeAccountId, tenantId, scopes, claims, forceRefresh, hitKey, entities }));
+}
+
+interface SilentLookup {
+  partition: string;
+  homeAccountId: string;
+  tenantId: string | undefined;
+  scopes: string[];
+  claims: string | undefined;
+  forceRefresh: boolean;
+  /** The request's key among the snapshot's remembered hits. */
+  hitKey: string;
+  /** The partition as the caller read it (the local copy when there is one). */
+  entities: CacheEntities;
+}
+
+/** The account's cached access token for the scopes, else a refresh under the partition's lock. */
+async function lookUpOrRefresh(ctx: FlowContext, request: SilentLookup): Promise<TokenResult> {
+  const { partition, homeAccountId, tenantId, scopes, claims, forceRefresh } = request;
+  const offset = ctx.config.tokenRenewalOffsetSeconds;
+  let entities = request.entities;
   let account = findAccount(entities, homeAccountId, ctx.config.authority.environment, tenantId);
   if (!account) {
     // A local copy may predate the sign-in: only the store can say the account is gone.
@@ -75,11 +100,10 @@ export async function acquireTokenSilent(ctx: FlowContext, request: SilentReques
   const cached = pickAccessToken(matches, offset).hit;
   if (cached && !cached.refreshDue) {
     const idTokenClaims = idTokenClaimsOf(entities, account, ctx.config.clientId);
-    rememberHit(entities, hitKey, { account, matches, idTokenClaims });
+    rememberHit(entities, request.hitKey, { account, matches, idTokenClaims });
     return toTokenResult(cached.entity, account, idTokenClaims, true);
   }
 
-  const flightKey = [partition, homeAccountId, [...scopes].map((s) => s.toLowerCase()).sort().join(' '), claims ?? '', forceRefresh].join('\n');
   try {
     // The store's partition now, and a fresh token in it for this request (never for force_refresh):
     // under the lock before spending the refresh token (whoever held it may have refreshed), and
@@ -91,10 +115,10 @@ export async function acquireTokenSilent(ctx: FlowContext, request: SilentReques
       const result = fresh && !fresh.refreshDue ? toTokenResult(fresh.entity, account, idTokenClaimsOf(current, account, ctx.config.clientId), true) : undefined;
       return { current, lookup, result };
     };
-    return await ctx.flight.run(flightKey, () => withPartitionLock(ctx, partition, async () => {
+    return await withPartitionLock(ctx, partition, async () => {
       const { current, lookup, result } = await lookAgain();
       return result ?? refresh(ctx, { partition, entities: current, account, scope, scopes, claims, drop: lookup.drop });
-    }, forceRefresh ? undefined : async () => (await lookAgain()).result));
+    }, forceRefresh ? undefined : async () => (await lookAgain()).result);
   } catch (err) {
     if (cached && err instanceof AuthError) {
       // Past refresh_on the cached token is still valid: serve it and try again next time.

@@ -161,6 +161,21 @@ describe('authflow on multi-tenant Entra (dev OP)', () => {
     assert.equal(op.stats().tokenRequests, 0);
   });
 
+  test('two tenant profiles asked for at the same time are two requests: each refresh stays its own tenant\'s (concurrent calls are shared only within one tenant)', async () => {
+    const c = client('webApp', [contoso, fabrikam]);
+    const home = await signIn(c, 'alice', { partition: 'profiles-concurrent' });
+    const guestAccount = { ...home.account!, tenantId: fabrikam };
+    await c.acquireTokenSilent({ scopes: ORDERS, account: guestAccount, partition: 'profiles-concurrent' });
+    op.resetStats();
+    const [inContoso, inFabrikam] = await Promise.all([
+      c.acquireTokenSilent({ scopes: ORDERS, account: home.account!, partition: 'profiles-concurrent', forceRefresh: true }),
+      c.acquireTokenSilent({ scopes: ORDERS, account: guestAccount, partition: 'profiles-concurrent', forceRefresh: true }),
+    ]);
+    assert.equal(decodeJwt(inContoso.accessToken)['tid'], contoso);
+    assert.equal(decodeJwt(inFabrikam.accessToken)['tid'], fabrikam);
+    assert.deepEqual(op.stats().tokenByAuthority, { [contoso]: 1, [fabrikam]: 1 });
+  });
+
   test('On-Behalf-Of for the guest goes to the fabrikam token endpoint: a fabrikam v1 token for reports', async () => {
     const web = client('webApp', [contoso, fabrikam]);
     const guest = await signIn(web, 'alice', { domainHint: 'fabrikam' });
