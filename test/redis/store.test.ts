@@ -198,6 +198,28 @@ describe('RedisTokenCacheStore', () => {
     }
   });
 
+  it('hands out the same frozen snapshot while a partition is unchanged; what another instance writes or removes is seen at the next read, not an earlier remembered hit (issue 17)', async () => {
+    const { store, client, prefix } = storeAndClient();
+    // A second instance on the same partitions, and no local copy on either: every lookup reads Redis.
+    const first = clientFor(op, 'webApp', { cacheStore: store, localCacheSeconds: 0 });
+    const second = clientFor(op, 'webApp', { cacheStore: new RedisTokenCacheStore({ client: redis, prefix }), localCacheSeconds: 0 });
+    const { account } = await signIn(op, client, { partition: 'snap' });
+    const a = await store.read('snap');
+    assert.equal(await store.read('snap'), a, 'unchanged: the same object');
+    assert.ok(Object.isFrozen(a));
+    const hit = await first.acquireTokenSilent({ scopes: ORDERS, account: account!, partition: 'snap' });
+    assert.equal((await first.acquireTokenSilent({ scopes: ORDERS, account: account!, partition: 'snap' })).accessToken, hit.accessToken);
+    // The other instance refreshes: its new token is what the first serves next.
+    const renewed = await second.acquireTokenSilent({ scopes: ORDERS, account: account!, partition: 'snap', forceRefresh: true });
+    assert.notEqual(renewed.accessToken, hit.accessToken);
+    const b = await store.read('snap');
+    assert.notEqual(b, a, 'changed: a new snapshot');
+    assert.equal((await first.acquireTokenSilent({ scopes: ORDERS, account: account!, partition: 'snap' })).accessToken, renewed.accessToken);
+    // The other instance signs the account out: the first answers interaction_required, not the remembered token.
+    await second.removeAccount(account!, { partition: 'snap' });
+    await assert.rejects(first.acquireTokenSilent({ scopes: ORDERS, account: account!, partition: 'snap' }), { code: 'interaction_required' });
+  });
+
   it('refuses bad options by name', () => {
     assert.throws(() => new RedisTokenCacheStore({ client: {} as Redis }), /"client"/);
     assert.throws(() => new RedisTokenCacheStore({ client: redis, encryptionKeys: [{ id: 'a', key: 'c2hvcnQ=' }] }), /"encryptionKeys\[0\]\.key"/);
