@@ -25,7 +25,8 @@ export class LocalPartitionCache {
 
   /** Remembers a partition just read from the store. */
   set(partition: string, entities: CacheEntities): void {
-    this.#entries.set(partition, { entities: Object.freeze({ ...entities }) });
+    // A store's frozen snapshot (RedisTokenCacheStore's) is kept as it is: what was remembered with it still counts.
+    this.#entries.set(partition, { entities: Object.isFrozen(entities) ? entities : Object.freeze({ ...entities }) });
   }
 
   /** Applies a write made through this client to the copy, if there is one (a new object: readers keep theirs). */
