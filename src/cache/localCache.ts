@@ -8,8 +8,9 @@ import { BoundedMap } from '../util/boundedMap.js';
  * from here. Local writes and clears update it at once; what another instance does (a logout
  * that clears a partition, a flush) is seen here after at most `ttlMs`. Bounded: least recently
  * used partitions are dropped beyond `maxPartitions`. Each partition is kept as a frozen snapshot
- * (a copy of what the store gave: the store's object stays its own), replaced, never changed, by
- * a write: what a lookup found in a snapshot may be remembered with it (see the silent flow).
+ * (what the store gave when it is frozen already, else a frozen copy: the store's object stays its
+ * own), replaced, never changed, by a write: what a lookup found in a snapshot may be remembered
+ * with it (see the silent flow).
  */
 export class LocalPartitionCache {
   readonly #entries: BoundedMap<string, { entities: CacheEntities }>;

@@ -132,8 +132,9 @@ async function lookUpOrRefresh(ctx: FlowContext, request: SilentLookup): Promise
 /**
  * What a cache hit found that does not depend on the time (the account, the access tokens covering
  * the scopes, the ID token's claims), remembered per partition snapshot and request. Only frozen
- * snapshots (the local copy's) are remembered: they never change, so the same request finds the
- * same answer in them; expiry and `refresh_on` are still decided on every call (`pickAccessToken`).
+ * snapshots (the local copy's, RedisTokenCacheStore's reads) are remembered: they never change, so
+ * the same request finds the same answer in them; expiry and `refresh_on` are still decided on
+ * every call (`pickAccessToken`).
  */
 interface RememberedHit {
   account: AccountEntity;
