@@ -197,6 +197,15 @@ export async function startCluster(): Promise<ClusterTopology> {
     for (const master of masters) {
       await until('replica in sync', () => onNode(master, async (r) => /slave0:.*state=online/.test(await r.info('replication'))));
     }
+    // Every node's CLUSTER SLOTS names each range's replica (gossip reaches the nodes in turn): a
+    // client learns its slot map from any one of them, and must know the replicas from the start.
+    await until('every node sees the replicas', async () => {
+      for (const node of nodes) {
+        const ranges = await onNode(node, (r) => r.call('CLUSTER', 'SLOTS') as Promise<unknown[][]>);
+        if (ranges.length !== masters.length || ranges.some((range) => range.length < 4)) return false;
+      }
+      return true;
+    });
   } catch (err) {
     await topology.stop();
     throw err;

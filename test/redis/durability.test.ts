@@ -49,6 +49,8 @@ describe('RedisTokenCacheStore durability on a Cluster with replicas', () => {
       cluster.once('ready', () => resolve());
       cluster.once('error', reject);
     });
+    // The client connects to each master on first use: every master connection is ready before a test counts WAITs on it.
+    await Promise.all(cluster.nodes('master').map((node) => node.ping()));
   });
   after(async () => {
     cluster?.disconnect();
