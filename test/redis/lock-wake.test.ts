@@ -26,6 +26,15 @@ describe('RedisTokenCacheStore: lock waiters are woken on release', () => {
   before(async () => {
     admin = await connect();
   });
+  /**
+   * Until a waiter listens for `partition`'s release (its subscriber connection is made on demand,
+   * slow under load), then 50 ms for its next attempt at the lock to fail and its wait to begin.
+   */
+  const listening = async (store: RedisTokenCacheStore, partition: string): Promise<void> => {
+    const channel = `${store.keyOf(partition)}:lock:released`;
+    while (Number(((await admin.call('PUBSUB', 'NUMSUB', channel)) as [string, number])[1]) < 1) await sleep(5);
+    await sleep(50);
+  };
   after(async () => {
     await deleteKeys(admin, prefix);
     for (const client of clients) await client.quit().catch(() => undefined);
@@ -132,7 +141,7 @@ describe('RedisTokenCacheStore: lock waiters are woken on release', () => {
     const release = await holder.lock('p6');
     let asked = 0;
     const waiting = waiter.lock('p6', { doneWhileWaiting: async () => ++asked > 0 });
-    await sleep(30);
+    await listening(waiter, 'p6');
     assert.equal(asked, 0, 'not asked before a wait ended');
     await release();
     assert.equal(await waiting, undefined, 'nothing held');
