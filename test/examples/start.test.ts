@@ -21,7 +21,10 @@ async function freePort(): Promise<number> {
   return port;
 }
 
-interface Run { code: number | null; stdout: string; stderr: string }
+interface Run { code: number | null; stdout: string; stderr: string; timedOut: boolean }
+
+/** The whole run, for an assertion's message: a failure shows what the child printed and whether it was killed. */
+const shown = (run: Run): string => `exit code ${run.code}${run.timedOut ? ' (killed after 60 s)' : ''}\nstdout: ${run.stdout}\nstderr: ${run.stderr}`;
 
 /**
  * Runs an example script with `env` on top of a copy of this process's environment (no REDIS_URL,
@@ -44,10 +47,11 @@ async function start(env: Record<string, string>, script = 'examples/start.ts', 
     }
   });
   child.stderr.on('data', (c: Buffer) => { stderr += c.toString(); });
-  const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
+  let timedOut = false;
+  const timer = setTimeout(() => { timedOut = true; child.kill('SIGKILL'); }, 60_000);
   const code = await new Promise<number | null>((resolve) => child.once('exit', (c) => resolve(c)));
   clearTimeout(timer);
-  return { code, stdout, stderr };
+  return { code, stdout, stderr, timedOut };
 }
 
 /** Four free ports for the four variables. */
@@ -75,7 +79,7 @@ describe('npm start (examples/start.ts)', () => {
     it(`a port in use (${variable}) ends in one line naming ${variable}, exit code 1, no stack`, async () => {
       const env = { ...await freePorts(), [variable]: String(takenPort) };
       const run = await start(env);
-      assert.equal(run.code, 1, run.stderr);
+      assert.equal(run.code, 1, shown(run));
       const lines = ownLines(run.stderr);
       assert.equal(lines.length, 1, run.stderr);
       assert.match(lines[0]!, new RegExp(`^port ${takenPort} is in use: set ${variable}=<a free port>`));
@@ -85,14 +89,14 @@ describe('npm start (examples/start.ts)', () => {
 
   it('a port that is not a number is refused by name before anything starts', async () => {
     const run = await start({ PORT: String(await freePort()), ORDERS_PORT: 'orders', INVENTORY_PORT: String(await freePort()), DEV_OP_PORT: String(await freePort()) });
-    assert.equal(run.code, 1, run.stderr);
+    assert.equal(run.code, 1, shown(run));
     assert.deepEqual(ownLines(run.stderr), ['ORDERS_PORT="orders" is not a port number (0-65535; see README "Try it")']);
   });
 
   it('a Redis that does not answer is named with REDIS_URL, in one line', async () => {
     const env = { ...await freePorts(), REDIS_URL: `redis://127.0.0.1:${await freePort()}` };
     const run = await start(env);
-    assert.equal(run.code, 1, run.stderr);
+    assert.equal(run.code, 1, shown(run));
     const lines = ownLines(run.stderr);
     assert.equal(lines.length, 1, run.stderr);
     assert.match(lines[0]!, /^cannot reach Redis at 127\.0\.0\.1:\d+ \(REDIS_URL\): /);
@@ -102,7 +106,7 @@ describe('npm start (examples/start.ts)', () => {
   it('starts on the ports given, prints where everything is, and stops on SIGTERM with exit code 0', async () => {
     const env = await freePorts();
     const run = await start(env, 'examples/start.ts', /demo users:.*\n/);
-    assert.equal(run.code, 0, run.stderr);
+    assert.equal(run.code, 0, shown(run));
     assert.match(run.stdout, new RegExp(`example app: +http://localhost:${env['PORT']}/`));
     assert.match(run.stdout, new RegExp(`orders API: +http://127\\.0\\.0\\.1:${env['ORDERS_PORT']}/orders`));
     assert.match(run.stdout, new RegExp(`dev OP: +http://127\\.0\\.0\\.1:${env['DEV_OP_PORT']}/`));
@@ -116,7 +120,7 @@ describe('npm start (examples/start.ts)', () => {
       home = (await fetch(`http://127.0.0.1:${env['PORT']}/`)).status;
       orders = (await fetch(`http://127.0.0.1:${env['ORDERS_PORT']}/orders`)).status;
     });
-    assert.equal(run.code, 0, run.stderr);
+    assert.equal(run.code, 0, shown(run));
     assert.match(run.stdout, /example app: +http:\/\/localhost:\d+\/ \(hono\)/);
     assert.match(run.stdout, /orders API: +http:\/\/127\.0\.0\.1:\d+\/orders \(fastify\)/);
     assert.deepEqual([home, orders], [200, 401], 'the Hono home page answers; the Fastify API wants a token');
@@ -124,7 +128,7 @@ describe('npm start (examples/start.ts)', () => {
 
   it('a framework the example does not come in is refused by name', async () => {
     const run = await start({ ...await freePorts(), APP_FRAMEWORK: 'django' });
-    assert.equal(run.code, 1, run.stderr);
+    assert.equal(run.code, 1, shown(run));
     assert.deepEqual(ownLines(run.stderr), ['--app / APP_FRAMEWORK="django" is not one of express, hono (see README "Try it")']);
   });
 
@@ -146,7 +150,7 @@ describe('npm start (examples/start.ts)', () => {
 
   it('a DEV_OP_CLIENT_SECRET too short to be a secret is refused by name', async () => {
     const run = await start({ ...await freePorts(), DEV_OP_CLIENT_SECRET: 'secret' });
-    assert.equal(run.code, 1, run.stderr);
+    assert.equal(run.code, 1, shown(run));
     assert.deepEqual(ownLines(run.stderr), ['DEV_OP_CLIENT_SECRET must be at least 16 characters (e.g. openssl rand -base64 24), or unset for the development secrets']);
   });
 });
@@ -154,7 +158,7 @@ describe('npm start (examples/start.ts)', () => {
 describe('npm start: the token cache key', () => {
   it('a CACHE_KEY that is not 32 bytes of base64 is refused by name', async () => {
     const run = await start({ ...await freePorts(), CACHE_KEY: 'not-a-key' });
-    assert.equal(run.code, 1, run.stderr);
+    assert.equal(run.code, 1, shown(run));
     assert.deepEqual(ownLines(run.stderr), ['CACHE_KEY must be 32 bytes in base64 (openssl rand -base64 32), or unset for a key of this run only']);
   });
 });
@@ -165,13 +169,14 @@ describe('npm run dev-op (examples/dev-op/main.ts)', () => {
   it('prints the same development secrets at every start (a .env does not go stale), or DEV_OP_CLIENT_SECRET', async () => {
     const first = await start({ DEV_OP_PORT: String(await freePort()) }, 'examples/dev-op/main.ts', /users:.*\n/);
     const second = await start({ DEV_OP_PORT: String(await freePort()) }, 'examples/dev-op/main.ts', /users:.*\n/);
-    assert.equal(first.code, 0, first.stderr);
-    assert.ok(webAppSecret(first.stdout), first.stdout);
-    assert.equal(webAppSecret(second.stdout), webAppSecret(first.stdout));
+    assert.equal(first.code, 0, shown(first));
+    assert.ok(webAppSecret(first.stdout), shown(first));
+    assert.equal(webAppSecret(second.stdout), webAppSecret(first.stdout), shown(second));
     assert.match(first.stdout, /fixed development secrets, accepted from loopback only/);
 
     const own = await start({ DEV_OP_PORT: String(await freePort()), DEV_OP_CLIENT_SECRET: 'an-own-secret-for-the-dev-op' }, 'examples/dev-op/main.ts', /users:.*\n/);
-    assert.equal(webAppSecret(own.stdout), 'an-own-secret-for-the-dev-op');
+    assert.equal(webAppSecret(own.stdout), 'an-own-secret-for-the-dev-op', shown(own));
+    assert.equal(own.code, 0, shown(own));
   });
 
   it('DEV_OP_PORT in use ends in one line naming DEV_OP_PORT', async () => {
@@ -180,7 +185,7 @@ describe('npm run dev-op (examples/dev-op/main.ts)', () => {
     try {
       const port = (taken.address() as { port: number }).port;
       const run = await start({ DEV_OP_PORT: String(port) }, 'examples/dev-op/main.ts');
-      assert.equal(run.code, 1, run.stderr);
+      assert.equal(run.code, 1, shown(run));
       assert.deepEqual(ownLines(run.stderr), [`port ${port} is in use: set DEV_OP_PORT=<a free port> for the dev OP (see README "Try it")`]);
     } finally {
       await new Promise((resolve) => taken.close(resolve));
