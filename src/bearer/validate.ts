@@ -3,7 +3,7 @@
  * tokens (RFC 6750), in Entra's v1/v2 form or RFC 9068's, verified with jose against the OP's JWKS.
  */
 import { hash } from 'node:crypto';
-import { errors as joseErrors, jwtVerify, type JWTPayload } from 'jose';
+import { errors as joseErrors, jwtVerify, type JWTPayload, type JWTVerifyResult } from 'jose';
 import { AuthError, type BearerFailureReason } from '../errors.js';
 import { BoundedMap } from '../util/boundedMap.js';
 import { createIssuerKeys, v1Issuer, type IssuerKeys } from './keys.js';
@@ -21,7 +21,8 @@ export type { BearerFailureReason } from '../errors.js';
 /** Tokens longer than this are refused before any parsing (Entra's are 1-4 KB). */
 export const MAX_BEARER_TOKEN_LENGTH = 16 * 1024;
 const ACCEPTED_TYP = new Set(['jwt', 'at+jwt', 'application/at+jwt']);
-const B64URL = /^[A-Za-z0-9_-]+$/;
+/** Three base64url segments (the signature may be empty: refused after the header, as unsigned). */
+const JWS_SHAPE = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/;
 
 /**
  * Builds a validator for the access tokens a web API receives. Options are checked here, once
@@ -68,31 +69,56 @@ export function createBearerValidator(options: BearerOptions): (token: string) =
   const cache = resolved.verifiedTokenCache ? new VerifiedTokens(resolved.verifiedTokenCache) : undefined;
   const checks = joseChecks(resolved);
   let known: IssuerKeys | undefined;
-  return observeBearer(async (token: string) => {
+
+  /** A refusal is logged (at debug, code and reason only) once, where it is made. */
+  const refused = (err: unknown): unknown => {
+    if (err instanceof AuthError && (err.code === 'token_invalid' || err.code === 'insufficient_scope')) {
+      resolved.logger.debug({ code: err.code, reason: err.reason }, 'authflow: bearer token refused');
+    }
+    return err;
+  };
+  const checked = (claims: BearerClaims, keys: IssuerKeys): BearerClaims => {
     try {
-      let id: string | undefined;
-      if (cache && typeof token === 'string' && token.length <= MAX_BEARER_TOKEN_LENGTH) {
-        id = hashOf(token);
-        // Synchronous unless the key set must be fetched again first: a miss costs no extra await.
-        const found = known && cache.find(id, known);
-        const hit = found instanceof Promise ? await found : found;
-        // The route's checks (issuer, tenant, scopes, roles) run on the remembered claims every time.
-        if (hit) {
-          noteVerifiedTokenHit();
-          return checkClaims(hit, known!, resolved);
-        }
-      }
-      const header = precheck(token, resolved);
-      // Once discovered, the keys are at hand without another await.
-      const keys = known ?? (known = await issuerKeys());
-      const claims = checkClaims(await verify(token, header, keys, checks), keys, resolved);
+      return checkClaims(claims, keys, resolved);
+    } catch (err) {
+      throw refused(err);
+    }
+  };
+  // The route's checks (issuer, tenant, scopes, roles) run on remembered claims every time.
+  const fromCache = (claims: BearerClaims): BearerClaims => {
+    noteVerifiedTokenHit();
+    return checked(claims, known!);
+  };
+  // Verification in full adds one promise to jose's (no async layers in between).
+  const verifiedWith = (token: string, id: string | undefined, header: TokenHeader, keys: IssuerKeys): Promise<BearerClaims> =>
+    verify(token, header, keys, checks).then(({ payload }) => {
+      const claims = checked(payload, keys);
       if (id !== undefined && header.kid !== undefined) cache!.remember(id, header.kid, claims);
       return claims;
+    }, (err: unknown) => { throw refused(fromJose(err)); });
+  const verified = (token: string, id: string | undefined): Promise<BearerClaims> => {
+    let header: TokenHeader;
+    try {
+      header = precheck(token, resolved);
     } catch (err) {
-      if (err instanceof AuthError && (err.code === 'token_invalid' || err.code === 'insufficient_scope')) {
-        resolved.logger.debug({ code: err.code, reason: err.reason }, 'authflow: bearer token refused');
-      }
-      throw err;
+      return Promise.reject(refused(err));
+    }
+    if (known) return verifiedWith(token, id, header, known);
+    // The first call discovers the OP and fetches its keys; later calls have them at hand.
+    return issuerKeys().then((keys) => verifiedWith(token, id, header, (known = keys)));
+  };
+
+  return observeBearer((token: string): Promise<BearerClaims> => {
+    if (!cache || typeof token !== 'string' || token.length > MAX_BEARER_TOKEN_LENGTH) return verified(token, undefined);
+    const id = hashOf(token);
+    // Synchronous unless the key set must be fetched again first.
+    const found = known && cache.find(id, known);
+    if (found instanceof Promise) return found.then((hit) => (hit ? fromCache(hit) : verified(token, id)));
+    if (!found) return verified(token, id);
+    try {
+      return Promise.resolve(fromCache(found));
+    } catch (err) {
+      return Promise.reject(err);
     }
   });
 }
@@ -151,7 +177,7 @@ export const hashOf = (token: string): string => hash('sha256', token, 'base64')
 function deepFreeze<T>(value: T): T {
   if (value !== null && typeof value === 'object' && !Object.isFrozen(value)) {
     Object.freeze(value);
-    for (const v of Object.values(value)) deepFreeze(v);
+    for (const key in value) deepFreeze(value[key]);
   }
   return value;
 }
@@ -256,25 +282,37 @@ function precheck(token: unknown, options: ResolvedBearerOptions): TokenHeader {
   const firstDot = token.indexOf('.');
   const secondDot = token.indexOf('.', firstDot + 1);
   if (firstDot < 1 || secondDot <= firstDot + 1 || token.indexOf('.', secondDot + 1) !== -1) throw refuse('malformed', 'a JWT has three dot-separated segments');
-  const h = token.slice(0, firstDot);
-  const s = token.slice(secondDot + 1);
-  if (!B64URL.test(h) || !B64URL.test(token.slice(firstDot + 1, secondDot)) || !(s === '' || B64URL.test(s))) {
-    throw refuse('malformed', 'the token\'s segments are not base64url');
-  }
-  let header: unknown;
-  try {
-    header = JSON.parse(Buffer.from(h, 'base64url').toString('utf8'));
-  } catch {
-    throw refuse('malformed', 'the token\'s header is not JSON');
-  }
-  if (header === null || typeof header !== 'object' || Array.isArray(header)) throw refuse('malformed', 'the token\'s header is not a JSON object');
-  const { alg, typ, kid } = header as Record<string, unknown>;
+  if (!JWS_SHAPE.test(token)) throw refuse('malformed', 'the token\'s segments are not base64url');
+  const { alg, typ, kid } = headerOf(token.slice(0, firstDot));
   if (typeof alg !== 'string' || !options.algorithms.includes(alg)) throw refuse('algorithm_not_allowed', 'the token\'s signing algorithm is not accepted');
   if (typ !== undefined && (typeof typ !== 'string' || !ACCEPTED_TYP.has(typ.toLowerCase()))) {
     throw refuse('wrong_type', 'the token\'s "typ" is not JWT or at+jwt (not an access token)');
   }
-  if (s === '') throw refuse('signature_invalid', 'the token has no signature');
+  if (secondDot === token.length - 1) throw refuse('signature_invalid', 'the token has no signature');
   return { kid: typeof kid === 'string' ? kid : undefined, alg };
+}
+
+/**
+ * Decoded header segments: an OP's tokens share a handful (one per signing key), so each is
+ * decoded once, not per token. Only JSON objects are kept; at 64 the map starts again (headers
+ * an attacker varies are only decoded again, never wrongly trusted: the checks run on every call).
+ */
+const decodedHeaders = new Map<string, Readonly<Record<string, unknown>>>();
+
+function headerOf(segment: string): Readonly<Record<string, unknown>> {
+  let header = decodedHeaders.get(segment);
+  if (header) return header;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(Buffer.from(segment, 'base64url').toString('utf8'));
+  } catch {
+    throw refuse('malformed', 'the token\'s header is not JSON');
+  }
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw refuse('malformed', 'the token\'s header is not a JSON object');
+  header = Object.freeze(parsed as Record<string, unknown>);
+  if (decodedHeaders.size >= 64) decodedHeaders.clear();
+  decodedHeaders.set(segment, header);
+  return header;
 }
 
 /**
@@ -290,17 +328,12 @@ function joseChecks(options: ResolvedBearerOptions): JoseChecks {
   return { algorithms: options.algorithms, audience: options.audiences, clockTolerance: options.clockToleranceSeconds, requiredClaims: ['exp', 'iss', 'aud'] };
 }
 
-/** jose's signature and time/audience checks, its errors turned into reasons. */
-async function verify(token: string, header: TokenHeader, keys: IssuerKeys, checks: JoseChecks): Promise<BearerClaims> {
+/** jose's signature and time/audience checks (its errors are mapped by the caller, {@link fromJose}). */
+function verify(token: string, header: TokenHeader, keys: IssuerKeys, checks: JoseChecks): Promise<JWTVerifyResult<BearerClaims>> {
   signatureChecks.count += 1;
-  try {
-    // A key found lately is handed to jose directly (one await fewer); else jose asks for it.
-    const key = keys.knownKey(header.kid, header.alg);
-    const { payload } = await (key ? jwtVerify<BearerClaims>(token, key, checks) : jwtVerify<BearerClaims>(token, keys.getKey, checks));
-    return payload;
-  } catch (err) {
-    throw fromJose(err);
-  }
+  // A key found lately is handed to jose directly (one await fewer); else jose asks for it.
+  const key = keys.knownKey(header.kid, header.alg);
+  return (key ? jwtVerify<BearerClaims>(token, key, checks) : jwtVerify<BearerClaims>(token, keys.getKey, checks));
 }
 
 /** Maps jose's errors. Never keeps jose's error as `cause`: claim errors carry the payload. */
@@ -381,13 +414,13 @@ function checkClaims(claims: BearerClaims, keys: IssuerKeys, options: ResolvedBe
 function checkPermissions(claims: BearerClaims, options: ResolvedBearerOptions): void {
   const { scopes, roles } = options;
   if (!scopes && !roles) return;
+  // The passing case without building sets or lists: it runs on every call, cache hits included.
+  if (scopes && hasAll(claims.scp ?? claims['scope'], scopes)) return;
+  if (roles && hasAll(claims.roles, roles)) return;
   const granted = new Set(valuesOf(claims.scp ?? claims['scope']));
   const assigned = new Set(valuesOf(claims.roles));
   const missingScopes = (scopes ?? []).filter((s) => !granted.has(s));
   const missingRoles = (roles ?? []).filter((r) => !assigned.has(r));
-  const scopesOk = scopes !== undefined && missingScopes.length === 0;
-  const rolesOk = roles !== undefined && missingRoles.length === 0;
-  if (scopesOk || rolesOk) return;
   const quote = (list: readonly string[]): string => list.map((v) => `"${v}"`).join(', ');
   const reason: BearerFailureReason = scopes ? 'missing_scope' : 'missing_role';
   const detail = scopes && roles
@@ -396,6 +429,22 @@ function checkPermissions(claims: BearerClaims, options: ResolvedBearerOptions):
       ? `required scope${missingScopes.length > 1 ? 's' : ''} ${quote(missingScopes)} missing`
       : `required app role${missingRoles.length > 1 ? 's' : ''} ${quote(missingRoles)} missing`;
   throw new AuthError('insufficient_scope', { reason, description: `${reason}: ${detail}`, ...(scopes ? { scopes } : {}) });
+}
+
+/** Whether `value` (as {@link valuesOf} reads it) holds every one of `required` (non-empty, no spaces: see options). */
+function hasAll(value: unknown, required: readonly string[]): boolean {
+  if (typeof value === 'string') return required.every((r) => hasWord(value, r));
+  if (Array.isArray(value)) return required.every((r) => value.includes(r));
+  return false;
+}
+
+/** Whether `word` is one of the space-separated values of `list`. */
+function hasWord(list: string, word: string): boolean {
+  for (let at = list.indexOf(word); at !== -1; at = list.indexOf(word, at + 1)) {
+    const end = at + word.length;
+    if ((at === 0 || list.charCodeAt(at - 1) === 32) && (end === list.length || list.charCodeAt(end) === 32)) return true;
+  }
+  return false;
 }
 
 /** `scp` / `scope` / `roles`: a space-separated string (Entra `scp`, RFC 9068 `scope`) or an array (Okta, Entra `roles`). */

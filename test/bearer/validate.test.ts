@@ -213,10 +213,32 @@ describe('bearer validation', () => {
       [`bm90IGpzb24.${p}.${s}`, 'malformed'], // header "not json"
       [`${Buffer.from(JSON.stringify({ alg: 'RS256', typ: 'id_token+jwt' })).toString('base64url')}.${p}.${s}`, 'wrong_type'],
     ];
-    for (const [token, reason] of cases) await refused(validate(token as string), 'token_invalid', reason);
+    // Twice: headers are decoded once and remembered, yet every check still runs on the second pass.
+    for (let pass = 0; pass < 2; pass++) {
+      for (const [token, reason] of cases) await refused(validate(token as string), 'token_invalid', reason);
+    }
     assert.deepEqual(own.stats, before, 'no discovery or JWKS request for malformed input');
     assert.ok(await validate(valid));
     assert.ok(await validate(await own.mint(claims(), { header: { typ: 'at+jwt' } })));
+    // The header just accepted, remembered, is refused by a validator that accepts other algorithms.
+    await refused(createBearerValidator({ ...ownOp, algorithms: ['ES256'] })(valid), 'token_invalid', 'algorithm_not_allowed');
+  });
+
+  test('own OP: a required scope or role must be a whole value: a prefix, a suffix or a longer name is not it', async () => {
+    const validate = createBearerValidator({ ...ownOp, scopes: ['Orders.Read'], verifiedTokenCache: false });
+    for (const scp of ['Orders.ReadWrite', 'MyOrders.Read', 'Orders', 'Orders.Read.All', 'orders.read', '']) {
+      await refused(validate(await own.mint(claims({ scp }))), 'insufficient_scope', 'missing_scope');
+    }
+    for (const scp of ['Orders.Read', 'Orders.Write Orders.Read', 'Orders.Read  Orders.Write', 'Orders.ReadWrite Orders.Read', ' Orders.Read ']) {
+      assert.equal((await validate(await own.mint(claims({ scp })))).scp, scp, scp);
+    }
+    assert.ok(await validate(await own.mint(claims({ scp: undefined, scope: 'openid Orders.Read' }))), 'RFC 9068 scope');
+    assert.ok(await validate(await own.mint(claims({ scp: ['Orders.Write', 'Orders.Read'] as never }))), 'an array (Okta)');
+    await refused(validate(await own.mint(claims({ scp: ['Orders.ReadWrite'] as never }))), 'insufficient_scope', 'missing_scope');
+    const roles = createBearerValidator({ ...ownOp, roles: ['Orders.Read.All'], verifiedTokenCache: false });
+    await refused(roles(await own.mint(claims({ roles: ['Orders.Read.AllX', 'Orders.Read'] }))), 'insufficient_scope', 'missing_role');
+    await refused(roles(await own.mint(claims({ roles: 'Orders.Read.AllX Orders.Read' as never }))), 'insufficient_scope', 'missing_role');
+    assert.ok(await roles(await own.mint(claims({ roles: ['Orders.Read.All'] }))));
   });
 
   test('dev OP: validateBearer twice fetches discovery and the JWKS once', async () => {
