@@ -222,11 +222,15 @@ export interface Worker {
   stop(): Promise<void>;
 }
 
-/** Starts `bench/workers/<file>` under tsx (with --cpu-prof when profiling), lines on stdout. */
+/**
+ * Starts `bench/workers/<file>` under tsx (with --cpu-prof when profiling), lines on stdout; with
+ * authflow's build when this process measures it (bench/useBuild.mjs).
+ */
 export function startWorker(ctx: Pick<BenchContext, 'profileDir'>, file: string, env: Record<string, string>, label = file): Worker {
   const path = fileURLToPath(new URL(`./workers/${file}`, import.meta.url));
   const profile = ctx.profileDir ? ['--cpu-prof', '--cpu-prof-dir', ctx.profileDir, '--cpu-prof-name', `${label}-${process.pid}-${Date.now()}.cpuprofile`] : [];
-  const child = spawn(process.execPath, [...profile, '--import', 'tsx', path], { env: { ...process.env, ...env }, stdio: ['pipe', 'pipe', 'inherit'] });
+  const build = process.env.AUTHFLOW_BENCH_BUILD ? ['--import', fileURLToPath(new URL('./useBuild.mjs', import.meta.url))] : [];
+  const child = spawn(process.execPath, [...profile, '--import', 'tsx', ...build, path], { env: { ...process.env, ...env }, stdio: ['pipe', 'pipe', 'inherit'] });
   const lines = createInterface({ input: child.stdout! })[Symbol.asyncIterator]();
   const exited = new Promise<never>((_, reject) => child.once('exit', (code, signal) => reject(new Error(`worker ${label} exited (${code ?? signal})`))));
   exited.catch(() => {});

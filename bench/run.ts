@@ -102,6 +102,9 @@ const header = [
   `Date: ${new Date().toISOString()}`,
   `Machine: ${cpu}, ${cpus().length} cores, ${(totalmem() / 2 ** 30).toFixed(1)} GiB RAM (${(freemem() / 2 ** 30).toFixed(1)} GiB free); Node ${process.version}; Redis ${redisVersion}; loopback only`,
   `Total time: ${totalSeconds.toFixed(1)} s (${durations.join(', ')})`,
+  process.env.AUTHFLOW_BENCH_BUILD
+    ? 'authflow as the package ships it: dist/ from npm run build (the bench\'s own code and floors through tsx)'
+    : 'authflow from its sources through tsx (npm run bench measures the build instead)',
 ];
 process.stdout.write(`\n${header.join('\n')}\n\n${table}\n\n${details.join('\n')}\n`);
 if (!only) {
