@@ -24,6 +24,8 @@ export class BoundedMap<K, V> {
   readonly #max: number;
   readonly #ttlMs: number;
   readonly #refuse: boolean;
+  /** The most recently used key: using it again leaves the order as it is (no delete and re-insert). */
+  #newest: K | undefined;
 
   constructor(options: BoundedMapOptions) {
     if (!Number.isInteger(options.maxEntries) || options.maxEntries < 1) throw new RangeError('maxEntries must be a positive integer');
@@ -41,8 +43,13 @@ export class BoundedMap<K, V> {
   get(key: K): V | undefined {
     const entry = this.#live(key);
     if (!entry) return undefined;
-    this.#entries.delete(key);
-    this.#entries.set(key, entry);
+    // A Map keeps a deleted entry's slot until it grows or shrinks again: moving the same hot key
+    // on every call would rebuild a small map's table every few calls.
+    if (key !== this.#newest) {
+      this.#entries.delete(key);
+      this.#entries.set(key, entry);
+      this.#newest = key;
+    }
     return entry.value;
   }
 
@@ -67,18 +74,21 @@ export class BoundedMap<K, V> {
       if (this.#entries.size >= this.#max) return false;
     }
     this.#entries.set(key, { value, expiresAt: Date.now() + ttlMs });
+    this.#newest = key;
     while (this.#entries.size > this.#max) this.#entries.delete(this.#entries.keys().next().value as K);
     return true;
   }
 
   /** Removes `key`; true when it was there. */
   delete(key: K): boolean {
+    if (key === this.#newest) this.#newest = undefined;
     return this.#entries.delete(key);
   }
 
   /** Removes every entry. */
   clear(): void {
     this.#entries.clear();
+    this.#newest = undefined;
   }
 
   /** The live entries, least recently used first. */

@@ -13,6 +13,11 @@ describe('BoundedMap', () => {
     ['a peek does not', { maxEntries: 2 }, [['set', 'a'], ['set', 'b'], ['peek', 'a'], ['set', 'c']], ['b', 'c']],
     ['setting a key again moves it to the end', { maxEntries: 2 }, [['set', 'a'], ['set', 'b'], ['set', 'a'], ['set', 'c']], ['a', 'c']],
     ['delete frees a place', { maxEntries: 2 }, [['set', 'a'], ['set', 'b'], ['delete', 'a'], ['set', 'c']], ['b', 'c']],
+    // The most recently used key is not moved again; the order must stay right around it.
+    ['a get of the newest key keeps the order', { maxEntries: 2 }, [['set', 'a'], ['set', 'b'], ['get', 'b'], ['get', 'b'], ['set', 'c']], ['b', 'c']],
+    ['the newest, deleted and set again, is the newest', { maxEntries: 2 }, [['set', 'a'], ['set', 'b'], ['delete', 'b'], ['set', 'b'], ['get', 'a'], ['set', 'c']], ['a', 'c']],
+    ['a get after the newest was deleted moves the key', { maxEntries: 3 }, [['set', 'a'], ['set', 'b'], ['delete', 'b'], ['get', 'a'], ['set', 'c'], ['set', 'd'], ['set', 'e']], ['c', 'd', 'e']],
+    ['gets alternating between two keys keep both in use', { maxEntries: 3 }, [['set', 'a'], ['set', 'b'], ['set', 'c'], ['get', 'a'], ['get', 'b'], ['get', 'a'], ['set', 'd']], ['b', 'a', 'd']],
     ['refuse keeps the old keys', { maxEntries: 2, whenFull: 'refuse' }, [['set', 'a'], ['set', 'b'], ['set', 'c']], ['a', 'b']],
     ['refuse still updates a known key', { maxEntries: 2, whenFull: 'refuse' }, [['set', 'a'], ['set', 'b'], ['set', 'a']], ['b', 'a']],
   ];
