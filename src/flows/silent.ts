@@ -7,7 +7,7 @@ import {
 import { isRefreshToken, type AccessTokenEntity, type AccountEntity, type CacheChanges, type CacheEntities } from '../cache/entities.js';
 import { normalizeScopes, withOidcScopes } from '../cache/scopes.js';
 import type { AccountInfo, TokenResult } from '../results.js';
-import { readPartition, withPartitionLock, writePartition, type FlowContext } from './context.js';
+import { localPartition, readPartition, withPartitionLock, writePartition, type FlowContext } from './context.js';
 import { checkIdTokenClaims } from './tenant.js';
 import { mergeClaims, withClaims } from './claims.js';
 import { isTenantGuid } from '../authority.js';
@@ -52,7 +52,7 @@ export async function acquireTokenSilent(ctx: FlowContext, request: SilentReques
 
   // The tenant profile asked for (an account from getAccounts() or a sign-in names it), never another tenant's.
   const tenantId = typeof request.account.tenantId === 'string' && request.account.tenantId !== '' ? request.account.tenantId : undefined;
-  const entities = await readPartition(ctx, partition, { local: true });
+  const entities = localPartition(ctx, partition) ?? await readPartition(ctx, partition, { local: true });
   const offset = ctx.config.tokenRenewalOffsetSeconds;
   const hitKey = `${homeAccountId}\n${tenantId ?? ''}\n${scopes.join(' ')}`;
   const remembered = forceRefresh ? undefined : rememberedHits.get(entities)?.get(hitKey);
