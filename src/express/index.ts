@@ -62,7 +62,7 @@ export function requireAuth(): RequestHandler {
   return (req, res, next) => {
     const web = (req as Decorated)[WEB];
     if (!web) return next(setupMistake('requireAuth() ran on a request auth() has not seen: mount app.use(auth(...)) before the routes that use requireAuth()'));
-    const result = web.requireUser(webRequest(req), sessionPort(req));
+    const result = web.requireUser(sessionPort(req), () => webRequest(req));
     if (result) send(res, result);
     else next();
   };

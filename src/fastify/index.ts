@@ -91,7 +91,7 @@ export function requireAuth(): preHandlerAsyncHookHandler {
   return async (request, reply) => {
     const web = (request as Decorated)[WEB];
     if (!web) throw setupMistake('requireAuth() ran on a request auth has not seen: app.register(auth, ...) before the routes that use requireAuth()');
-    const result = web.requireUser(webRequest(request), sessionPort(request));
+    const result = web.requireUser(sessionPort(request), () => webRequest(request));
     if (result) return send(reply, result);
   };
 }

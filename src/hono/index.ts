@@ -105,7 +105,7 @@ export function requireAuth(): MiddlewareHandler<AuthEnv> {
   return async (c, next) => {
     const { web } = stateOf(c);
     if (!web) throw setupMistake('requireAuth() ran on a request auth() has not seen: app.use(auth(...)) before the routes that use requireAuth()');
-    const result = web.requireUser(webRequest(c), sessionPort(c));
+    const result = web.requireUser(sessionPort(c), () => webRequest(c));
     if (result) return send(c, result);
     await next();
   };

@@ -196,10 +196,10 @@ export class WebAuth {
     return result.accessToken;
   }
 
-  /** For `requireAuth()`: nothing when signed in, else a sign-in redirect (pages) or a 401 (APIs). */
-  requireUser(request: WebRequest, session: SessionPort): WebResult | undefined {
+  /** For `requireAuth()`: nothing when signed in, else a sign-in redirect (pages) or a 401 (APIs), for the request `request()` builds then. */
+  requireUser(session: SessionPort, request: () => WebRequest): WebResult | undefined {
     if (session.read().user) return undefined;
-    return this.#signInAnswer(request, new AuthError('login_required', { description: 'sign in to see this page' }));
+    return this.#signInAnswer(request(), new AuthError('login_required', { description: 'sign in to see this page' }));
   }
 
   /**
