@@ -7,11 +7,12 @@ import type Koa from 'koa';
 import type { Context, Middleware, Next } from 'koa';
 import session from 'koa-session';
 import {
-  AuthError, BearerGuard, SESSION_KEY, WebAuth, answerFailure, answerRoute, asStoreError, destroyIn, guardPromiseStore, routeTable, sessionSettings, setupMistake, storeGuard,
+  AuthError, BearerGuard, SESSION_KEY, WebAuth, answerFailure, answerRoute, destroyIn, guardPromiseStore, routeTable, sessionSettings, setupMistake, storeGuard,
   type AccountInfo, type AuthOptions, type AuthSessionData, type AuthSessionOptions, type BearerClaims, type GetTokenOptions,
-  type RequireBearerOptions, type SessionPort, type SessionStoreOptions, type WebRequest, type WebResult,
+  type RequireBearerOptions, type SessionStoreOptions, type WebRequest, type WebResult,
 } from '../web/kit.js';
 import { signedCookieKey } from './sessionCookie.js';
+import { FULL_LIFETIME, SESSION_ID, sessionPort, showUser } from './sessionPort.js';
 import { memorySessionStore, redisSessionStore, type KoaSessionStore } from '../stores/sessionStores.js';
 
 export { memorySessionStore, redisSessionStore, type KoaSessionStore };
@@ -36,9 +37,7 @@ declare module 'koa' {
 export type { AuthOptions, GetTokenOptions, AuthSessionOptions, RequireBearerOptions, SessionStoreOptions };
 
 const WEB = Symbol('authflow.web');
-const SESSION_ID = Symbol('authflow.sessionId');
 const STORE = Symbol('authflow.sessionStore');
-const FULL_LIFETIME = Symbol('authflow.sessionLifetime');
 
 /** Answers the routes of `routeTable`, decorates every request, and turns failures below it needing interaction into a sign-in. */
 export function auth(options: AuthOptions): Middleware {
@@ -61,7 +60,7 @@ export function requireAuth(): Middleware {
   return async (ctx, next) => {
     const web = (ctx.state as Record<symbol, WebAuth | undefined>)[WEB];
     if (!web) throw setupMistake('requireAuth() ran on a request auth() has not seen: mount app.use(auth(...)) before the routes that use requireAuth()');
-    const result = web.requireUser(webRequest(ctx), sessionPort(ctx));
+    const result = web.requireUser(sessionPort(ctx), () => webRequest(ctx));
     if (result) send(ctx, result);
     else await next();
   };
@@ -111,9 +110,7 @@ export function authSession(app: Koa, options: AuthSessionOptions & SessionStore
 function decorate(ctx: Context, web: WebAuth): void {
   (ctx.state as Record<symbol, WebAuth>)[WEB] = web;
   ctx.getToken = (scopes, options) => web.getToken(sessionPort(ctx), scopes, options);
-  // Safe to read anywhere, also upstream after logout ended the session (ctx.session is then null).
-  const user = () => (ctx.session ? web.user(sessionPort(ctx)) : undefined);
-  Object.defineProperties(ctx.state, { account: { configurable: true, enumerable: true, get: () => user()?.account }, user: { configurable: true, enumerable: true, get: () => user()?.claims } });
+  showUser(ctx, (ctx.session as Record<string, AuthSessionData | undefined> | null)?.[SESSION_KEY]);
 }
 
 /** Runs `run`; a failure `answer` answers (while the response is not on its way) is sent, others are thrown on. */
@@ -130,44 +127,6 @@ async function answering(ctx: Context, run: () => Promise<unknown>, answer: (err
 
 function webRequest(ctx: Context): WebRequest {
   return { method: ctx.method, url: ctx.originalUrl, headers: ctx.headers, query: ctx.query as Record<string, unknown>, body: undefined, accepts: (types) => ctx.accepts(types) };
-}
-
-function sessionPort(ctx: Context): SessionPort {
-  type KoaSession = Record<string, unknown> & { regenerate(): Promise<void>; toJSON(): Record<string, unknown>; maxAge: unknown };
-  const current = (): KoaSession => {
-    if (!ctx.session) throw new AuthError('invalid_config', { description: 'authflow needs a session: app.use(authSession(app, ...)) or koa-session before auth()' });
-    // A cookie-only koa-session would carry the PKCE verifier and nonce to the browser.
-    const options = (ctx as Context & { sessionOptions?: { store?: unknown; ContextStore?: unknown } }).sessionOptions;
-    if (!options?.store && !options?.ContextStore) throw new AuthError('invalid_config', { description: 'authflow needs server-side sessions: koa-session with a store (authSession(app, ...) has one by default), not cookie-only sessions' });
-    return ctx.session as unknown as KoaSession;
-  };
-  return {
-    read: () => ({ ...((current()[SESSION_KEY] as AuthSessionData | undefined) ?? {}) }),
-    write: (data) => {
-      // No data, no key: a session left as it was loaded is not saved again by koa-session.
-      if (Object.values(data).every((value) => value === undefined)) delete current()[SESSION_KEY];
-      else current()[SESSION_KEY] = data;
-    },
-    regenerate: async () => {
-      const data = current();
-      for (const key of Object.keys(data.toJSON())) delete data[key];
-      await data.regenerate().catch((err: unknown) => Promise.reject(asStoreError('regenerate', err)));
-    },
-    destroy: async () => void (ctx.session = null),
-    id: () => (ctx.state as Record<symbol, string | undefined>)[SESSION_ID],
-    setLifetime: (ms) => {
-      const maxAge = ms ?? (ctx as unknown as Record<symbol, number | undefined>)[FULL_LIFETIME];
-      if (maxAge !== undefined) current().maxAge = maxAge;
-    },
-    save: async () => {
-      await (current() as unknown as { manuallyCommit(): Promise<void> }).manuallyCommit().catch((err: unknown) => {
-        // The caller answers 503 and rolls the data back; koa-session must not try again at the end
-        // of the response (a lifetime change forces a save: koa-session's public `_requireSave`).
-        (current() as { _requireSave?: boolean })._requireSave = false;
-        return Promise.reject(asStoreError('save', err));
-      });
-    },
-  };
 }
 
 function send(ctx: Context, result: WebResult): void {

@@ -60,6 +60,10 @@ export function buildKoaApp(op: DevOp, options: AppOptions & { redis: Redis; pre
   app.use(get('/', (ctx) => {
     ctx.body = { signedIn: Boolean(ctx.state.account) };
   }));
+  // What a template engine gets as locals (koa-views: Object.assign({}, ctx.state, locals)).
+  app.use(get('/state-copy', (ctx) => {
+    ctx.body = { username: (Object.assign({}, ctx.state) as { account?: { username?: string } }).account?.username ?? null };
+  }));
   app.use(get('/profile', requireAuth(), (ctx) => {
     ctx.body = { name: ctx.state.user?.name, username: ctx.state.account?.username };
   }));

@@ -56,6 +56,13 @@ describe('authflow/koa: where Koa differs', () => {
     assert.equal(out.headers['x-signed-in'], 'no');
   });
 
+  it('ctx.state.account and .user are plain values a template engine copies, before and after sign-in', async () => {
+    const agent = request.agent(handler);
+    assert.deepEqual((await agent.get('/state-copy')).body, { username: null });
+    await signIn(agent);
+    assert.deepEqual((await agent.get('/state-copy')).body, { username: 'alice' });
+  });
+
   it('starts a fresh session when the stored one is unreadable, not a 5xx', async () => {
     const agent = request.agent(handler);
     const sessionId = sessionIdSet(await signIn(agent))!;

@@ -1,0 +1,67 @@
+/**
+ * authflow/koa's `SessionPort`: the request's koa-session as the web layer sees it, one per request,
+ * and `ctx.state.account` / `.user` kept in step with it.
+ */
+import type { Context } from 'koa';
+import { AuthError, SESSION_KEY, asStoreError, type AuthSessionData, type SessionPort } from '../web/kit.js';
+
+/** Where index.ts keeps what the port reads: the id given to the session, the full lifetime. */
+export const SESSION_ID = Symbol('authflow.sessionId');
+export const FULL_LIFETIME = Symbol('authflow.sessionLifetime');
+const PORT = Symbol('authflow.sessionPort');
+const EMPTY: AuthSessionData = Object.freeze({});
+
+/** The request's port (made at its first use). */
+export const sessionPort = (ctx: Context): SessionPort => ((ctx as unknown as Record<symbol, SessionPort>)[PORT] ??= newSessionPort(ctx));
+
+/**
+ * `ctx.state.account` / `.user`: plain values (a template engine copying `ctx.state` copies them),
+ * set when auth() first sees the request and again whenever authflow changes the session (sign-in, logout).
+ */
+export function showUser(ctx: Context, data: AuthSessionData | undefined): void {
+  ctx.state.account = data?.user?.account;
+  ctx.state.user = data?.user?.claims;
+}
+
+/** The port over `ctx.session` (read at each call: regenerate() and logout replace it). */
+function newSessionPort(ctx: Context): SessionPort {
+  type KoaSession = Record<string, unknown> & { regenerate(): Promise<void>; toJSON(): Record<string, unknown>; maxAge: unknown };
+  const current = (): KoaSession => {
+    if (!ctx.session) throw new AuthError('invalid_config', { description: 'authflow needs a session: app.use(authSession(app, ...)) or koa-session before auth()' });
+    // A cookie-only koa-session would carry the PKCE verifier and nonce to the browser.
+    const options = (ctx as Context & { sessionOptions?: { store?: unknown; ContextStore?: unknown } }).sessionOptions;
+    if (!options?.store && !options?.ContextStore) throw new AuthError('invalid_config', { description: 'authflow needs server-side sessions: koa-session with a store (authSession(app, ...) has one by default), not cookie-only sessions' });
+    return ctx.session as unknown as KoaSession;
+  };
+  return {
+    read: () => (current()[SESSION_KEY] as AuthSessionData | undefined) ?? EMPTY,
+    write: (data) => {
+      // No data, no key: a session left as it was loaded is not saved again by koa-session.
+      if (Object.values(data).every((value) => value === undefined)) delete current()[SESSION_KEY];
+      else current()[SESSION_KEY] = data;
+      showUser(ctx, data);
+    },
+    regenerate: async () => {
+      const data = current();
+      for (const key of Object.keys(data.toJSON())) delete data[key];
+      await data.regenerate().catch((err: unknown) => Promise.reject(asStoreError('regenerate', err)));
+    },
+    destroy: async () => {
+      ctx.session = null;
+      showUser(ctx, undefined);
+    },
+    id: () => (ctx.state as Record<symbol, string | undefined>)[SESSION_ID],
+    setLifetime: (ms) => {
+      const maxAge = ms ?? (ctx as unknown as Record<symbol, number | undefined>)[FULL_LIFETIME];
+      if (maxAge !== undefined) current().maxAge = maxAge;
+    },
+    save: async () => {
+      await (current() as unknown as { manuallyCommit(): Promise<void> }).manuallyCommit().catch((err: unknown) => {
+        // The caller answers 503 and rolls the data back; koa-session must not try again at the end
+        // of the response (a lifetime change forces a save: koa-session's public `_requireSave`).
+        (current() as { _requireSave?: boolean })._requireSave = false;
+        return Promise.reject(asStoreError('save', err));
+      });
+    },
+  };
+}
