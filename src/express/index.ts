@@ -7,7 +7,7 @@ import type { NextFunction, Request, RequestHandler, Response, ErrorRequestHandl
 import session from 'express-session';
 import type { Store } from 'express-session';
 import {
-  AuthError, BearerGuard, SESSION_KEY, WebAuth, answerFailure, answerRoute, destroyIn, guardCallbackStore, routeTable, sessionSettings, setupMistake, storeError, storeGuard,
+  AuthError, BearerGuard, RequestStates, SESSION_KEY, WebAuth, answerFailure, answerRoute, destroyIn, guardCallbackStore, routeTable, sessionSettings, setupMistake, storeError, storeGuard,
   type AccountInfo, type AuthOptions, type AuthSessionData, type AuthSessionOptions, type BearerClaims, type GetTokenOptions,
   type RequireBearerOptions, type SessionPort, type SessionStoreOptions, type WebRequest, type WebResult,
 } from '../web/kit.js';
@@ -35,11 +35,8 @@ declare global {
 
 export type { AuthOptions, GetTokenOptions, AuthSessionOptions, RequireBearerOptions, SessionStoreOptions };
 
-const WEB = Symbol('authflow.web');
-const GUARD = Symbol('authflow.bearer');
-const PORT = Symbol('authflow.sessionPort');
-const FULL_LIFETIME = Symbol('authflow.sessionLifetime');
-type Decorated = Request & { [WEB]?: WebAuth; [GUARD]?: BearerGuard; [PORT]?: SessionPort; [FULL_LIFETIME]?: number };
+/** What authflow keeps of a request (see `RequestStates`: beside it, not on it). */
+const states = new RequestStates<Request, { web?: WebAuth; guard?: BearerGuard; port?: SessionPort; fullLifetime?: number }>(() => ({}));
 
 /** Answers the routes of `routeTable` (sign-in, callback, logout, back-channel logout) and decorates every request. */
 export function auth(options: AuthOptions): RequestHandler {
@@ -48,7 +45,7 @@ export function auth(options: AuthOptions): RequestHandler {
   // From now on every request has req.getToken: a route mounted before auth() gets the mistake named.
   decoratePrototype(express.request);
   return function authflow(req, res, next) {
-    (req as Decorated)[WEB] = web;
+    states.of(req).web = web;
     decoratePrototype(Object.getPrototypeOf(req) as object);
     const route = routes.match(req.method, req.path);
     if (!route) return next();
@@ -60,7 +57,7 @@ export function auth(options: AuthOptions): RequestHandler {
 /** Lets signed-in users through; others are sent to sign in (pages) or get a 401 naming the sign-in URL (APIs). */
 export function requireAuth(): RequestHandler {
   return (req, res, next) => {
-    const web = (req as Decorated)[WEB];
+    const web = states.peek(req)?.web;
     if (!web) return next(setupMistake('requireAuth() ran on a request auth() has not seen: mount app.use(auth(...)) before the routes that use requireAuth()'));
     const result = web.requireUser(sessionPort(req), () => webRequest(req));
     if (result) send(res, result);
@@ -71,7 +68,7 @@ export function requireAuth(): RequestHandler {
 /** The error handler after your routes: authflow's failures answered by `answerFailure` (a sign-in when interaction is needed). */
 export function authErrors(): ErrorRequestHandler {
   return (err: unknown, req: Request, res: Response, next: NextFunction) => {
-    const { [WEB]: web, [GUARD]: guard } = req as Decorated;
+    const { web, guard } = states.peek(req) ?? {};
     const result = res.headersSent ? undefined : answerFailure(webRequest(req), err, { guard, web, session: req.session ? sessionPort(req) : undefined });
     if (result) send(res, result);
     else next(err);
@@ -86,7 +83,7 @@ export function requireBearer(options: RequireBearerOptions): RequestHandler {
   const guard = new BearerGuard(options);
   return (req, res, next) => {
     guard.authenticate(req.headers.authorization).then(({ token, claims }) => {
-      (req as Decorated)[GUARD] = guard;
+      states.of(req).guard = guard;
       req.auth = claims;
       req.getToken = (scopes) => guard.onBehalfOf(token, scopes);
       req.getAppToken = (scopes) => guard.appToken(scopes);
@@ -118,7 +115,7 @@ export function authSession(options: AuthSessionOptions & ExpressSessionStoreOpt
     cookie: { httpOnly: true, sameSite: 'lax', secure: settings.secure, path: '/', maxAge: settings.maxAgeMs },
   });
   return (req, res, next) => {
-    (req as Decorated)[FULL_LIFETIME] = settings.maxAgeMs;
+    states.of(req).fullLifetime = settings.maxAgeMs;
     middleware(req, res, next);
   };
 }
@@ -127,19 +124,19 @@ export function authSession(options: AuthSessionOptions & ExpressSessionStoreOpt
 function decoratePrototype(prototype: object): void {
   if (decoratedPrototypes.has(prototype)) return;
   decoratedPrototypes.add(prototype);
-  const ownWhenAssigned = (name: string, read: (req: Decorated) => unknown): PropertyDescriptor => ({
+  const ownWhenAssigned = (name: string, read: (req: Request) => unknown): PropertyDescriptor => ({
     configurable: true,
-    get(this: Decorated) { return this.session ? read(this) : undefined; },
-    set(this: Decorated, value: unknown) { Object.defineProperty(this, name, { value, writable: true, configurable: true, enumerable: true }); },
+    get(this: Request) { return this.session ? read(this) : undefined; },
+    set(this: Request, value: unknown) { Object.defineProperty(this, name, { value, writable: true, configurable: true, enumerable: true }); },
   });
   Object.defineProperties(prototype, {
-    getToken: { configurable: true, writable: true, value(this: Decorated, scopes: readonly string[], options?: GetTokenOptions): Promise<string> {
-      const web = this[WEB];
+    getToken: { configurable: true, writable: true, value(this: Request, scopes: readonly string[], options?: GetTokenOptions): Promise<string> {
+      const web = states.peek(this)?.web;
       if (!web) return Promise.reject(setupMistake('req.getToken was called on a request auth() has not seen: mount app.use(auth(...)) before your routes'));
       return web.getToken(sessionPort(this), scopes, options);
     } },
-    account: ownWhenAssigned('account', (r) => r[WEB]?.user(sessionPort(r))?.account),
-    user: ownWhenAssigned('user', (r) => r[WEB]?.user(sessionPort(r))?.claims),
+    account: ownWhenAssigned('account', (r) => states.peek(r)?.web?.user(sessionPort(r))?.account),
+    user: ownWhenAssigned('user', (r) => states.peek(r)?.web?.user(sessionPort(r))?.claims),
   });
 }
 const decoratedPrototypes = new WeakSet<object>();
@@ -149,15 +146,17 @@ function webRequest(req: Request): WebRequest {
 }
 
 const EMPTY: AuthSessionData = Object.freeze({});
-/** The request's express-session as the web layer sees it (one per request). */
-function sessionPort(req: Decorated): SessionPort {
+/** The request's express-session as the web layer sees it (made at its first use in the request). */
+const sessionPort = (req: Request): SessionPort => (states.of(req).port ??= newSessionPort(req));
+
+function newSessionPort(req: Request): SessionPort {
   const current = (): session.Session & Record<string, unknown> => {
     if (!req.session) throw new AuthError('invalid_config', { description: 'authflow needs a session: app.use(authSession(...)) or express-session before auth()' });
     return req.session as session.Session & Record<string, unknown>;
   };
   const settle = (operation: 'regenerate' | 'destroy' | 'save') => (): Promise<void> =>
     new Promise((resolve, reject) => current()[operation]((err?: unknown) => (err ? reject(storeError(operation, 'store_failed', err)) : resolve())));
-  return (req[PORT] ??= {
+  return {
     read: () => (current()[SESSION_KEY] as AuthSessionData | undefined) ?? EMPTY,
     write: (data) => void (current()[SESSION_KEY] = data),
     regenerate: settle('regenerate'),
@@ -166,10 +165,10 @@ function sessionPort(req: Decorated): SessionPort {
     id: () => req.sessionID,
     // The cookie's maxAge, which connect-redis and the like also use as the TTL.
     setLifetime: (ms) => {
-      const maxAge = ms ?? req[FULL_LIFETIME];
+      const maxAge = ms ?? states.peek(req)?.fullLifetime;
       if (maxAge !== undefined) current().cookie.maxAge = maxAge;
     },
-  });
+  };
 }
 
 function send(res: Response, result: WebResult): void {

@@ -10,6 +10,7 @@ import { AuthError, ConfidentialClient } from '../../src/index.js';
 import { MAX_FORM_BYTES, readForm } from '../../src/web/form.js';
 import { routeTable } from '../../src/web/routes.js';
 import { WebAuth } from '../../src/web/webAuth.js';
+import { RequestStates } from '../../src/web/requestStates.js';
 
 const client = new ConfidentialClient({ clientId: 'app', authority: 'https://login.microsoftonline.com/contoso.onmicrosoft.com/v2.0', credential: { secret: 's' } });
 
@@ -70,5 +71,17 @@ describe('readForm', () => {
     const { form } = JSON.parse(response.text) as { form: Record<string, unknown> };
     assert.ok(Object.hasOwn(form, '__proto__'));
     assert.equal(form.state, 's');
+  });
+});
+
+describe('RequestStates', () => {
+  it('keeps one state per request, made at the first of(), and none before', () => {
+    const states = new RequestStates<object, { n?: number }>(() => ({}));
+    const [a, b] = [{}, {}];
+    assert.equal(states.peek(a), undefined);
+    states.of(a).n = 1;
+    assert.equal(states.of(a), states.peek(a));
+    assert.deepEqual([states.peek(a)?.n, states.peek(b)], [1, undefined]);
+    assert.notEqual(states.of(b), states.of(a));
   });
 });
