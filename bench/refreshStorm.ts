@@ -3,7 +3,9 @@
  * whose access tokens have expired, from 4 processes x 50 (bench/workers/stormWorker.ts), sharing
  * one RedisTokenCacheStore partition. Counts refresh_token requests at the dev OP (target: exactly
  * one) and the time until all 200 are answered, against the time of one refresh by one call in one
- * process (the baseline).
+ * process (the baseline). The storm's time runs from the first process starting its calls to the
+ * last answer, on the workers' wall clocks: the pipes carrying "go" to the workers and their results
+ * back to this process are the bench's, not the storm's (the baseline has none either).
  */
 import { RedisTokenCacheStore, type ConfidentialClient } from '../src/index.js';
 import {
@@ -14,8 +16,14 @@ import {
 const PROCESSES = 4;
 const CALLS_PER_PROCESS = 50;
 const ROUNDS = 7;
-/** Storms before the measured ones, not counted: the workers' refresh path runs cold (JIT, first lock wait's subscriber connection) the first time. */
-const WARM_UP_ROUNDS = 3;
+/**
+ * Storms before the measured ones, not counted: a process's refresh path runs cold the first time
+ * (JIT, the lock's subscriber connection, and the first token request: undici loading its HTTP
+ * client, openid-client fetching the JWKS to check the ID token: 20-70 ms). One per process, each
+ * given a head start so that it is the one that refreshes, then two ordinary ones.
+ */
+const WARM_UP_ROUNDS = PROCESSES + 2;
+const HEAD_START_MS = 30;
 
 /** Makes every access token of the partition look expired, as time would (refresh token untouched). */
 async function expireAccessTokens(client: ConfidentialClient, partition: string): Promise<void> {
@@ -28,7 +36,7 @@ async function expireAccessTokens(client: ConfidentialClient, partition: string)
   await client.importCache(partition, cache);
 }
 
-interface StormResult { ms: number; fromCache: number; errors: string[]; tokenHashes: string[] }
+interface StormResult { ms: number; startedAt: number; endedAt: number; fromCache: number; errors: string[]; tokenHashes: string[] }
 
 export async function refreshStorm(ctx: BenchContext): Promise<MeasurementResult> {
   const { op, redis } = ctx;
@@ -60,20 +68,28 @@ export async function refreshStorm(ctx: BenchContext): Promise<MeasurementResult
     for (const w of workers) {
       for (;;) if ((await within(30_000, 'storm worker start', w.next())) === 'ready') break;
     }
-    const rounds: Array<{ refreshes: number; wallMs: number; results: StormResult[] }> = [];
+    const rounds: Array<{ refreshes: number; wallMs: number; spanMs: number; results: StormResult[] }> = [];
     for (let round = 0; round < WARM_UP_ROUNDS + ROUNDS; round++) {
       await expireAccessTokens(client, partition);
       const before = refreshes();
       const t = performance.now();
-      for (const w of workers) w.send('go');
+      const first = round < PROCESSES ? workers[round] : undefined;
+      if (first) {
+        first.send('go');
+        await new Promise((resolve) => setTimeout(resolve, HEAD_START_MS));
+      }
+      for (const w of workers) if (w !== first) w.send('go');
       const results = await within(30_000, 'storm round', Promise.all(workers.map((w) => nextJson<StormResult>(w))));
-      const measured = { refreshes: refreshes() - before, wallMs: performance.now() - t, results };
+      if (first && results[round]!.fromCache !== 0) throw new Error(`storm warm-up: process ${round} was given a head start but did not refresh`);
+      const wallMs = performance.now() - t;
+      const spanMs = Math.max(...results.map((r) => r.endedAt)) - Math.min(...results.map((r) => r.startedAt));
+      const measured = { refreshes: refreshes() - before, wallMs, spanMs, results };
       if (round >= WARM_UP_ROUNDS) rounds.push(measured);
     }
     const errors = rounds.flatMap((r) => r.results.flatMap((x) => x.errors));
     const distinct = rounds.map((r) => new Set(r.results.flatMap((x) => x.tokenHashes)).size);
     const counts = rounds.map((r) => r.refreshes);
-    const wall = median(rounds.map((r) => r.wallMs));
+    const span = median(rounds.map((r) => r.spanMs));
     const base = median(single);
     const allOne = counts.every((c) => c === 1) && errors.length === 0 && distinct.every((d) => d === 1);
     return {
@@ -83,13 +99,14 @@ export async function refreshStorm(ctx: BenchContext): Promise<MeasurementResult
           authflow: counts.join(', '), baseline: '1 (one call, one process)', ratio: '—', target: 'exactly 1', met: allOne ? 'yes' : 'no',
         },
         {
-          measurement: '5b. Refresh storm: time to serve all 200 (ms)', authflow: fmt(wall, 0), baseline: `one refresh, one call: ${fmt(base, 0)}`,
-          ratio: `${(wall / base).toFixed(2)}x`, target: '<= 2x', met: wall / base <= 2 ? 'yes' : 'no',
+          measurement: '5b. Refresh storm: time to serve all 200 (ms)', authflow: fmt(span, 0), baseline: `one refresh, one call: ${fmt(base, 0)}`,
+          ratio: `${(span / base).toFixed(2)}x`, target: '<= 2x', met: span / base <= 2 ? 'yes' : 'no',
         },
       ],
       details: [
-        `(5) ${ROUNDS} rounds after ${WARM_UP_ROUNDS} not counted (the workers' refresh path cold); each: access tokens expired by export/import, then "go" to ${PROCESSES} ready processes x ${CALLS_PER_PROCESS} concurrent acquireTokenSilent on one Redis partition.`,
-        `    refresh_token requests per round [${counts.join(', ')}]; wall ms per round [${rounds.map((r) => fmt(r.wallMs, 0)).join(', ')}]; `
+        `(5) ${ROUNDS} rounds after ${WARM_UP_ROUNDS} not counted (each process refreshes once first, with a ${HEAD_START_MS} ms head start: its first token request is cold); each: access tokens expired by export/import, then "go" to ${PROCESSES} ready processes x ${CALLS_PER_PROCESS} concurrent acquireTokenSilent on one Redis partition.`,
+        `    refresh_token requests per round [${counts.join(', ')}]; storm ms per round, first process's start to last answer [${rounds.map((r) => fmt(r.spanMs, 0)).join(', ')}]; `
+          + `the same seen from this process, with the pipes to and from the workers [${rounds.map((r) => fmt(r.wallMs, 0)).join(', ')}]; `
           + `per-process ms [${rounds.map((r) => r.results.map((x) => fmt(x.ms, 0)).join('/')).join(', ')}]; distinct tokens served per round [${distinct.join(', ')}]; errors ${errors.length}${errors[0] ? ` (${errors[0]})` : ''}`,
         `    answers marked fromCache per round [${rounds.map((r) => r.results.reduce((n, x) => n + x.fromCache, 0)).join(', ')}] of ${PROCESSES * CALLS_PER_PROCESS} `
           + `(each process shares one flight among its ${CALLS_PER_PROCESS} calls; the processes that waited for the lock found the winner's token in Redis); `

@@ -2,7 +2,7 @@
  * (5) One app instance of the refresh storm: its own ConfidentialClient and ioredis connection on
  * the shared Redis partition. Prints "ready"; on each "go" line runs CALLS concurrent
  * `acquireTokenSilent` on the partition and prints one JSON line (ms from "go" to the last answer,
- * how many were served from the cache, errors). Exits when stdin ends.
+ * both instants on the wall clock, how many were served from the cache, errors). Exits when stdin ends.
  */
 import { createHash } from 'node:crypto';
 import { RedisTokenCacheStore } from '../../src/index.js';
@@ -27,10 +27,13 @@ for await (const line of stdinLines()) {
   if (line.trim() !== 'go') continue;
   const started = performance.now();
   const outcomes = await Promise.allSettled(Array.from({ length: calls }, () => client.acquireTokenSilent({ scopes, account, partition })));
-  const ms = performance.now() - started;
+  const ended = performance.now();
+  const ms = ended - started;
   const errors = outcomes.flatMap((o) => (o.status === 'rejected' ? [String((o.reason as Error)?.message ?? o.reason)] : []));
   const fromCache = outcomes.filter((o) => o.status === 'fulfilled' && o.value.fromCache).length;
   const tokens = new Set(outcomes.flatMap((o) => (o.status === 'fulfilled' ? [createHash('sha256').update(o.value.accessToken).digest('base64url').slice(0, 16)] : [])));
-  process.stdout.write(`${JSON.stringify({ ms, fromCache, errors, tokenHashes: [...tokens] })}\n`);
+  // On the wall clock (epoch ms), comparable across the processes of one machine.
+  const [startedAt, endedAt] = [performance.timeOrigin + started, performance.timeOrigin + ended];
+  process.stdout.write(`${JSON.stringify({ ms, startedAt, endedAt, fromCache, errors, tokenHashes: [...tokens] })}\n`);
 }
 redis.disconnect();
