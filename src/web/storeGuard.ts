@@ -47,52 +47,58 @@ export function storeGuard(options: SessionStoreOptions, store: unknown, kind: s
   return { timeoutMs, client: options.redis ?? (isIoredis(own) ? own : undefined) };
 }
 
-/** Runs one store call through the guard. */
-export function guarded<T>(guard: StoreGuard, operation: string, run: () => T | Promise<T>): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    let settled = false;
-    const timer = setTimeout(() => fail(storeError(operation, 'store_timeout', new Error(`no answer within ${guard.timeoutMs} ms`))), guard.timeoutMs);
-    const fail = (err: unknown): void => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      reject(err instanceof AuthError && err.code === 'store_unavailable' ? err : storeError(operation, 'store_failed', err));
-    };
-    const call = (): void => {
-      if (settled) return;
-      let result: T | Promise<T>;
-      try {
-        result = run();
-      } catch (err) {
-        return fail(err);
-      }
-      Promise.resolve(result).then((value) => {
-        if (settled) return;
-        settled = true;
-        clearTimeout(timer);
-        resolve(value);
-      }, fail);
-    };
-    if (guard.client && isConnecting(guard.client)) void whenConnected(guard.client, guard.timeoutMs).then(call);
-    else call();
-  });
+type Callback = (err?: unknown, value?: unknown) => void;
+
+/**
+ * Runs one store call through the guard, callback style (no promise of its own: express-session's
+ * stores are called on every request). `start` begins the call and hands its outcome to `done`
+ * (once; it may also return a promise, whose rejection counts as a failure); `callback` gets the
+ * value, or the failure as `store_unavailable`: a timeout, a throw, an error or a rejection.
+ */
+function guardedCall(guard: StoreGuard, operation: string, start: (done: Callback) => unknown, callback: Callback): void {
+  let settled = false;
+  const finish: Callback = (err, value) => {
+    if (settled) return;
+    settled = true;
+    clearTimeout(timer);
+    if (err) callback(err instanceof AuthError && err.code === 'store_unavailable' ? err : storeError(operation, 'store_failed', err));
+    else callback(null, value);
+  };
+  const timer = setTimeout(() => finish(storeError(operation, 'store_timeout', new Error(`no answer within ${guard.timeoutMs} ms`))), guard.timeoutMs);
+  const call = (): void => {
+    if (settled) return;
+    try {
+      const result = start(finish);
+      if (result instanceof Promise) result.catch((err: unknown) => finish(err ?? new Error('rejected')));
+    } catch (err) {
+      finish(err ?? new Error('threw'));
+    }
+  };
+  if (guard.client && isConnecting(guard.client)) void whenConnected(guard.client, guard.timeoutMs).then(call);
+  else call();
 }
 
-type Callback = (err?: unknown, value?: unknown) => void;
+/** Runs one store call through the guard (see {@link guardedCall}), promise style. */
+export function guarded<T>(guard: StoreGuard, operation: string, run: () => T | Promise<T>): Promise<T> {
+  return new Promise<T>((resolve, reject) => guardedCall(guard, operation, (done) => {
+    const result = run();
+    if (result instanceof Promise) return result.then((value) => done(null, value));
+    done(null, result);
+    return undefined;
+  }, (err, value) => (err ? reject(err) : resolve(value as T))));
+}
 
 /** An express-session (callback-style) store through the guard; the store itself is left untouched. */
 export function guardCallbackStore<S extends object>(store: S, guard: StoreGuard): S {
   const guardedStore = Object.create(store) as Record<string, unknown>;
   for (const method of ['get', 'set', 'destroy', 'touch'] as const) {
-    const original = (store as Record<string, unknown>)[method];
+    const original = (store as Record<string, unknown>)[method] as ((...a: unknown[]) => unknown) | undefined;
     if (typeof original !== 'function') continue;
     guardedStore[method] = (...args: unknown[]) => {
       const callback = typeof args[args.length - 1] === 'function' ? (args.pop() as Callback) : () => {};
-      const run = () => new Promise<unknown>((resolve, reject) => {
-        const result = (original as (...a: unknown[]) => unknown).call(store, ...args, (err?: unknown, value?: unknown) => (err ? reject(err) : resolve(value)));
-        if (result instanceof Promise) result.catch(reject);
-      });
-      guarded(guard, method, run).then((value) => callback(null, value), (err: unknown) => callback(err));
+      // Answered in a microtask of its own: express-session runs the rest of the request in this
+      // callback, which must not run inside the store's code (its try/catch would take the app's errors).
+      guardedCall(guard, method, (done) => original.call(store, ...args, done), (err, value) => queueMicrotask(() => callback(err, value)));
     };
   }
   return guardedStore as S;

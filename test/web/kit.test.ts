@@ -11,6 +11,7 @@ import { MAX_FORM_BYTES, readForm } from '../../src/web/form.js';
 import { routeTable } from '../../src/web/routes.js';
 import { WebAuth } from '../../src/web/webAuth.js';
 import { RequestStates } from '../../src/web/requestStates.js';
+import { guardCallbackStore } from '../../src/web/storeGuard.js';
 
 const client = new ConfidentialClient({ clientId: 'app', authority: 'https://login.microsoftonline.com/contoso.onmicrosoft.com/v2.0', credential: { secret: 's' } });
 
@@ -83,5 +84,44 @@ describe('RequestStates', () => {
     assert.equal(states.of(a), states.peek(a));
     assert.deepEqual([states.peek(a)?.n, states.peek(b)], [1, undefined]);
     assert.notEqual(states.of(b), states.of(a));
+  });
+});
+
+describe('guardCallbackStore (express-session and Fastify stores)', () => {
+  const guard = { timeoutMs: 100, client: undefined };
+  type Cb = (err?: unknown, value?: unknown) => void;
+  const through = (get: (sid: string, cb: Cb) => unknown): Promise<{ err?: unknown; value?: unknown }> => new Promise((resolve) => {
+    (guardCallbackStore({ get, set() {}, destroy() {} }, guard) as unknown as { get(sid: string, cb: Cb): void }).get('sid', (err, value) => resolve({ err, value }));
+  });
+  const failure = (outcome: { err?: unknown }, reason: string): void => {
+    assert.ok(outcome.err instanceof AuthError, String(outcome.err));
+    assert.deepEqual([outcome.err.code, outcome.err.reason], ['store_unavailable', reason]);
+  };
+
+  it('hands the value on, after the store\'s own call has returned (the app never runs inside the store\'s code)', async () => {
+    const order: string[] = [];
+    const outcome = through((_sid, cb) => { cb(null, 'data'); order.push('store returned'); });
+    assert.deepEqual(await outcome, { err: null, value: 'data' });
+    assert.deepEqual(order, ['store returned']);
+  });
+
+  it('an error, a throw, a rejected promise (connect-redis 8) and silence are each store_unavailable', async () => {
+    failure(await through((_sid, cb) => cb(new Error('ECONNRESET'))), 'store_failed');
+    failure(await through(() => { throw new Error('bug'); }), 'store_failed');
+    failure(await through(() => Promise.reject(new Error('closed'))), 'store_failed');
+    const started = Date.now();
+    failure(await through(() => undefined), 'store_timeout');
+    assert.ok(Date.now() - started < 1_000);
+  });
+
+  it('answers once: a store calling back after its timeout, or twice, changes nothing', async () => {
+    let late: Cb | undefined;
+    const calls: unknown[] = [];
+    const store = guardCallbackStore({ get: (_sid: string, cb: Cb) => { late = cb; }, set() {}, destroy() {} }, guard) as unknown as { get(sid: string, cb: Cb): void };
+    await new Promise<void>((resolve) => store.get('sid', (err) => { calls.push((err as AuthError).reason); resolve(); }));
+    late!(null, 'too late');
+    late!(new Error('and again'));
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    assert.deepEqual(calls, ['store_timeout']);
   });
 });
