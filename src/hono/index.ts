@@ -46,21 +46,16 @@ export interface AuthEnv {
 
 type C = Context<AuthEnv>;
 
-/** What authflow's middleware saw of one request, kept among the context's variables (it lives as long as the request). */
+/** What authflow's middleware saw of one request (it lives as long as the request's context). */
 interface RequestState {
   web?: WebAuth;
   guard?: BearerGuard;
   session?: ServerSession;
   of?: ServerSessions;
 }
-/** The variable holding it: not in `AuthVariables`, so apps do not see it in their types. */
-const STATE = 'authflow:state';
-function stateOf(c: Context): RequestState {
-  const vars = c as unknown as { get(key: string): RequestState | undefined; set(key: string, value: RequestState): void };
-  let state = vars.get(STATE);
-  if (!state) vars.set(STATE, (state = {}));
-  return state;
-}
+/** On the context itself, not among its variables: apps do not see it, and `c.var` (a new object of every variable at each read) stays small. */
+const STATE = Symbol('authflow.state');
+const stateOf = (c: Context): RequestState => ((c as unknown as Record<symbol, RequestState>)[STATE] ??= {});
 
 const noAppToken = (): Promise<never> => Promise.reject(setupMistake('getAppToken is only available behind requireBearer(...)'));
 
