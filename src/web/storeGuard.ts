@@ -82,7 +82,8 @@ function guardedCall(guard: StoreGuard, operation: string, start: (done: Callbac
 export function guarded<T>(guard: StoreGuard, operation: string, run: () => T | Promise<T>): Promise<T> {
   return new Promise<T>((resolve, reject) => guardedCall(guard, operation, (done) => {
     const result = run();
-    if (result instanceof Promise) return result.then((value) => done(null, value));
+    // Any thenable (a store's own promise library) is followed; a rejection reaches guardedCall.
+    if (typeof (result as PromiseLike<T> | undefined)?.then === 'function') return Promise.resolve(result).then((value) => done(null, value));
     done(null, result);
     return undefined;
   }, (err, value) => (err ? reject(err) : resolve(value as T))));

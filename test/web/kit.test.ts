@@ -11,7 +11,7 @@ import { MAX_FORM_BYTES, readForm } from '../../src/web/form.js';
 import { routeTable } from '../../src/web/routes.js';
 import { WebAuth } from '../../src/web/webAuth.js';
 import { RequestStates } from '../../src/web/requestStates.js';
-import { guardCallbackStore } from '../../src/web/storeGuard.js';
+import { guardCallbackStore, guarded } from '../../src/web/storeGuard.js';
 
 const client = new ConfidentialClient({ clientId: 'app', authority: 'https://login.microsoftonline.com/contoso.onmicrosoft.com/v2.0', credential: { secret: 's' } });
 
@@ -123,5 +123,21 @@ describe('guardCallbackStore (express-session and Fastify stores)', () => {
     late!(new Error('and again'));
     await new Promise((resolve) => setTimeout(resolve, 10));
     assert.deepEqual(calls, ['store_timeout']);
+  });
+});
+
+describe('guarded (koa-session and Hono stores, promise style)', () => {
+  const guard = { timeoutMs: 100, client: undefined };
+  const thenable = (settle: (resolve: (v: unknown) => void, reject: (e: unknown) => void) => void): PromiseLike<unknown> => ({
+    then: (onFulfilled, onRejected) => new Promise(settle).then(onFulfilled, onRejected),
+  });
+  const reasonOf = (promise: Promise<unknown>): Promise<unknown> => promise.then(() => 'resolved', (err: unknown) => (err instanceof AuthError ? err.reason : String(err)));
+
+  it('follows a store\'s own thenable as a promise: its value, its rejection, its silence', async () => {
+    assert.equal(await guarded(guard, 'read', () => thenable((resolve) => resolve('data'))), 'data');
+    assert.equal(await reasonOf(guarded(guard, 'read', () => thenable((_r, reject) => reject(new Error('down'))))), 'store_failed');
+    assert.equal(await reasonOf(guarded(guard, 'read', () => thenable(() => {}))), 'store_timeout');
+    assert.equal(await guarded(guard, 'read', () => 'plain'), 'plain');
+    assert.equal(await reasonOf(guarded(guard, 'read', () => { throw new Error('bug'); })), 'store_failed');
   });
 });
