@@ -154,7 +154,8 @@ export function authSession(options: AuthSessionOptions & SessionStoreOptions & 
     await next();
     let change;
     try {
-      change = await session.commit();
+      const committing = session.commit();
+      change = committing instanceof Promise ? await committing : committing;
     } catch (err) {
       c.res = send(c, answerFailure(webRequest(c), err, {})!);
       return;

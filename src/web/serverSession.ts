@@ -32,10 +32,12 @@ export class ServerSessions {
   }
 
   /** The request's session: the one its cookie names (when signed by us and still stored), else a new, empty one. */
-  async load(cookieValue: string | undefined): Promise<ServerSession> {
+  load(cookieValue: string | undefined): Promise<ServerSession> {
     const id = verifiedId(cookieValue, this.settings.secrets);
-    const stored = id ? await this.store.get(id).catch((err: unknown) => Promise.reject(asStoreError('read', err))) : undefined;
-    return new ServerSession(this, stored && typeof stored === 'object' ? id : undefined, stored ?? undefined, Boolean(cookieValue));
+    const hadCookie = Boolean(cookieValue);
+    if (!id) return Promise.resolve(new ServerSession(this, undefined, undefined, hadCookie));
+    // The guarded store fails only with store_unavailable (see guardPromiseStore).
+    return this.store.get(id).then((stored) => new ServerSession(this, stored && typeof stored === 'object' ? id : undefined, stored ?? undefined, hadCookie));
   }
 
   /** Removes another session (back-channel logout). */
@@ -121,11 +123,18 @@ export class ServerSession implements SessionPort {
     this.#lifetime = ms ?? this.#sessions.settings.maxAgeMs;
   }
 
-  /** Saves what changed (at the end of the request) and says what becomes of the cookie. */
-  async commit(): Promise<CookieChange> {
+  /**
+   * Saves what changed (at the end of the request) and says what becomes of the cookie: at once
+   * when there is nothing to save (most requests), else once saved.
+   */
+  commit(): CookieChange | Promise<CookieChange> {
     const changed = this.#dirty || this.#lifetime !== this.#savedLifetime;
     // A save that failed was answered (503); the store is not tried again for the same data.
-    if (changed && !this.#failed && (this.#id || this.#holdsData())) await this.#save();
+    if (changed && !this.#failed && (this.#id || this.#holdsData())) return this.#save().then(() => this.#cookieChange());
+    return this.#cookieChange();
+  }
+
+  #cookieChange(): CookieChange {
     if (this.#id && this.#cookieDue) return { set: signId(this.#id, this.#sessions.settings.secrets), maxAgeMs: this.#lifetime };
     return this.#destroyed && this.#hadCookie ? { clear: true } : undefined;
   }
