@@ -414,13 +414,12 @@ function checkClaims(claims: BearerClaims, keys: IssuerKeys, options: ResolvedBe
 function checkPermissions(claims: BearerClaims, options: ResolvedBearerOptions): void {
   const { scopes, roles } = options;
   if (!scopes && !roles) return;
-  // The passing case without building sets or lists: it runs on every call, cache hits included.
-  if (scopes && hasAll(claims.scp ?? claims['scope'], scopes)) return;
-  if (roles && hasAll(claims.roles, roles)) return;
-  const granted = new Set(valuesOf(claims.scp ?? claims['scope']));
-  const assigned = new Set(valuesOf(claims.roles));
-  const missingScopes = (scopes ?? []).filter((s) => !granted.has(s));
-  const missingRoles = (roles ?? []).filter((r) => !assigned.has(r));
+  const granted = claims.scp ?? claims['scope'];
+  // The passing case builds nothing: it runs on every call, cache hits included.
+  if (scopes && scopes.every((s) => holds(granted, s))) return;
+  if (roles && roles.every((r) => holds(claims.roles, r))) return;
+  const missingScopes = (scopes ?? []).filter((s) => !holds(granted, s));
+  const missingRoles = (roles ?? []).filter((r) => !holds(claims.roles, r));
   const quote = (list: readonly string[]): string => list.map((v) => `"${v}"`).join(', ');
   const reason: BearerFailureReason = scopes ? 'missing_scope' : 'missing_role';
   const detail = scopes && roles
@@ -431,25 +430,16 @@ function checkPermissions(claims: BearerClaims, options: ResolvedBearerOptions):
   throw new AuthError('insufficient_scope', { reason, description: `${reason}: ${detail}`, ...(scopes ? { scopes } : {}) });
 }
 
-/** Whether `value` (as {@link valuesOf} reads it) holds every one of `required` (non-empty, no spaces: see options). */
-function hasAll(value: unknown, required: readonly string[]): boolean {
-  if (typeof value === 'string') return required.every((r) => hasWord(value, r));
-  if (Array.isArray(value)) return required.every((r) => value.includes(r));
-  return false;
-}
-
-/** Whether `word` is one of the space-separated values of `list`. */
-function hasWord(list: string, word: string): boolean {
-  for (let at = list.indexOf(word); at !== -1; at = list.indexOf(word, at + 1)) {
-    const end = at + word.length;
-    if ((at === 0 || list.charCodeAt(at - 1) === 32) && (end === list.length || list.charCodeAt(end) === 32)) return true;
+/**
+ * Whether a `scp` / `scope` / `roles` claim holds `value` (non-empty, no spaces: see options): the
+ * claim is a space-separated string (Entra `scp`, RFC 9068 `scope`) or an array (Okta, Entra `roles`).
+ */
+function holds(claim: unknown, value: string): boolean {
+  if (Array.isArray(claim)) return claim.includes(value);
+  if (typeof claim !== 'string') return false;
+  for (let at = claim.indexOf(value); at !== -1; at = claim.indexOf(value, at + 1)) {
+    const end = at + value.length;
+    if ((at === 0 || claim.charCodeAt(at - 1) === 32) && (end === claim.length || claim.charCodeAt(end) === 32)) return true;
   }
   return false;
-}
-
-/** `scp` / `scope` / `roles`: a space-separated string (Entra `scp`, RFC 9068 `scope`) or an array (Okta, Entra `roles`). */
-function valuesOf(value: unknown): string[] {
-  if (typeof value === 'string') return value.split(' ').filter(Boolean);
-  if (Array.isArray(value)) return value.filter((v): v is string => typeof v === 'string');
-  return [];
 }

@@ -110,6 +110,7 @@ export function authSession(app: Koa, options: AuthSessionOptions & SessionStore
 function decorate(ctx: Context, web: WebAuth): void {
   (ctx.state as Record<symbol, WebAuth>)[WEB] = web;
   ctx.getToken = (scopes, options) => web.getToken(sessionPort(ctx), scopes, options);
+  // Read as it is, without the port's setup checks: a page that never uses authflow must not fail on them.
   showUser(ctx, (ctx.session as Record<string, AuthSessionData | undefined> | null)?.[SESSION_KEY]);
 }
 
