@@ -279,16 +279,19 @@ interface TokenHeader { kid: string | undefined; alg: string }
 function precheck(token: unknown, options: ResolvedBearerOptions): TokenHeader {
   if (typeof token !== 'string' || token === '') throw refuse('malformed', 'no token');
   if (token.length > MAX_BEARER_TOKEN_LENGTH) throw refuse('too_large', `the token is longer than ${MAX_BEARER_TOKEN_LENGTH} characters`);
+  // One pass over the token checks the shape; the segments are counted only to word a refusal.
+  if (!JWS_SHAPE.test(token)) {
+    const segments = token.split('.');
+    if (segments.length !== 3 || segments[0] === '' || segments[1] === '') throw refuse('malformed', 'a JWT has three dot-separated segments');
+    throw refuse('malformed', 'the token\'s segments are not base64url');
+  }
   const firstDot = token.indexOf('.');
-  const secondDot = token.indexOf('.', firstDot + 1);
-  if (firstDot < 1 || secondDot <= firstDot + 1 || token.indexOf('.', secondDot + 1) !== -1) throw refuse('malformed', 'a JWT has three dot-separated segments');
-  if (!JWS_SHAPE.test(token)) throw refuse('malformed', 'the token\'s segments are not base64url');
   const { alg, typ, kid } = headerOf(token.slice(0, firstDot));
   if (typeof alg !== 'string' || !options.algorithms.includes(alg)) throw refuse('algorithm_not_allowed', 'the token\'s signing algorithm is not accepted');
   if (typ !== undefined && (typeof typ !== 'string' || !ACCEPTED_TYP.has(typ.toLowerCase()))) {
     throw refuse('wrong_type', 'the token\'s "typ" is not JWT or at+jwt (not an access token)');
   }
-  if (secondDot === token.length - 1) throw refuse('signature_invalid', 'the token has no signature');
+  if (token.endsWith('.')) throw refuse('signature_invalid', 'the token has no signature');
   return { kid: typeof kid === 'string' ? kid : undefined, alg };
 }
 
