@@ -26,7 +26,7 @@ export async function frameworks(ctx: BenchContext): Promise<MeasurementResult> 
   // Short rounds, many of them: the machine's speed drifts over seconds, and a ratio of two
   // neighbouring rounds cancels the drift better than one of two long ones.
   const seconds = 2;
-  const rounds = 8;
+  const rounds = 12;
   const rows: Row[] = [];
   const details: string[] = [
     `(8) per framework: autocannon ${connections} connections, ${rounds} alternating rounds of ${seconds} s per variant (after 1 s warm-up each), medians shown, ratios = median of per-round ratios; both apps in one child per framework, autocannon here; authflow: the adapter's authSession + auth + requireAuth + getToken(api://orders/Orders.Read), sessions and token caches in Redis.`,

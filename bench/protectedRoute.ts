@@ -86,7 +86,7 @@ export async function protectedRoute(ctx: BenchContext): Promise<MeasurementResu
   const connections = 10;
   // Short rounds, many of them (see bench/frameworks.ts).
   const seconds = 3;
-  const rounds = 6;
+  const rounds = 9;
   const floor = (s: number) => cannon(`${apps.floorUrl}/data`, apps.floorCookie, s, connections);
   const authflow = (s: number) => cannon(`${apps.authflowUrl}/data`, apps.authflowCookie, s, connections);
   const noToken = (s: number) => cannon(`${apps.authflowUrl}/no-token`, apps.authflowCookie, s, connections);

@@ -15,7 +15,7 @@ import {
 
 const PROCESSES = 4;
 const CALLS_PER_PROCESS = 50;
-const ROUNDS = 7;
+const ROUNDS = 11;
 /**
  * Storms before the measured ones, not counted: a process's refresh path runs cold the first time
  * (JIT, the lock's subscriber connection, and the first token request: undici loading its HTTP
@@ -36,7 +36,7 @@ async function expireAccessTokens(client: ConfidentialClient, partition: string)
   await client.importCache(partition, cache);
 }
 
-interface StormResult { ms: number; startedAt: number; endedAt: number; fromCache: number; errors: string[]; tokenHashes: string[] }
+interface StormResult { ms: number; cpuMs: number; startedAt: number; endedAt: number; fromCache: number; errors: string[]; tokenHashes: string[] }
 
 export async function refreshStorm(ctx: BenchContext): Promise<MeasurementResult> {
   const { op, redis } = ctx;
@@ -111,6 +111,7 @@ export async function refreshStorm(ctx: BenchContext): Promise<MeasurementResult
         `    answers marked fromCache per round [${rounds.map((r) => r.results.reduce((n, x) => n + x.fromCache, 0)).join(', ')}] of ${PROCESSES * CALLS_PER_PROCESS} `
           + `(each process shares one flight among its ${CALLS_PER_PROCESS} calls; the processes that waited for the lock found the winner's token in Redis); `
           + `single-call refresh ms [${single.map((v) => fmt(v, 0)).join(', ')}]`,
+        `    CPU ms per process and round, from "go" to its last answer (the one that refreshed first) [${rounds.map((r) => [...r.results].sort((a, b) => a.fromCache - b.fromCache).map((x) => fmt(x.cpuMs, 1)).join('/')).join(', ')}]`,
       ],
     };
   } finally {

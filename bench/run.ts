@@ -28,14 +28,14 @@ import { telemetry } from './telemetry.js';
 import { renderChart } from './chart.js';
 
 const MEASUREMENTS: Array<{ id: number; name: string; budgetMs: number; run: (ctx: BenchContext) => Promise<MeasurementResult> }> = [
-  { id: 1, name: 'protected route (autocannon)', budgetMs: 90_000, run: protectedRoute },
+  { id: 1, name: 'protected route (autocannon)', budgetMs: 130_000, run: protectedRoute },
   { id: 2, name: 'silent cache hit vs msal-node', budgetMs: 90_000, run: silentVsMsal },
   { id: 3, name: 'Redis commands per request', budgetMs: 60_000, run: redisCommands },
   { id: 4, name: 'bearer validation', budgetMs: 60_000, run: bearer },
   { id: 5, name: 'refresh storm', budgetMs: 90_000, run: refreshStorm },
   { id: 6, name: 'scale in sessions', budgetMs: 120_000, run: scale },
   { id: 7, name: '.default silent cache hit', budgetMs: 30_000, run: defaultScope },
-  { id: 8, name: 'protected route on Koa, Fastify, Hono (autocannon)', budgetMs: 150_000, run: frameworks },
+  { id: 8, name: 'protected route on Koa, Fastify, Hono (autocannon)', budgetMs: 220_000, run: frameworks },
   { id: 9, name: 'OBO and client credentials cache hits vs msal-node', budgetMs: 60_000, run: appTokens },
   { id: 10, name: 'OpenTelemetry SDK registered vs not', budgetMs: 90_000, run: telemetry },
 ];

@@ -26,14 +26,16 @@ process.stdout.write('ready\n');
 for await (const line of stdinLines()) {
   if (line.trim() !== 'go') continue;
   const started = performance.now();
+  const cpuBefore = process.cpuUsage();
   const outcomes = await Promise.allSettled(Array.from({ length: calls }, () => client.acquireTokenSilent({ scopes, account, partition })));
   const ended = performance.now();
+  const cpu = process.cpuUsage(cpuBefore);
   const ms = ended - started;
   const errors = outcomes.flatMap((o) => (o.status === 'rejected' ? [String((o.reason as Error)?.message ?? o.reason)] : []));
   const fromCache = outcomes.filter((o) => o.status === 'fulfilled' && o.value.fromCache).length;
   const tokens = new Set(outcomes.flatMap((o) => (o.status === 'fulfilled' ? [createHash('sha256').update(o.value.accessToken).digest('base64url').slice(0, 16)] : [])));
   // On the wall clock (epoch ms), comparable across the processes of one machine.
   const [startedAt, endedAt] = [performance.timeOrigin + started, performance.timeOrigin + ended];
-  process.stdout.write(`${JSON.stringify({ ms, startedAt, endedAt, fromCache, errors, tokenHashes: [...tokens] })}\n`);
+  process.stdout.write(`${JSON.stringify({ ms, cpuMs: (cpu.user + cpu.system) / 1000, startedAt, endedAt, fromCache, errors, tokenHashes: [...tokens] })}\n`);
 }
 redis.disconnect();
