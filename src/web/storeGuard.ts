@@ -57,14 +57,17 @@ type Callback = (err?: unknown, value?: unknown) => void;
  */
 function guardedCall(guard: StoreGuard, operation: string, start: (done: Callback) => unknown, callback: Callback): void {
   let settled = false;
+  let timer: NodeJS.Timeout | undefined;
   const finish: Callback = (err, value) => {
     if (settled) return;
     settled = true;
-    clearTimeout(timer);
+    if (timer) clearTimeout(timer);
     if (err) callback(err instanceof AuthError && err.code === 'store_unavailable' ? err : storeError(operation, 'store_failed', err));
     else callback(null, value);
   };
-  const timer = setTimeout(() => finish(storeError(operation, 'store_timeout', new Error(`no answer within ${guard.timeoutMs} ms`))), guard.timeoutMs);
+  const arm = (): void => {
+    timer = setTimeout(() => finish(storeError(operation, 'store_timeout', new Error(`no answer within ${guard.timeoutMs} ms`))), guard.timeoutMs);
+  };
   const call = (): void => {
     if (settled) return;
     try {
@@ -73,9 +76,17 @@ function guardedCall(guard: StoreGuard, operation: string, start: (done: Callbac
     } catch (err) {
       finish(err ?? new Error('threw'));
     }
+    // A store that answered at once (express-session's touch on a store with touch disabled, on
+    // every request) needs no timer.
+    if (!settled && !timer) arm();
   };
-  if (guard.client && isConnecting(guard.client)) void whenConnected(guard.client, guard.timeoutMs).then(call);
-  else call();
+  if (guard.client && isConnecting(guard.client)) {
+    // The wait for the first connection counts against the same time.
+    arm();
+    void whenConnected(guard.client, guard.timeoutMs).then(call);
+  } else {
+    call();
+  }
 }
 
 /** Runs one store call through the guard (see {@link guardedCall}), promise style. */
@@ -99,7 +110,10 @@ export function guardCallbackStore<S extends object>(store: S, guard: StoreGuard
       const callback = typeof args[args.length - 1] === 'function' ? (args.pop() as Callback) : () => {};
       // Answered in a microtask of its own: express-session runs the rest of the request in this
       // callback, which must not run inside the store's code (its try/catch would take the app's errors).
-      guardedCall(guard, method, (done) => original.call(store, ...args, done), (err, value) => queueMicrotask(() => callback(err, value)));
+      guardedCall(guard, method, (done) => {
+        args.push(done);
+        return original.apply(store, args);
+      }, (err, value) => queueMicrotask(() => callback(err, value)));
     };
   }
   return guardedStore as S;
