@@ -147,28 +147,55 @@ function webRequest(req: Request): WebRequest {
 
 const EMPTY: AuthSessionData = Object.freeze({});
 /** The request's express-session as the web layer sees it (made at its first use in the request). */
-const sessionPort = (req: Request): SessionPort => (states.of(req).port ??= newSessionPort(req));
+const sessionPort = (req: Request): SessionPort => (states.of(req).port ??= new ExpressSessionPort(req));
 
-function newSessionPort(req: Request): SessionPort {
-  const current = (): session.Session & Record<string, unknown> => {
-    if (!req.session) throw new AuthError('invalid_config', { description: 'authflow needs a session: app.use(authSession(...)) or express-session before auth()' });
-    return req.session as session.Session & Record<string, unknown>;
-  };
-  const settle = (operation: 'regenerate' | 'destroy' | 'save') => (): Promise<void> =>
-    new Promise((resolve, reject) => current()[operation]((err?: unknown) => (err ? reject(storeError(operation, 'store_failed', err)) : resolve())));
-  return {
-    read: () => (current()[SESSION_KEY] as AuthSessionData | undefined) ?? EMPTY,
-    write: (data) => void (current()[SESSION_KEY] = data),
-    regenerate: settle('regenerate'),
-    destroy: settle('destroy'),
-    save: settle('save'),
-    id: () => req.sessionID,
-    // The cookie's maxAge, which connect-redis and the like also use as the TTL.
-    setLifetime: (ms) => {
-      const maxAge = ms ?? states.peek(req)?.fullLifetime;
-      if (maxAge !== undefined) current().cookie.maxAge = maxAge;
-    },
-  };
+/** The port over `req.session`, read at each call (regenerate() replaces it); methods on the class: a request makes no closures. */
+class ExpressSessionPort implements SessionPort {
+  readonly #req: Request;
+
+  constructor(req: Request) {
+    this.#req = req;
+  }
+
+  read(): AuthSessionData {
+    return (this.#current()[SESSION_KEY] as AuthSessionData | undefined) ?? EMPTY;
+  }
+
+  write(data: AuthSessionData): void {
+    this.#current()[SESSION_KEY] = data;
+  }
+
+  regenerate(): Promise<void> {
+    return this.#settle('regenerate');
+  }
+
+  destroy(): Promise<void> {
+    return this.#settle('destroy');
+  }
+
+  save(): Promise<void> {
+    return this.#settle('save');
+  }
+
+  id(): string | undefined {
+    return this.#req.sessionID;
+  }
+
+  /** The cookie's maxAge, which connect-redis and the like also use as the TTL. */
+  setLifetime(ms: number | undefined): void {
+    const maxAge = ms ?? states.peek(this.#req)?.fullLifetime;
+    if (maxAge !== undefined) this.#current().cookie.maxAge = maxAge;
+  }
+
+  #settle(operation: 'regenerate' | 'destroy' | 'save'): Promise<void> {
+    return new Promise((resolve, reject) => this.#current()[operation]((err?: unknown) => (err ? reject(storeError(operation, 'store_failed', err)) : resolve())));
+  }
+
+  #current(): session.Session & Record<string, unknown> {
+    const current = this.#req.session;
+    if (!current) throw new AuthError('invalid_config', { description: 'authflow needs a session: app.use(authSession(...)) or express-session before auth()' });
+    return current as session.Session & Record<string, unknown>;
+  }
 }
 
 function send(res: Response, result: WebResult): void {
