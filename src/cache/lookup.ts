@@ -69,10 +69,17 @@ export function matchingAccessTokens(entities: CacheEntities, scope: CacheScope,
 /** Of the matches, the one live token to serve now (see {@link findAccessToken}), or what to drop. */
 export function pickAccessToken(matches: ReadonlyArray<[string, AccessTokenEntity]>, offsetSeconds: number): AccessTokenLookup {
   const now = nowSeconds();
-  const live = matches.filter(([, entity]) => Number(entity.expires_on) > now + offsetSeconds);
+  // A loop, not a filter: this runs on every cache hit.
+  let live: [string, AccessTokenEntity] | undefined;
+  let liveCount = 0;
+  for (const match of matches) {
+    if (Number(match[1].expires_on) <= now + offsetSeconds) continue;
+    liveCount += 1;
+    live = match;
+  }
   // Expired matches go with the next write; two live ones mean the cache cannot say which is right.
-  if (live.length !== 1) return { hit: undefined, drop: matches.map(([key]) => key) };
-  const [key, entity] = live[0]!;
+  if (liveCount !== 1) return { hit: undefined, drop: matches.map(([key]) => key) };
+  const [key, entity] = live!;
   return { hit: { key, entity, refreshDue: entity.refresh_on !== undefined && Number(entity.refresh_on) <= now }, drop: [] };
 }
 

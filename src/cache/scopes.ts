@@ -10,12 +10,12 @@ const OIDC_SCOPE_SET: ReadonlySet<string> = new Set(OIDC_SCOPES);
  */
 export function normalizeScopes(scopes: unknown, name = 'scopes'): string[] {
   if (!Array.isArray(scopes)) throw new AuthError('invalid_argument', { description: `${name} must be an array of strings` });
+  // One scope (the usual getToken call) has no duplicates to find: no set, no lower-casing.
+  if (scopes.length === 1) return [checkedScope(scopes[0], name)];
   const seen = new Set<string>();
   const result: string[] = [];
-  for (const scope of scopes) {
-    if (typeof scope !== 'string' || scope === '' || /\s/.test(scope)) {
-      throw new AuthError('invalid_argument', { description: `${name} must hold non-empty strings without spaces` });
-    }
+  for (const value of scopes) {
+    const scope = checkedScope(value, name);
     const lower = scope.toLowerCase();
     if (!seen.has(lower)) {
       seen.add(lower);
@@ -23,6 +23,13 @@ export function normalizeScopes(scopes: unknown, name = 'scopes'): string[] {
     }
   }
   return result;
+}
+
+function checkedScope(scope: unknown, name: string): string {
+  if (typeof scope !== 'string' || scope === '' || /\s/.test(scope)) {
+    throw new AuthError('invalid_argument', { description: `${name} must hold non-empty strings without spaces` });
+  }
+  return scope;
 }
 
 /** The scopes that name an API, lower-cased: what a cached access token is matched on. */

@@ -14,14 +14,24 @@ export {
 } from './lookup.js';
 
 export function toAccountInfo(account: AccountEntity): AccountInfo {
-  return {
+  const info: AccountInfo = {
     homeAccountId: account.home_account_id,
     environment: account.environment,
     tenantId: account.realm,
     localAccountId: account.local_account_id ?? '',
     username: account.username,
-    ...(account.name ? { name: account.name } : {}),
   };
+  if (account.name) info.name = account.name;
+  return info;
+}
+
+/** A token's scopes, split once per entity object (as its scope set, see lookup.ts); each result gets its own copy. */
+const targetScopes = new WeakMap<AccessTokenEntity, readonly string[]>();
+
+function scopesOf(at: AccessTokenEntity): string[] {
+  let scopes = targetScopes.get(at);
+  if (!scopes) targetScopes.set(at, (scopes = splitTarget(at.target)));
+  return scopes.slice();
 }
 
 /** A token result built from a cached or freshly stored access token. */
@@ -30,7 +40,7 @@ export function toTokenResult(at: AccessTokenEntity, account: AccountEntity | un
     accessToken: at.secret,
     tokenType: typeof at.token_type === 'string' ? at.token_type : 'Bearer',
     expiresOn: new Date(Number(at.expires_on) * 1000),
-    scopes: splitTarget(at.target),
+    scopes: scopesOf(at),
     account: account ? toAccountInfo(account) : null,
     idTokenClaims,
     fromCache,

@@ -49,32 +49,39 @@ export function redisSessionStore(options: { client: Redis | Cluster; prefix?: s
   const client = redisClient(object(options).client, ['get', 'set', 'del']);
   const prefix = redisPrefix(options.prefix, 'authflow:sess:');
   const connectTimeoutMs = num('connectTimeoutMs', options.connectTimeoutMs, 1_000, { integer: true });
-  const guard = async <T>(operation: string, run: () => Promise<T>): Promise<T> => {
-    // A client still making its first connection is waited for; one that is down fails at once.
-    // (A ready client, the usual case, goes on without an await.)
-    if (isConnecting(client)) await whenConnected(client, connectTimeoutMs);
-    if (client.status !== 'ready') throw new AuthError('store_unavailable', { reason: 'store_not_ready', description: `the session store cannot ${operation}: Redis is ${client.status}` });
-    return run().catch((err: unknown) => {
+  // Promise chains rather than async functions: a session is read on every request.
+  const guarded = <T>(operation: string, run: () => Promise<T>): Promise<T> => {
+    if (client.status !== 'ready') {
+      return Promise.reject(new AuthError('store_unavailable', { reason: 'store_not_ready', description: `the session store cannot ${operation}: Redis is ${client.status}` }));
+    }
+    let running: Promise<T>;
+    try {
+      running = run();
+    } catch (err) {
+      running = Promise.reject(err);
+    }
+    return running.catch((err: unknown) => {
       throw new AuthError('store_unavailable', { reason: 'store_failed', description: `the session store failed to ${operation}`, cause: err });
     });
   };
+  // A client still making its first connection is waited for; one that is down fails at once.
+  const guard = <T>(operation: string, run: () => Promise<T>): Promise<T> => (isConnecting(client)
+    ? whenConnected(client, connectTimeoutMs).then(() => guarded(operation, run))
+    : guarded(operation, run));
   return {
-    get: (key) => guard('read', async () => {
-      const value = await client.get(prefix + key);
-      if (!value) return undefined;
-      try {
-        const data: unknown = JSON.parse(value);
-        return data && typeof data === 'object' && !Array.isArray(data) ? (data as Record<string, unknown>) : undefined;
-      } catch {
-        return undefined; // unreadable: koa-session starts a new session
-      }
-    }),
-    set: (key, value, maxAge) => guard('write', async () => {
-      const ttl = typeof maxAge === 'number' ? maxAge : DAY_MS;
-      await client.set(prefix + key, JSON.stringify(value), 'PX', ttl);
-    }),
-    destroy: (key) => guard('delete', async () => {
-      await client.del(prefix + key);
-    }),
+    get: (key) => guard('read', () => client.get(prefix + key).then(sessionOf)),
+    set: (key, value, maxAge) => guard('write', () => client.set(prefix + key, JSON.stringify(value), 'PX', typeof maxAge === 'number' ? maxAge : DAY_MS).then(() => undefined)),
+    destroy: (key) => guard('delete', () => client.del(prefix + key).then(() => undefined)),
   };
+}
+
+/** A stored session's data; an unreadable one is absent (koa-session then starts a new session). */
+function sessionOf(value: string | null): Record<string, unknown> | undefined {
+  if (!value) return undefined;
+  try {
+    const data: unknown = JSON.parse(value);
+    return data && typeof data === 'object' && !Array.isArray(data) ? (data as Record<string, unknown>) : undefined;
+  } catch {
+    return undefined;
+  }
 }
