@@ -162,14 +162,22 @@ export function listAccounts(entities: CacheEntities): AccountEntity[] {
   return Object.values(entities).filter(isAccount);
 }
 
-/** Scope sets and ID token claims, worked out once per entity object (entities read locally are reused). */
+/** Scopes, scope sets and ID token claims, worked out once per entity object (entities read locally are reused). */
+const targets = new WeakMap<AccessTokenEntity, readonly string[]>();
 const scopeSets = new WeakMap<AccessTokenEntity, Set<string>>();
 const decodedIdTokens = new WeakMap<IdTokenEntity, Record<string, unknown> | undefined>();
 
 function grantedScopes(entity: AccessTokenEntity): Set<string> {
   let set = scopeSets.get(entity);
-  if (!set) scopeSets.set(entity, (set = resourceScopeSet(splitTarget(entity.target))));
+  if (!set) scopeSets.set(entity, (set = resourceScopeSet(targetScopes(entity))));
   return set;
+}
+
+/** An access token's scopes as its `target` names them (shared: copy before handing them out). */
+export function targetScopes(entity: AccessTokenEntity): readonly string[] {
+  let scopes = targets.get(entity);
+  if (!scopes) targets.set(entity, (scopes = splitTarget(entity.target)));
+  return scopes;
 }
 
 /** The APIs (`<api>/`, the scope up to its last slash) a token's scopes name, worked out once per scope set. */

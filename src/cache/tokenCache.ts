@@ -5,7 +5,7 @@ import {
   type AccessTokenEntity, type AccountEntity, type CacheChanges, type CacheEntities, type CacheEntity, type IdTokenEntity, type RefreshTokenEntity,
 } from './entities.js';
 import { cacheEnvironment } from './environments.js';
-import { isBearer, nowSeconds, sameOwner, type CacheScope } from './lookup.js';
+import { isBearer, nowSeconds, sameOwner, targetScopes, type CacheScope } from './lookup.js';
 import { intersects, resourceScopeSet, splitTarget } from './scopes.js';
 
 export {
@@ -25,22 +25,13 @@ export function toAccountInfo(account: AccountEntity): AccountInfo {
   return info;
 }
 
-/** A token's scopes, split once per entity object (as its scope set, see lookup.ts); each result gets its own copy. */
-const targetScopes = new WeakMap<AccessTokenEntity, readonly string[]>();
-
-function scopesOf(at: AccessTokenEntity): string[] {
-  let scopes = targetScopes.get(at);
-  if (!scopes) targetScopes.set(at, (scopes = splitTarget(at.target)));
-  return scopes.slice();
-}
-
 /** A token result built from a cached or freshly stored access token. */
 export function toTokenResult(at: AccessTokenEntity, account: AccountEntity | undefined, idTokenClaims: Record<string, unknown> | undefined, fromCache: boolean): TokenResult {
   return {
     accessToken: at.secret,
     tokenType: typeof at.token_type === 'string' ? at.token_type : 'Bearer',
     expiresOn: new Date(Number(at.expires_on) * 1000),
-    scopes: scopesOf(at),
+    scopes: [...targetScopes(at)],
     account: account ? toAccountInfo(account) : null,
     idTokenClaims,
     fromCache,

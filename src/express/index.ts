@@ -7,7 +7,7 @@ import type { NextFunction, Request, RequestHandler, Response, ErrorRequestHandl
 import session from 'express-session';
 import type { Store } from 'express-session';
 import {
-  AuthError, BearerGuard, RequestStates, SESSION_KEY, WebAuth, answerFailure, answerRoute, destroyIn, guardCallbackStore, routeTable, sessionSettings, setupMistake, storeError, storeGuard,
+  AuthError, BearerGuard, CookieSessionPort, RequestStates, SESSION_KEY, WebAuth, answerFailure, answerRoute, destroyIn, guardCallbackStore, routeTable, sessionSettings, setupMistake, storeError, storeGuard,
   type AccountInfo, type AuthOptions, type AuthSessionData, type AuthSessionOptions, type BearerClaims, type GetTokenOptions,
   type RequireBearerOptions, type SessionPort, type SessionStoreOptions, type WebRequest, type WebResult,
 } from '../web/kit.js';
@@ -145,53 +145,31 @@ function webRequest(req: Request): WebRequest {
   return { method: req.method, url: req.originalUrl, headers: req.headers, query: (req.query ?? {}) as Record<string, unknown>, body: undefined, accepts: (types) => req.accepts(types) };
 }
 
-const EMPTY: AuthSessionData = Object.freeze({});
 /** The request's express-session as the web layer sees it (made at its first use in the request). */
 const sessionPort = (req: Request): SessionPort => (states.of(req).port ??= new ExpressSessionPort(req));
 
-/** The port over `req.session`, read at each call (regenerate() replaces it); methods on the class: a request makes no closures. */
-class ExpressSessionPort implements SessionPort {
+/** The port over `req.session`, read at each call (regenerate() replaces it). */
+class ExpressSessionPort extends CookieSessionPort<session.Session & Record<string, unknown>> {
   readonly #req: Request;
 
   constructor(req: Request) {
+    super();
     this.#req = req;
-  }
-
-  read(): AuthSessionData {
-    return (this.#current()[SESSION_KEY] as AuthSessionData | undefined) ?? EMPTY;
-  }
-
-  write(data: AuthSessionData): void {
-    this.#current()[SESSION_KEY] = data;
-  }
-
-  regenerate(): Promise<void> {
-    return this.#settle('regenerate');
-  }
-
-  destroy(): Promise<void> {
-    return this.#settle('destroy');
-  }
-
-  save(): Promise<void> {
-    return this.#settle('save');
   }
 
   id(): string | undefined {
     return this.#req.sessionID;
   }
 
-  /** The cookie's maxAge, which connect-redis and the like also use as the TTL. */
-  setLifetime(ms: number | undefined): void {
-    const maxAge = ms ?? states.peek(this.#req)?.fullLifetime;
-    if (maxAge !== undefined) this.#current().cookie.maxAge = maxAge;
+  protected fullLifetime(): number | undefined {
+    return states.peek(this.#req)?.fullLifetime;
   }
 
-  #settle(operation: 'regenerate' | 'destroy' | 'save'): Promise<void> {
-    return new Promise((resolve, reject) => this.#current()[operation]((err?: unknown) => (err ? reject(storeError(operation, 'store_failed', err)) : resolve())));
+  protected settle(operation: 'regenerate' | 'destroy' | 'save'): Promise<void> {
+    return new Promise((resolve, reject) => this.current()[operation]((err?: unknown) => (err ? reject(storeError(operation, 'store_failed', err)) : resolve())));
   }
 
-  #current(): session.Session & Record<string, unknown> {
+  protected current(): session.Session & Record<string, unknown> {
     const current = this.#req.session;
     if (!current) throw new AuthError('invalid_config', { description: 'authflow needs a session: app.use(authSession(...)) or express-session before auth()' });
     return current as session.Session & Record<string, unknown>;

@@ -9,7 +9,7 @@ import type { FastifySessionObject, SessionStore } from '@fastify/session';
 import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest, preHandlerAsyncHookHandler } from 'fastify';
 import fp from 'fastify-plugin';
 import {
-  AuthError, BearerGuard, SESSION_KEY, WebAuth, answerFailure, answerRoute, asStoreError, destroyIn, guardCallbackStore, routeTable, sessionSettings, setupMistake, storeGuard,
+  AuthError, BearerGuard, CookieSessionPort, SESSION_KEY, WebAuth, answerFailure, answerRoute, asStoreError, destroyIn, guardCallbackStore, routeTable, sessionSettings, setupMistake, storeGuard,
   type AccountInfo, type AuthOptions, type AuthSessionData, type AuthSessionOptions, type BearerClaims, type GetTokenOptions,
   type RequireBearerOptions, type SessionPort, type SessionStoreOptions, type WebRequest, type WebResult,
 } from '../web/kit.js';
@@ -151,53 +151,35 @@ function hasSession(request: FastifyRequest): boolean {
   return typeof (request.session as Partial<FastifySessionObject> | null | undefined)?.regenerate === 'function';
 }
 
-const EMPTY: AuthSessionData = Object.freeze({});
-/** The request's @fastify/session session as the web layer sees it (methods on the class: a request makes no closures). */
-class FastifySessionPort implements SessionPort {
+/** The request's @fastify/session session as the web layer sees it. */
+class FastifySessionPort extends CookieSessionPort<FastifySessionObject & Record<string, unknown>> {
   readonly #request: Decorated;
 
   constructor(request: Decorated) {
+    super();
     this.#request = request;
   }
 
-  read(): AuthSessionData {
-    return (this.#current()[SESSION_KEY] as AuthSessionData | undefined) ?? EMPTY;
-  }
-
-  write(data: AuthSessionData): void {
+  override write(data: AuthSessionData): void {
     // No data, no key: a session left as it was loaded is not saved again.
-    this.#current()[SESSION_KEY] = Object.values(data).every((v) => v === undefined) ? undefined : data;
-  }
-
-  regenerate(): Promise<void> {
-    return this.#settle('regenerate');
-  }
-
-  destroy(): Promise<void> {
-    return this.#settle('destroy');
-  }
-
-  save(): Promise<void> {
-    return this.#settle('save');
+    this.current()[SESSION_KEY] = Object.values(data).every((v) => v === undefined) ? undefined : data;
   }
 
   id(): string | undefined {
     return hasSession(this.#request) ? this.#request.session.sessionId : undefined;
   }
 
-  /** The cookie's maxAge, which connect-redis and the like also use as the TTL. */
-  setLifetime(ms: number | undefined): void {
-    const maxAge = ms ?? this.#request[FULL_LIFETIME];
-    if (maxAge !== undefined) this.#current().cookie.maxAge = maxAge;
+  protected fullLifetime(): number | undefined {
+    return this.#request[FULL_LIFETIME];
   }
 
-  #current(): FastifySessionObject & Record<string, unknown> {
+  protected current(): FastifySessionObject & Record<string, unknown> {
     if (!hasSession(this.#request)) throw new AuthError('invalid_config', { description: 'authflow needs a session: app.register(authSession, ...) or @fastify/session before auth' });
     return this.#request.session as FastifySessionObject & Record<string, unknown>;
   }
 
-  #settle(operation: 'regenerate' | 'destroy' | 'save'): Promise<void> {
-    return this.#current()[operation]().catch((err: unknown) => Promise.reject(asStoreError(operation, err)));
+  protected settle(operation: 'regenerate' | 'destroy' | 'save'): Promise<void> {
+    return this.current()[operation]().catch((err: unknown) => Promise.reject(asStoreError(operation, err)));
   }
 }
 

@@ -3,13 +3,12 @@
  * and `ctx.state.account` / `.user` kept in step with it.
  */
 import type { Context } from 'koa';
-import { AuthError, SESSION_KEY, asStoreError, type AuthSessionData, type SessionPort } from '../web/kit.js';
+import { AuthError, SESSION_KEY, asStoreError, authDataOf, type AuthSessionData, type SessionPort } from '../web/kit.js';
 
 /** Where index.ts keeps what the port reads: the id given to the session, the full lifetime. */
 export const SESSION_ID = Symbol('authflow.sessionId');
 export const FULL_LIFETIME = Symbol('authflow.sessionLifetime');
 const PORT = Symbol('authflow.sessionPort');
-const EMPTY: AuthSessionData = Object.freeze({});
 
 /** The request's port (made at its first use). */
 export const sessionPort = (ctx: Context): SessionPort => ((ctx as unknown as Record<symbol, SessionPort>)[PORT] ??= new KoaSessionPort(ctx));
@@ -34,7 +33,7 @@ class KoaSessionPort implements SessionPort {
   }
 
   read(): AuthSessionData {
-    return (this.#current()[SESSION_KEY] as AuthSessionData | undefined) ?? EMPTY;
+    return authDataOf(this.#current());
   }
 
   write(data: AuthSessionData): void {

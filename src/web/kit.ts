@@ -8,7 +8,7 @@ export type { AuthOptions } from './options.js';
 export type { WebResult } from './render.js';
 export { setupMistake } from './report.js';
 export { answerRoute, routeTable } from './routes.js';
-export { SESSION_KEY, type AuthSessionData, type SessionPort } from './session.js';
+export { CookieSessionPort, SESSION_KEY, authDataOf, type AuthSessionData, type SessionPort } from './session.js';
 export { RequestStates } from './requestStates.js';
 export { sessionSettings, type AuthSessionOptions } from './sessionSettings.js';
 export { answerFailure, asStoreError, destroyIn, guardCallbackStore, guardPromiseStore, storeError, storeGuard, type SessionStoreOptions } from './storeGuard.js';

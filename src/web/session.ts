@@ -58,6 +58,56 @@ export interface SessionPort {
 
 export const SESSION_KEY = 'authflow';
 
+const NO_DATA: AuthSessionData = Object.freeze({});
+
+/** authflow's part of a framework session object (an empty, frozen object when there is none). */
+export function authDataOf(session: Record<string, unknown>): AuthSessionData {
+  return (session[SESSION_KEY] as AuthSessionData | undefined) ?? NO_DATA;
+}
+
+/** A framework session with a cookie whose `maxAge` the store also uses as the TTL (express-session, @fastify/session). */
+type CookieSession = Record<string, unknown> & { cookie: { maxAge?: number | null } };
+
+/**
+ * The `SessionPort` over a cookie session: the adapter says how to reach the request's session,
+ * how to run its regenerate/destroy/save, its id and its full lifetime. One per request, methods
+ * on the class: a request makes no closures.
+ */
+export abstract class CookieSessionPort<S extends CookieSession> implements SessionPort {
+  /** The request's session; `invalid_config` when there is none. */
+  protected abstract current(): S;
+  /** Runs the session's own operation, its failure as `store_unavailable`. */
+  protected abstract settle(operation: 'regenerate' | 'destroy' | 'save'): Promise<void>;
+  /** The lifetime `authSession()` was given, ms (restored by `setLifetime(undefined)`). */
+  protected abstract fullLifetime(): number | undefined;
+  abstract id(): string | undefined;
+
+  read(): AuthSessionData {
+    return authDataOf(this.current());
+  }
+
+  write(data: AuthSessionData): void {
+    (this.current() as CookieSession)[SESSION_KEY] = data;
+  }
+
+  regenerate(): Promise<void> {
+    return this.settle('regenerate');
+  }
+
+  destroy(): Promise<void> {
+    return this.settle('destroy');
+  }
+
+  save(): Promise<void> {
+    return this.settle('save');
+  }
+
+  setLifetime(ms: number | undefined): void {
+    const maxAge = ms ?? this.fullLifetime();
+    if (maxAge !== undefined) this.current().cookie.maxAge = maxAge;
+  }
+}
+
 /** Claims not worth keeping in the session (one-time values and hashes). */
 const TRANSIENT_CLAIMS = new Set(['nonce', 'at_hash', 'c_hash', 's_hash', 'aio', 'uti', 'rh']);
 
