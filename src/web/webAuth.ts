@@ -191,8 +191,9 @@ export class WebAuth {
       ...(options.forceRefresh ? { forceRefresh: true } : {}),
     });
     const data = session.read();
-    // The sign-in for these scopes worked: a later need for interaction gets its sign-in again.
-    if (data.signInRetry?.scopes === scopesKey(scopes)) session.write({ ...data, signInRetry: undefined });
+    // The sign-in for these scopes worked: a later need for interaction gets its sign-in again
+    // (the scopes' key is built only when a retry is remembered: most calls have none).
+    if (data.signInRetry && data.signInRetry.scopes === scopesKey(scopes)) session.write({ ...data, signInRetry: undefined });
     return result.accessToken;
   }
 
