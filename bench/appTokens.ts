@@ -5,7 +5,7 @@
  * show how many token requests the run made: the first one of each library and flow, no more.
  */
 import {
-  INVENTORY, ORDERS, clientFor, fmt, median, nextJson, pairedRatio, signIn, startWorker, within,
+  INVENTORY, ORDERS, clientFor, fmt, judged, median, nextJson, pairedRatio, signIn, startWorker, within,
   type BenchContext, type MeasurementResult,
 } from './common.js';
 import { MemoryTokenCacheStore } from '../src/index.js';
@@ -48,7 +48,7 @@ export async function appTokens(ctx: BenchContext): Promise<MeasurementResult> {
       const ratio = pairedRatio(runs.authflow, runs.msal);
       return {
         measurement, authflow: fmt(median(runs.authflow)), baseline: `msal-node, in-memory cache: ${fmt(median(runs.msal))}`,
-        ratio: `${ratio.toFixed(2)}x`, target: '>= 1x', met: valid && ratio >= 1 ? 'yes' as const : 'no' as const,
+        ...judged(ratio, { atLeast: 1 }, valid),
       };
     };
     const list = (v: number[]): string => v.map((x) => fmt(x)).join(', ');

@@ -210,6 +210,25 @@ export async function latencies(fn: (i: number) => Promise<unknown>, n: number):
   return out.sort((a, b) => a - b);
 }
 
+/**
+ * A ratio as the table prints it (`0.85x`), with more decimals (up to 4) while fewer would print it
+ * as its target's limit: 0.899 against `>= 0.9x` reads `0.899x`, not a `0.90x` marked no.
+ */
+export function ratioText(value: number, limit: number): string {
+  let digits = 2;
+  while (digits < 4 && value !== limit && value.toFixed(digits) === limit.toFixed(digits)) digits++;
+  return `${value.toFixed(digits)}x`;
+}
+
+/**
+ * A row's ratio, target and verdict from one limit (stated once): `{ atLeast: 0.9 }` or
+ * `{ atMost: 2 }`; `valid` false (failed requests, wrong answers) marks the row not met whatever the ratio.
+ */
+export function judged(value: number, limit: { atLeast: number } | { atMost: number }, valid = true): Pick<Row, 'ratio' | 'target' | 'met'> {
+  const [op, bound, passes] = 'atLeast' in limit ? ['>=', limit.atLeast, value >= limit.atLeast] : ['<=', limit.atMost, value <= limit.atMost];
+  return { ratio: ratioText(value, bound), target: `${op} ${bound}x`, met: valid && passes ? 'yes' : 'no' };
+}
+
 export const fmt = (n: number, digits = 0): string => (Number.isFinite(n) ? n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits }) : String(n));
 
 // --- child processes -------------------------------------------------------------------------

@@ -6,7 +6,7 @@
  * floor and authflow runs alternating, as in (1).
  */
 import {
-  alternate, fmt, median, nextJson, pairedRatio, startWorker,
+  alternate, fmt, judged, median, nextJson, pairedRatio, startWorker,
   type BenchContext, type MeasurementResult, type Row,
 } from './common.js';
 import { cannon, signedInPair, type Run } from './protectedRoute.js';
@@ -54,7 +54,7 @@ export async function frameworks(ctx: BenchContext): Promise<MeasurementResult> 
       const ratio = pairedRatio(runs.authflow.map((r) => r.rps), runs.floor.map((r) => r.rps));
       rows.push({
         measurement: `8. Protected route, cache hit, ${framework.label} (req/s)`, authflow: fmt(m(runs.authflow, 'rps')), baseline: `${framework.floor}: ${fmt(m(runs.floor, 'rps'))}`,
-        ratio: `${ratio.toFixed(2)}x`, target: '>= 0.85x', met: failures === 0 && ratio >= 0.85 ? 'yes' : 'no',
+        ...judged(ratio, { atLeast: 0.85 }, failures === 0),
       });
       details.push(
         `    ${framework.label}: req/s authflow [${runs.authflow.map((r) => fmt(r.rps)).join(', ')}]  floor [${runs.floor.map((r) => fmt(r.rps)).join(', ')}]; p50/p99 ms authflow ${m(runs.authflow, 'p50')}/${m(runs.authflow, 'p99')}, floor ${m(runs.floor, 'p50')}/${m(runs.floor, 'p99')}; non-2xx + errors: ${failures}`,

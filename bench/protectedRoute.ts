@@ -6,7 +6,7 @@
  */
 import autocannon from 'autocannon';
 import {
-  alternate, fmt, median, nextJson, pairedRatio, sharedSetup, startWorker,
+  alternate, fmt, judged, median, nextJson, pairedRatio, sharedSetup, startWorker,
   type BenchContext, type MeasurementResult,
 } from './common.js';
 
@@ -105,7 +105,7 @@ export async function protectedRoute(ctx: BenchContext): Promise<MeasurementResu
     rows: [
       {
         measurement: '1. Protected route, cache hit (req/s)', authflow: fmt(aRps), baseline: `express-session + connect-redis only: ${fmt(fRps)}`,
-        ratio: `${ratio.toFixed(2)}x`, target: '>= 0.85x', met: failures === 0 && ratio >= 0.85 ? 'yes' : 'no',
+        ...judged(ratio, { atLeast: 0.85 }, failures === 0),
       },
       {
         measurement: '1. (diagnostic) same route without req.getToken (req/s)', authflow: fmt(nRps), baseline: `floor: ${fmt(fRps)}`,

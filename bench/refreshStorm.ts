@@ -9,7 +9,7 @@
  */
 import { RedisTokenCacheStore, type ConfidentialClient } from '../src/index.js';
 import {
-  ORDERS, clientFor, fmt, median, nextJson, signIn, startWorker, within,
+  ORDERS, clientFor, fmt, judged, median, nextJson, signIn, startWorker, within,
   type BenchContext, type MeasurementResult, type MsalJson, type Worker,
 } from './common.js';
 
@@ -100,7 +100,7 @@ export async function refreshStorm(ctx: BenchContext): Promise<MeasurementResult
         },
         {
           measurement: '5b. Refresh storm: time to serve all 200 (ms)', authflow: fmt(span, 0), baseline: `one refresh, one call: ${fmt(base, 0)}`,
-          ratio: `${(span / base).toFixed(2)}x`, target: '<= 2x', met: span / base <= 2 ? 'yes' : 'no',
+          ...judged(span / base, { atMost: 2 }),
         },
       ],
       details: [

@@ -7,7 +7,7 @@
 import { ConfidentialClientApplication } from '@azure/msal-node';
 import { RedisTokenCacheStore } from '../src/index.js';
 import {
-  INVENTORY, ORDERS, clientFor, fmt, latencies, median, mintAccessTokens, percentile, signIn,
+  INVENTORY, ORDERS, clientFor, fmt, judged, latencies, median, mintAccessTokens, percentile, signIn,
   type BenchContext, type MeasurementResult, type MsalJson,
 } from './common.js';
 
@@ -100,11 +100,11 @@ export async function scale(ctx: BenchContext): Promise<MeasurementResult> {
     rows: [
       {
         measurement: '6a. Cache-hit latency from Redis (no local copy) p50, 100k vs 1k partitions (ms)', authflow: `100k: ${ms(p(SIZES[1], 'p50'))}`, baseline: `1k partitions: ${ms(p(SIZES[0], 'p50'))}`,
-        ratio: `${ratio50.toFixed(2)}x`, target: '<= 1.2x', met: ratio50 <= 1.2 ? 'yes' : 'no',
+        ...judged(ratio50, { atMost: 1.2 }),
       },
       {
         measurement: '6b. Cache-hit latency from Redis (no local copy) p99, 100k vs 1k partitions (ms)', authflow: `100k: ${ms(p(SIZES[1], 'p99'))}`, baseline: `1k partitions: ${ms(p(SIZES[0], 'p99'))}`,
-        ratio: `${ratio99.toFixed(2)}x`, target: '<= 1.2x', met: ratio99 <= 1.2 ? 'yes' : 'no',
+        ...judged(ratio99, { atMost: 1.2 }),
       },
       {
         measurement: '6c. Bytes per session in Redis (1 user, 3 access tokens)', authflow: `${fmt(authflowBytes)} (HASH, MEMORY USAGE)`,

@@ -7,7 +7,7 @@
  */
 import { RedisTokenCacheStore } from '../src/index.js';
 import {
-  INVENTORY, clientFor, fmt, median, mintAccessTokens, nextJson, pairedRatio, scopesOfCache, signIn, startWorker, within,
+  INVENTORY, clientFor, fmt, judged, median, mintAccessTokens, nextJson, pairedRatio, ratioText, scopesOfCache, signIn, startWorker, within,
   type BenchContext, type MeasurementResult, type MsalJson, type Row,
 } from './common.js';
 import { startHttpsFront } from './tls.js';
@@ -80,7 +80,6 @@ export async function silentVsMsal(ctx: BenchContext): Promise<MeasurementResult
     const conA = median(result.concurrent.authflow);
     const conM = median(result.concurrent.msal);
     const valid = allHit && sameTokens && opCalls === 0 && frontCalls === 0;
-    const met = (ratio: number): 'yes' | 'no' => (valid && ratio >= 5 ? 'yes' : 'no');
     const seqRatio = pairedRatio(result.sequential.authflow, result.sequential.msal);
     const conRatio = pairedRatio(result.concurrent.authflow, result.concurrent.msal);
     const cmds = (c: Record<string, number>): string => Object.entries(c).map(([n, v]) => `${v} ${n}`).join(' + ') || 'none';
@@ -90,14 +89,14 @@ export async function silentVsMsal(ctx: BenchContext): Promise<MeasurementResult
       const ratio = pairedRatio(runs.authflowStore, runs.hgetall);
       return {
         measurement, authflow: fmt(median(runs.authflowStore)), baseline: `floor, one HGETALL of the partition (same client): ${fmt(median(runs.hgetall))}`,
-        ratio: `${ratio.toFixed(2)}x (time ${(1 / ratio).toFixed(2)}x)`, target: '>= 0.77x (time <= 1.3x)', met: valid && ratio >= 1 / 1.3 ? 'yes' : 'no',
+        ratio: `${ratioText(ratio, 1 / 1.3)} (time ${ratioText(1 / ratio, 1.3)})`, target: '>= 0.77x (time <= 1.3x)', met: valid && ratio >= 1 / 1.3 ? 'yes' : 'no',
       };
     };
     return {
       rows: [
         {
           measurement: '2a. Silent cache hit, sequential (ops/s)', authflow: fmt(seqA), baseline: `msal-node DistributedCachePlugin: ${fmt(seqM)}`,
-          ratio: `${seqRatio.toFixed(2)}x`, target: '>= 5x', met: met(seqRatio),
+          ...judged(seqRatio, { atLeast: 5 }, valid),
         },
         {
           measurement: '2c. Silent cache hit from Redis, no local copy (localCacheSeconds: 0), sequential (ops/s)',
@@ -108,7 +107,7 @@ export async function silentVsMsal(ctx: BenchContext): Promise<MeasurementResult
         floorRow(`2e. Silent cache hit from Redis (localCacheSeconds: 0), ${config.concurrency} concurrent, vs one HGETALL (ops/s)`, result.floor.concurrent),
         {
           measurement: `2b. Silent cache hit, ${config.concurrency} concurrent (ops/s)`, authflow: fmt(conA), baseline: `msal-node DistributedCachePlugin: ${fmt(conM)}`,
-          ratio: `${conRatio.toFixed(2)}x`, target: '>= 5x', met: met(conRatio),
+          ...judged(conRatio, { atLeast: 5 }, valid),
         },
       ],
       details: [
