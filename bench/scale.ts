@@ -1,84 +1,152 @@
 /**
- * (6) Scale in sessions: silent cache-hit latency on one partition with 1k vs 100k partitions in
- * Redis (fillers are server-side COPYs of a real partition: same fields, same sizes), alternating
- * 1k, 100k, 1k, 100k; and bytes per session for one user with 3 access tokens, authflow's HASH vs
- * msal-node's serialized cache of the same entities stored as one string (MEMORY USAGE both).
+ * (6) Scale in sessions: silent cache-hit latency on one partition of a Redis holding 1k
+ * partitions against one holding 100k, and bytes per session for one user with 3 access tokens,
+ * authflow's HASH vs msal-node's serialized cache of the same entities stored as one string
+ * (MEMORY USAGE both).
+ *
+ * The two sizes are two redis-server processes of the bench's own (the same binary, the same
+ * settings, empty but for this row), filled once (fillers are server-side COPYs of a real
+ * partition: same fields, same sizes), then measured in alternating rounds: the machine's drift
+ * over seconds falls on both alike. (One server filled and shrunk in turn put seconds, and
+ * Redis's own rehashing after each fill, between the figures compared.)
  */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { createServer } from 'node:net';
 import { ConfidentialClientApplication } from '@azure/msal-node';
+import { Redis } from 'ioredis';
 import { RedisTokenCacheStore } from '../src/index.js';
 import {
-  INVENTORY, ORDERS, clientFor, fmt, judged, latencies, median, mintAccessTokens, percentile, signIn,
+  INVENTORY, ORDERS, clientFor, fmt, judged, latencies, mintAccessTokens, percentile, signIn,
   type BenchContext, type MeasurementResult, type MsalJson,
 } from './common.js';
 
-const SIZES = [1_000, 100_000] as const;
-const CALLS = 3_000;
+const SIZES = { small: 1_000, large: 100_000 } as const;
+const ROUNDS = 10;
+const CALLS_PER_ROUND = 300;
 const BATCH = 5_000;
+/** After a fill, Redis rehashes its grown keyspace table in the background (~1 ms per 100 ms): left to finish first. */
+const SETTLE_MS = 2_000;
+
+/** A free loopback port (the OS picks it; taken again at once by the caller). */
+async function freePort(): Promise<number> {
+  const server = createServer().listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const { port } = server.address() as { port: number };
+  server.close();
+  await once(server, 'close');
+  return port;
+}
+
+/** A redis-server of this row's own (no persistence, loopback only) and a client of it; `stop` ends both. */
+async function ownRedis(name: string): Promise<{ redis: Redis; stop: () => Promise<void> }> {
+  const port = await freePort();
+  const child: ChildProcess = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: ['ignore', 'pipe', 'ignore'] });
+  const exited = once(child, 'exit');
+  const stop = async (): Promise<void> => {
+    if (child.exitCode === null && child.signalCode === null) {
+      child.kill('SIGTERM');
+      await exited;
+    }
+  };
+  try {
+    // Redis logs this line once it listens.
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error('redis-server did not start within 10 s')), 10_000);
+      let log = '';
+      child.stdout!.on('data', (chunk: Buffer) => {
+        log += chunk.toString();
+        if (log.includes('Ready to accept connections')) {
+          clearTimeout(timer);
+          child.stdout!.resume();
+          resolve();
+        }
+      });
+      child.once('error', (err) => reject(new Error(`row 6 starts two redis-server processes of its own: ${err.message}`)));
+      child.once('exit', (code) => reject(new Error(`redis-server exited (${code})`)));
+    });
+    const redis = new Redis({ host: '127.0.0.1', port, lazyConnect: true, connectionName: name, maxRetriesPerRequest: 1 });
+    await redis.connect();
+    return { redis, stop: async () => { redis.disconnect(); await stop(); } };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}
 
 export async function scale(ctx: BenchContext): Promise<MeasurementResult> {
-  const { op, redis } = ctx;
-  const prefix = `${ctx.prefix}scale:tc:`;
-  const store = new RedisTokenCacheStore({ client: redis, prefix });
+  const small = await ownRedis('bench-scale-1k');
+  const large = await ownRedis('bench-scale-100k').catch(async (err: unknown) => {
+    await small.stop();
+    throw err;
+  });
+  const servers = { small, large };
+  try {
+    return await measure(ctx, { small: servers.small.redis, large: servers.large.redis });
+  } finally {
+    await Promise.all([servers.small.stop(), servers.large.stop()]);
+  }
+}
+
+async function measure(ctx: BenchContext, servers: Record<keyof typeof SIZES, Redis>): Promise<MeasurementResult> {
+  const { op } = ctx;
+  const prefix = 'scale:tc:';
   // The store path (no local copy), so the figure is about Redis at 1k and 100k partitions; with
   // the default local copy a hit does not reach Redis at all.
-  const client = clientFor(op, 'webApp', { cacheStore: store, localCacheSeconds: 0 });
+  const stores = { small: new RedisTokenCacheStore({ client: servers.small, prefix }), large: new RedisTokenCacheStore({ client: servers.large, prefix }) };
+  const clients = {
+    small: clientFor(op, 'webApp', { cacheStore: stores.small, localCacheSeconds: 0 }),
+    large: clientFor(op, 'webApp', { cacheStore: stores.large, localCacheSeconds: 0 }),
+  };
   const source = 's.scale-source';
-  const { account } = await signIn(op, client, source);
-  await client.acquireTokenSilent({ scopes: INVENTORY, account: account!, partition: source });
-  const exported = JSON.parse(await client.exportCache(source)) as MsalJson;
+  const { account } = await signIn(op, clients.small, source);
+  await clients.small.acquireTokenSilent({ scopes: INVENTORY, account: account!, partition: source });
+  const exported = JSON.parse(await clients.small.exportCache(source)) as MsalJson;
   const threeTokens = mintAccessTokens(exported, 3 - Object.keys(exported.AccessToken).length);
   const target = 's.scale-target';
-  await client.importCache(target, threeTokens);
-  await client.clearCache(source);
-  const targetKey = store.keyOf(target);
+  await clients.small.clearCache(source);
+  // The same key name on both servers (one prefix).
+  const targetKey = stores.large.keyOf(target);
 
-  // Fillers: partitions s.fill-<i>, copies of the target made by Redis itself.
-  let filled = 0;
-  const fillTo = async (n: number): Promise<void> => {
-    while (filled < n) {
-      const pipeline = redis.pipeline();
-      const end = Math.min(n, filled + BATCH);
-      for (let i = filled; i < end; i++) pipeline.copy(targetKey, store.keyOf(`s.fill-${i}`));
+  // Fillers: partitions s.fill-<i>, copies of the target made by Redis itself (the target is one of the size).
+  const fillMs: Record<string, number> = {};
+  for (const size of ['small', 'large'] as const) {
+    const t = performance.now();
+    await clients[size].importCache(target, threeTokens);
+    for (let filled = 1; filled < SIZES[size];) {
+      const pipeline = servers[size].pipeline();
+      const end = Math.min(SIZES[size], filled + BATCH);
+      for (let i = filled; i < end; i++) pipeline.copy(targetKey, stores[size].keyOf(`s.fill-${i}`));
       const results = await pipeline.exec();
       const failed = results?.find(([err, copied]) => err || copied !== 1);
       if (failed) throw new Error(`COPY failed: ${String(failed[0] ?? failed[1])}`);
       filled = end;
     }
-  };
-  const shrinkTo = async (n: number): Promise<void> => {
-    while (filled > n) {
-      const start = Math.max(n, filled - BATCH);
-      const keys = Array.from({ length: filled - start }, (_, k) => store.keyOf(`s.fill-${start + k}`));
-      await redis.unlink(...keys);
-      filled = start;
-    }
-  };
+    fillMs[size] = performance.now() - t;
+  }
+  const dbSizes = { small: await servers.small.dbsize(), large: await servers.large.dbsize() };
+  await new Promise((resolve) => setTimeout(resolve, SETTLE_MS));
+
   const scopes = [ORDERS, INVENTORY, ['api://bench-0/Data.Read']];
-  const call = async (i: number): Promise<void> => {
-    const r = await client.acquireTokenSilent({ scopes: scopes[i % scopes.length]!, account: account!, partition: target });
+  const call = (size: keyof typeof SIZES) => async (i: number): Promise<void> => {
+    const r = await clients[size].acquireTokenSilent({ scopes: scopes[i % scopes.length]!, account: account!, partition: target });
     if (!r.fromCache) throw new Error('scale: a call missed the cache');
   };
-
-  const runs: Record<number, Array<{ p50: number; p99: number }>> = { [SIZES[0]]: [], [SIZES[1]]: [] };
-  const fillMs: number[] = [];
-  const dbSizes: number[] = [];
-  try {
-    for (const size of [SIZES[0], SIZES[1], SIZES[0], SIZES[1]]) {
-      const t = performance.now();
-      if (size > filled) await fillTo(size);
-      else await shrinkTo(size);
-      fillMs.push(performance.now() - t);
-      dbSizes.push(await redis.dbsize());
-      await latencies(call, 300);
-      const sorted = await latencies(call, CALLS);
-      runs[size]!.push({ p50: percentile(sorted, 50), p99: percentile(sorted, 99) });
+  const all = { small: [] as number[], large: [] as number[] };
+  const roundP50s = { small: [] as number[], large: [] as number[] };
+  for (const size of ['small', 'large'] as const) await latencies(call(size), CALLS_PER_ROUND);
+  for (let round = 0; round < ROUNDS; round++) {
+    for (const size of round % 2 === 0 ? ['small', 'large'] as const : ['large', 'small'] as const) {
+      const sorted = await latencies(call(size), CALLS_PER_ROUND);
+      roundP50s[size].push(percentile(sorted, 50));
+      all[size].push(...sorted);
     }
-  } finally {
-    await shrinkTo(0);
   }
-  const p = (size: number, k: 'p50' | 'p99'): number => median(runs[size]!.map((r) => r[k]));
-  const ratio50 = p(SIZES[1], 'p50') / p(SIZES[0], 'p50');
-  const ratio99 = p(SIZES[1], 'p99') / p(SIZES[0], 'p99');
+  const sortedAll = { small: all.small.sort((a, b) => a - b), large: all.large.sort((a, b) => a - b) };
+  const p = (size: keyof typeof SIZES, q: 50 | 99): number => percentile(sortedAll[size], q);
+  const ratio50 = p('large', 50) / p('small', 50);
+  const ratio99 = p('large', 99) / p('small', 99);
+  const redis = servers.large;
 
   // Bytes per session: the target partition (1 user, 3 access tokens) in both forms.
   const authflowBytes = Number(await redis.call('MEMORY', 'USAGE', targetKey, 'SAMPLES', '0'));
@@ -87,23 +155,22 @@ export async function scale(ctx: BenchContext): Promise<MeasurementResult> {
   const msal = new ConfidentialClientApplication({
     auth: { clientId: op.clients.webApp.clientId, clientSecret: op.clients.webApp.clientSecret!, authority: 'https://127.0.0.1/unused/v2.0', knownAuthorities: ['127.0.0.1'] },
   });
-  msal.getTokenCache().deserialize(await client.exportCache(target));
+  msal.getTokenCache().deserialize(await clients.large.exportCache(target));
   const serialized = msal.getTokenCache().serialize();
-  const msalKey = `${ctx.prefix}scale:msal`;
+  const msalKey = 'scale:msal';
   await redis.set(msalKey, serialized);
   const msalBytes = Number(await redis.call('MEMORY', 'USAGE', msalKey, 'SAMPLES', '0'));
   const msalAccessTokens = Object.keys((JSON.parse(serialized) as MsalJson).AccessToken).length;
-  await redis.unlink(msalKey, targetKey);
 
   const ms = (v: number): string => fmt(v, 3);
   return {
     rows: [
       {
-        measurement: '6a. Cache-hit latency from Redis (no local copy) p50, 100k vs 1k partitions (ms)', authflow: `100k: ${ms(p(SIZES[1], 'p50'))}`, baseline: `1k partitions: ${ms(p(SIZES[0], 'p50'))}`,
+        measurement: '6a. Cache-hit latency from Redis (no local copy) p50, 100k vs 1k partitions (ms)', authflow: `100k: ${ms(p('large', 50))}`, baseline: `1k partitions: ${ms(p('small', 50))}`,
         ...judged(ratio50, { atMost: 1.2 }),
       },
       {
-        measurement: '6b. Cache-hit latency from Redis (no local copy) p99, 100k vs 1k partitions (ms)', authflow: `100k: ${ms(p(SIZES[1], 'p99'))}`, baseline: `1k partitions: ${ms(p(SIZES[0], 'p99'))}`,
+        measurement: '6b. Cache-hit latency from Redis (no local copy) p99, 100k vs 1k partitions (ms)', authflow: `100k: ${ms(p('large', 99))}`, baseline: `1k partitions: ${ms(p('small', 99))}`,
         ...judged(ratio99, { atMost: 1.2 }),
       },
       {
@@ -112,9 +179,10 @@ export async function scale(ctx: BenchContext): Promise<MeasurementResult> {
       },
     ],
     details: [
-      `(6) partitions are COPYs of a real one (${Object.keys(fields).length} fields, ${fmt(payload)} bytes of fields + values); sizes alternate 1k, 100k, 1k, 100k `
-        + `(DBSIZE ${dbSizes.map((d) => fmt(d)).join(', ')}; fill/shrink ms ${fillMs.map((v) => fmt(v, 0)).join(', ')}); per size: 300 warm-up + ${fmt(CALLS)} sequential acquireTokenSilent on one partition, 3 scopes in turn.`,
-      `    p50/p99 ms per run  1k [${runs[SIZES[0]]!.map((r) => `${ms(r.p50)}/${ms(r.p99)}`).join(', ')}]  100k [${runs[SIZES[1]]!.map((r) => `${ms(r.p50)}/${ms(r.p99)}`).join(', ')}]`,
+      `(6) two redis-server processes of this row's own (same binary and settings, loopback), one holding ${fmt(dbSizes.small)} partitions, the other ${fmt(dbSizes.large)} `
+        + `(COPYs of a real one: ${Object.keys(fields).length} fields, ${fmt(payload)} bytes of fields + values; fill ms ${fmt(fillMs.small!, 0)} / ${fmt(fillMs.large!, 0)}, then ${SETTLE_MS / 1000} s for Redis to rehash); `
+        + `after ${CALLS_PER_ROUND} warm-up calls each, ${ROUNDS} alternating rounds of ${CALLS_PER_ROUND} sequential acquireTokenSilent on one partition, 3 scopes in turn; percentiles over all ${fmt(ROUNDS * CALLS_PER_ROUND)} calls of each.`,
+      `    p50 ms per round  1k [${roundP50s.small.map(ms).join(', ')}]  100k [${roundP50s.large.map(ms).join(', ')}]`,
       `    bytes: authflow HASH ${fmt(authflowBytes)} (MEMORY USAGE SAMPLES 0; payload ${fmt(payload)}); msal-node TokenCache.serialize() ${fmt(serialized.length)} characters `
         + `(${msalAccessTokens} access tokens), ${fmt(msalBytes)} as a Redis string`,
     ],
