@@ -1,8 +1,9 @@
 /**
  * (5) One app instance of the refresh storm: its own ConfidentialClient and ioredis connection on
  * the shared Redis partition. Prints "ready"; on each "go" line runs CALLS concurrent
- * `acquireTokenSilent` on the partition and prints one JSON line (ms from "go" to the last answer,
- * both instants on the wall clock, how many were served from the cache, errors). Exits when stdin ends.
+ * `acquireTokenSilent` on the partition (on a "one" line, a single call: the storm's baseline) and
+ * prints one JSON line (ms from the line to the last answer, both instants on the wall clock, how
+ * many were served from the cache, errors). Exits when stdin ends.
  */
 import { createHash } from 'node:crypto';
 import { RedisTokenCacheStore } from '../../src/index.js';
@@ -24,10 +25,11 @@ if (!account) throw new Error('storm worker: no account in the partition');
 process.stdout.write('ready\n');
 
 for await (const line of stdinLines()) {
-  if (line.trim() !== 'go') continue;
+  const command = line.trim();
+  if (command !== 'go' && command !== 'one') continue;
   const started = performance.now();
   const cpuBefore = process.cpuUsage();
-  const outcomes = await Promise.allSettled(Array.from({ length: calls }, () => client.acquireTokenSilent({ scopes, account, partition })));
+  const outcomes = await Promise.allSettled(Array.from({ length: command === 'go' ? calls : 1 }, () => client.acquireTokenSilent({ scopes, account, partition })));
   const ended = performance.now();
   const cpu = process.cpuUsage(cpuBefore);
   const ms = ended - started;
