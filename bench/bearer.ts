@@ -8,7 +8,9 @@
  * Rows 4a-4c are NEW tokens: authflow's validator keeps a verified-token cache (on by default), so
  * there they cycle through 16 distinct dev OP tokens with a cache of 1 entry: every call is a miss
  * (hash, lookup, full verification, insert), the cost a never-seen token pays. Row 4e is the
- * repeated token (a cache hit) against the same jose floor; 4f the cache's memory per entry.
+ * repeated token (a cache hit) against the same jose floor; 4f the cache's memory per entry; 4g
+ * and 4h (diagnostic) are 4a and 4c with the cache turned off: their difference is what the cache's
+ * bookkeeping on a miss costs (SHA-256 of the whole token, the lookup, the insert).
  * All are dev OP access tokens (RS256, aud api://orders, scp Orders.Read).
  */
 import { MemoryTokenCacheStore } from '../src/index.js';
@@ -29,7 +31,7 @@ export async function bearer(ctx: BenchContext): Promise<MeasurementResult> {
   const worker = startWorker(ctx, 'bearerWorker.ts', { BEARER_CONFIG: JSON.stringify(config) }, 'bearer');
   let result: BearerWorkerResult;
   try {
-    result = await within(55_000, 'bearer worker', nextJson<BearerWorkerResult>(worker));
+    result = await within(75_000, 'bearer worker', nextJson<BearerWorkerResult>(worker));
   } finally {
     await worker.stop();
   }
@@ -39,6 +41,7 @@ export async function bearer(ctx: BenchContext): Promise<MeasurementResult> {
   const [floor, vb, cv, ej] = [median(runs.floor), median(runs.validateBearer), median(runs.createBearerValidator), median(runs.oauth2JwtBearer)];
   const list = (v: number[]): string => v.map((x) => fmt(x)).join(', ');
   const [rVb, rCv, rEj] = [pairedRatio(runs.validateBearer, runs.floor), pairedRatio(runs.createBearerValidator, runs.floor), pairedRatio(runs.validateBearer, runs.oauth2JwtBearer)];
+  const [rOff, rOffConc] = [pairedRatio(runs.cacheOff, runs.floor), pairedRatio(conc.cacheOff, conc.floor)];
   return {
     rows: [
       {
@@ -62,6 +65,14 @@ export async function bearer(ctx: BenchContext): Promise<MeasurementResult> {
         ratio: '', target: '(reported)', met: 'n/a',
       },
       {
+        measurement: '4g. (diagnostic) 4a with the verified-token cache off (validations/s)', authflow: fmt(median(runs.cacheOff)), baseline: `bare jose.jwtVerify, local key: ${fmt(floor)}`,
+        ratio: `${rOff.toFixed(2)}x`, target: '(reported)', met: 'n/a',
+      },
+      {
+        measurement: `4h. (diagnostic) 4c with the verified-token cache off, ${concurrency} concurrent (validations/s)`, authflow: fmt(median(conc.cacheOff)), baseline: `bare jose.jwtVerify, local key: ${fmt(cFloor)}`,
+        ratio: `${rOffConc.toFixed(2)}x`, target: '(reported)', met: 'n/a',
+      },
+      {
         measurement: '4d. Bearer validation vs express-oauth2-jwt-bearer', authflow: fmt(vb), baseline: `express-oauth2-jwt-bearer auth(): ${fmt(ej)}`,
         ratio: `${rEj.toFixed(2)}x`, target: '(reported)', met: 'n/a',
       },
@@ -74,9 +85,10 @@ export async function bearer(ctx: BenchContext): Promise<MeasurementResult> {
       `    createBearerValidator [${list(runs.createBearerValidator)}]`,
       `    express-oauth2-jwt-bearer [${list(runs.oauth2JwtBearer)}]`,
       `    repeated token (cache hit) [${list(runs.repeated)}]`,
+      `    verified-token cache off (4g) [${list(runs.cacheOff)}]`,
       `    new-token rows cycle ${tokens.length} distinct tokens through a 1-entry cache; ${(missShare * 100).toFixed(1)}% of the ${concurrency}-concurrent calls verified a signature (misses).`,
       `    memory per entry: heap delta of ${result.memoryEntries} entries (the token's claims, a copy each as jose would give) / ${result.memoryEntries}, after gc.`,
-      `    ${concurrency} concurrent: jose floor [${list(conc.floor)}]  validateBearer [${list(conc.validateBearer)}]`,
+      `    ${concurrency} concurrent: jose floor [${list(conc.floor)}]  validateBearer [${list(conc.validateBearer)}]  cache off (4h) [${list(conc.cacheOff)}]`,
       '    jose 6 verifies RS256 with WebCrypto, on the libuv thread pool: sequentially the main thread idles ~2/3 of the time, so per-call main-thread work shows fully in the sequential figure.',
     ],
   };

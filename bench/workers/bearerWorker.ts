@@ -31,9 +31,9 @@ export interface BearerWorkerConfig {
 
 export interface BearerWorkerResult {
   /** Validations per second per round, sequential. */
-  runs: Record<'floor' | 'validateBearer' | 'createBearerValidator' | 'oauth2JwtBearer' | 'repeated', number[]>;
+  runs: Record<'floor' | 'validateBearer' | 'createBearerValidator' | 'oauth2JwtBearer' | 'repeated' | 'cacheOff', number[]>;
   /** The same with `concurrency` calls in flight. */
-  conc: Record<'floor' | 'validateBearer', number[]>;
+  conc: Record<'floor' | 'validateBearer' | 'cacheOff', number[]>;
   /** Share of the concurrent new-token calls that verified a signature (1: every one a miss). */
   missShare: number;
   /** Heap bytes per verified-token cache entry. */
@@ -50,6 +50,8 @@ const newToken = (): string => tokens[next++ % tokens.length]!;
 const options = { authority: issuer, audience, scopes: ['Orders.Read'], allowInsecureRequests: true, verifiedTokenCache: { max: 1 } };
 const validator = createBearerValidator(options);
 const cached = createBearerValidator({ ...options, verifiedTokenCache: undefined });
+/** Diagnostic: new tokens with the verified-token cache off (no hash, lookup or insert per call). */
+const cacheOffOptions = { ...options, verifiedTokenCache: false as const };
 
 // The floor: the OP's key, imported once, and jose alone.
 const discovery = await (await fetch(`${issuer}/.well-known/openid-configuration`)).json() as { jwks_uri: string; issuer: string };
@@ -86,6 +88,7 @@ const variants = {
   createBearerValidator: () => validator(newToken()),
   oauth2JwtBearer: viaOauth2JwtBearer,
   repeated: () => cached(token),
+  cacheOff: () => validateBearer(newToken(), cacheOffOptions),
 };
 // Each must accept the token (and warm up: discovery, JWKS, JIT).
 for (const fn of Object.values(variants)) await fn();
@@ -97,14 +100,17 @@ const runs = await alternate(rounds, {
   createBearerValidator: () => opsPerSecond(variants.createBearerValidator, roundMs),
   oauth2JwtBearer: () => opsPerSecond(variants.oauth2JwtBearer, roundMs),
   repeated: () => opsPerSecond(variants.repeated, roundMs),
+  cacheOff: () => opsPerSecond(variants.cacheOff, roundMs),
 });
 const checksBefore = signatureChecks.count;
-let newCalls = 0;
+let [newCalls, offCalls] = [0, 0];
 const conc = await alternate(rounds, {
   floor: () => opsPerSecond(variants.floor, roundMs, concurrency),
   validateBearer: () => opsPerSecond(() => (newCalls++, variants.validateBearer()), roundMs, concurrency),
+  cacheOff: () => opsPerSecond(() => (offCalls++, variants.cacheOff()), roundMs, concurrency),
 });
-const missShare = (signatureChecks.count - checksBefore) / newCalls;
+// Every call with the cache off verifies a signature; the rest are the cached validator's misses.
+const missShare = (signatureChecks.count - checksBefore - offCalls) / newCalls;
 
 const MEMORY_ENTRIES = 20_000;
 
