@@ -8,7 +8,8 @@
  * with the OP's key imported here; authflow's `validateBearer` and `createBearerValidator` on NEW
  * tokens (16 distinct ones cycled through a 1-entry verified-token cache: every call a miss);
  * express-oauth2-jwt-bearer's `auth()` called directly with a minimal request; authflow on a
- * repeated token (a cache hit). Prints one JSON line ({@link BearerWorkerResult}); exits when stdin ends.
+ * repeated token (a cache hit); `validateBearer` on new tokens with the cache off (diagnostic).
+ * Prints one JSON line ({@link BearerWorkerResult}); exits when stdin ends.
  */
 import { auth as oauth2JwtBearer } from 'express-oauth2-jwt-bearer';
 import type { NextFunction, Request, Response } from 'express';
