@@ -42,9 +42,10 @@ async function freePort(): Promise<number> {
 async function ownRedis(name: string): Promise<{ redis: Redis; stop: () => Promise<void> }> {
   const port = await freePort();
   const child: ChildProcess = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: ['ignore', 'pipe', 'ignore'] });
-  const exited = once(child, 'exit');
+  // A spawn that failed (no redis-server on the PATH) emits 'error' and may never emit 'exit'.
+  const exited = once(child, 'exit').catch(() => undefined);
   const stop = async (): Promise<void> => {
-    if (child.exitCode === null && child.signalCode === null) {
+    if (child.pid !== undefined && child.exitCode === null && child.signalCode === null) {
       child.kill('SIGTERM');
       await exited;
     }
@@ -54,16 +55,20 @@ async function ownRedis(name: string): Promise<{ redis: Redis; stop: () => Promi
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error('redis-server did not start within 10 s')), 10_000);
       let log = '';
-      child.stdout!.on('data', (chunk: Buffer) => {
+      const onLog = (chunk: Buffer): void => {
         log += chunk.toString();
-        if (log.includes('Ready to accept connections')) {
-          clearTimeout(timer);
-          child.stdout!.resume();
-          resolve();
-        }
-      });
-      child.once('error', (err) => reject(new Error(`row 6 starts two redis-server processes of its own: ${err.message}`)));
-      child.once('exit', (code) => reject(new Error(`redis-server exited (${code})`)));
+        if (!log.includes('Ready to accept connections')) return;
+        clearTimeout(timer);
+        child.stdout!.off('data', onLog).resume();
+        resolve();
+      };
+      const fail = (err: Error): void => {
+        clearTimeout(timer);
+        reject(err);
+      };
+      child.stdout!.on('data', onLog);
+      child.once('error', (err) => fail(new Error(`row 6 starts two redis-server processes of its own: ${err.message}`)));
+      child.once('exit', (code) => fail(new Error(`redis-server exited (${code})`)));
     });
     const redis = new Redis({ host: '127.0.0.1', port, lazyConnect: true, connectionName: name, maxRetriesPerRequest: 1 });
     await redis.connect();
