@@ -142,14 +142,17 @@ describe('device-code flow', () => {
 describe('device-code flow: expiry', () => {
   let op: DevOp;
   before(async () => {
-    op = await startDevOp({ deviceCodeTtl: 2 });
+    // oidc-provider sets exp in whole seconds (now, rounded down, + ttl): a code lives between
+    // ttl - 1 and ttl seconds. With 2, the first poll (after the 1 s interval) could come after
+    // expiry and never see authorization_pending (a clean-clone CI run failed so); 3 leaves a second.
+    op = await startDevOp({ deviceCodeTtl: 3 });
   });
   after(() => op.close());
 
   it('stops with expired_token when the user never completes the sign-in', async () => {
     const client = publicClientFor(op);
     const flow = await client.initiateDeviceFlow({ scopes: ORDERS });
-    assert.equal(flow.expiresIn, 2);
+    assert.equal(flow.expiresIn, 3);
     const pending: DevicePollInfo[] = [];
     await assert.rejects(client.acquireTokenByDeviceFlow(flow, { onPending: (info) => pending.push(info) }), (err: unknown) => {
       refusedWith('expired_token')(err);
