@@ -10,12 +10,10 @@
  * over seconds falls on both alike. (One server filled and shrunk in turn put seconds, and
  * Redis's own rehashing after each fill, between the figures compared.)
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
-import { createServer } from 'node:net';
 import { ConfidentialClientApplication } from '@azure/msal-node';
 import { Redis } from 'ioredis';
 import { RedisTokenCacheStore } from '../src/index.js';
+import { startRedisServer } from '../test/helpers/redis.js';
 import {
   INVENTORY, ORDERS, clientFor, fmt, judged, latencies, mintAccessTokens, percentile, signIn,
   type BenchContext, type MeasurementResult, type MsalJson,
@@ -28,55 +26,17 @@ const BATCH = 5_000;
 /** After a fill, Redis rehashes its grown keyspace table in the background (~1 ms per 100 ms): left to finish first. */
 const SETTLE_MS = 2_000;
 
-/** A free loopback port (the OS picks it; taken again at once by the caller). */
-async function freePort(): Promise<number> {
-  const server = createServer().listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as { port: number };
-  server.close();
-  await once(server, 'close');
-  return port;
-}
-
-/** A redis-server of this row's own (no persistence, loopback only) and a client of it; `stop` ends both. */
+/** A redis-server of this row's own (test/helpers/redis.ts: no persistence, loopback only) and a client of it; `stop` ends both. */
 async function ownRedis(name: string): Promise<{ redis: Redis; stop: () => Promise<void> }> {
-  const port = await freePort();
-  const child: ChildProcess = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: ['ignore', 'pipe', 'ignore'] });
-  // A spawn that failed (no redis-server on the PATH) emits 'error' and may never emit 'exit'.
-  const exited = once(child, 'exit').catch(() => undefined);
-  const stop = async (): Promise<void> => {
-    if (child.pid !== undefined && child.exitCode === null && child.signalCode === null) {
-      child.kill('SIGTERM');
-      await exited;
-    }
-  };
+  const server = await startRedisServer();
+  const redis = new Redis({ host: '127.0.0.1', port: server.port, lazyConnect: true, connectionName: name, maxRetriesPerRequest: 1 });
   try {
-    // Redis logs this line once it listens.
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error('redis-server did not start within 10 s')), 10_000);
-      let log = '';
-      const onLog = (chunk: Buffer): void => {
-        log += chunk.toString();
-        if (!log.includes('Ready to accept connections')) return;
-        clearTimeout(timer);
-        child.stdout!.off('data', onLog).resume();
-        resolve();
-      };
-      const fail = (err: Error): void => {
-        clearTimeout(timer);
-        reject(err);
-      };
-      child.stdout!.on('data', onLog);
-      child.once('error', (err) => fail(new Error(`row 6 starts two redis-server processes of its own: ${err.message}`)));
-      child.once('exit', (code) => fail(new Error(`redis-server exited (${code})`)));
-    });
-    const redis = new Redis({ host: '127.0.0.1', port, lazyConnect: true, connectionName: name, maxRetriesPerRequest: 1 });
     await redis.connect();
-    return { redis, stop: async () => { redis.disconnect(); await stop(); } };
   } catch (err) {
-    await stop();
+    await server.stop();
     throw err;
   }
+  return { redis, stop: async () => { redis.disconnect(); await server.stop(); } };
 }
 
 export async function scale(ctx: BenchContext): Promise<MeasurementResult> {
