@@ -8,6 +8,7 @@ import type { Authority } from '../authority.js';
 import { configError } from '../errors.js';
 import { silentLogger, type Logger } from '../logger.js';
 import { structuredLogger } from '../telemetry/logs.js';
+import { keepStringPrototypeFast } from './stringPrototype.js';
 
 /** How a number option is bounded. */
 export interface NumRule {
@@ -108,12 +109,17 @@ export function appUrl(value: unknown, name = 'baseUrl'): URL {
   return url;
 }
 
-/** An ioredis `Redis` or `Cluster` the caller built (duck-typed: ioredis is an optional peer). */
+/**
+ * An ioredis `Redis` or `Cluster` the caller built (duck-typed: ioredis is an optional peer). Every
+ * client enters authflow here, so here ioredis 6's slowing of all string methods is undone
+ * (see `stringPrototype.ts`).
+ */
 export function redisClient(value: unknown, methods: readonly string[], name = 'client'): Redis | Cluster {
   const c = value as Record<string, unknown> | null | undefined;
   if (!c || typeof c !== 'object' || methods.some((m) => typeof c[m] !== 'function')) {
     throw configError(name, 'must be an ioredis Redis or Cluster instance');
   }
+  keepStringPrototypeFast();
   return value as Redis | Cluster;
 }
 
