@@ -6,7 +6,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import { ConfidentialClient, type ConfidentialClientOptions, type TokenResult } from '../src/index.js';
 import type { startDevOp } from '../examples/dev-op/index.js';
 
@@ -60,7 +60,13 @@ export function sharedSetup<T>(ctx: BenchContext, name: string, make: () => Prom
   return setup;
 }
 
+/**
+ * A connected client. ioredis is imported here, not at the top: loading ioredis 6 slows every
+ * string method in the process until authflow is handed a client (src/util/stringPrototype.ts), so
+ * workers that use no Redis (the bearer worker: a web API validating tokens) do not load it.
+ */
 export async function connectRedis(name?: string): Promise<Redis> {
+  const { Redis } = await import('ioredis');
   const client = new Redis(REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 1, ...(name ? { connectionName: name } : {}) });
   await client.connect();
   return client;
