@@ -6,7 +6,8 @@
  * V8 turns a prototype back to fast mode only when an object whose chain holds it is written to:
  * here, when a `VerbatimString` is built, which never happens without RESP3. Until then every
  * string method call in the process is slower. Measured on Node 20 (V8 11.3): a `charCodeAt` loop
- * 2.5x, jose's base64url decoding 2x, bearer validation with 8 in flight about 20%. V8 does this
+ * 2.5x, jose's base64url decoding 2x, authflow's validation of new bearer tokens 22% fewer per
+ * second with 8 in flight (19.1k against 24.6k) and 6% fewer sequentially. V8 does this
  * only the first time an object becomes a prototype, and express-session, as it loads, happens to
  * leave `String.prototype` fast, before or after ioredis: Express apps with sessions do not see it;
  * Koa, Hono and Fastify apps and web APIs without express-session do.
@@ -19,7 +20,7 @@
  * prototype is `String.prototype` (V8 makes the prototypes of a written object fast). No other
  * effect: the object is dropped, and `String.prototype` itself is not touched. authflow calls it
  * where it receives an ioredis client (`redisClient()`, the store guard), which is loaded by then;
- * calling it again costs ~1 µs.
+ * a call costs a small allocation, and calling it again is harmless.
  */
 export function keepStringPrototypeFast(): void {
   const probe = Object.create(String.prototype) as { written?: boolean };
