@@ -10,7 +10,9 @@
  * (hash, lookup, full verification, insert), the cost a never-seen token pays. Row 4e is the
  * repeated token (a cache hit) against the same jose floor; 4f the cache's memory per entry; 4g
  * and 4h (diagnostic) are 4a and 4c with the cache turned off: their difference is what the cache's
- * bookkeeping on a miss costs (SHA-256 of the whole token, the lookup, the insert).
+ * bookkeeping on a miss costs (SHA-256 of the whole token, the lookup, the insert). 4i and 4j
+ * (diagnostic) do the floor's work with node:crypto's `crypto.verify` instead of jose's WebCrypto:
+ * how much of the floor is the platform's WebCrypto path, which authflow's validator inherits from jose.
  * All are dev OP access tokens (RS256, aud api://orders, scp Orders.Read).
  */
 import { MemoryTokenCacheStore } from '../src/index.js';
@@ -73,6 +75,14 @@ export async function bearer(ctx: BenchContext): Promise<MeasurementResult> {
         ratio: `${rOffConc.toFixed(2)}x`, target: '(reported)', met: 'n/a',
       },
       {
+        measurement: '4i. (diagnostic) the floor\'s checks with node:crypto instead of WebCrypto (validations/s)', authflow: fmt(median(runs.nodeCrypto)),
+        baseline: `bare jose.jwtVerify, local key: ${fmt(floor)}`, ratio: `${pairedRatio(runs.nodeCrypto, runs.floor).toFixed(2)}x`, target: '(reported)', met: 'n/a',
+      },
+      {
+        measurement: `4j. (diagnostic) 4i, ${concurrency} concurrent (validations/s)`, authflow: fmt(median(conc.nodeCrypto)),
+        baseline: `bare jose.jwtVerify, local key: ${fmt(cFloor)}`, ratio: `${pairedRatio(conc.nodeCrypto, conc.floor).toFixed(2)}x`, target: '(reported)', met: 'n/a',
+      },
+      {
         measurement: '4d. Bearer validation vs express-oauth2-jwt-bearer', authflow: fmt(vb), baseline: `express-oauth2-jwt-bearer auth(): ${fmt(ej)}`,
         ratio: `${rEj.toFixed(2)}x`, target: '(reported)', met: 'n/a',
       },
@@ -88,7 +98,8 @@ export async function bearer(ctx: BenchContext): Promise<MeasurementResult> {
       `    verified-token cache off (4g) [${list(runs.cacheOff)}]`,
       `    new-token rows cycle ${tokens.length} distinct tokens through a 1-entry cache; ${(missShare * 100).toFixed(1)}% of the ${concurrency}-concurrent calls verified a signature (misses).`,
       `    memory per entry: heap delta of ${result.memoryEntries} entries (the token's claims, a copy each as jose would give) / ${result.memoryEntries}, after gc.`,
-      `    ${concurrency} concurrent: jose floor [${list(conc.floor)}]  validateBearer [${list(conc.validateBearer)}]  cache off (4h) [${list(conc.cacheOff)}]`,
+      `    ${concurrency} concurrent: jose floor [${list(conc.floor)}]  validateBearer [${list(conc.validateBearer)}]  cache off (4h) [${list(conc.cacheOff)}]  node:crypto (4j) [${list(conc.nodeCrypto)}]`,
+      `    node:crypto (4i): the floor's token and checks (signature with crypto.verify on the libuv thread pool, then exp, iss, aud), sequential [${list(runs.nodeCrypto)}]; it refuses a tampered copy (checked at start).`,
       '    jose 6 verifies RS256 with WebCrypto, on the libuv thread pool: sequentially the main thread idles ~2/3 of the time, so per-call main-thread work shows fully in the sequential figure.',
     ],
   };

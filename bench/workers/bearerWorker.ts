@@ -8,12 +8,14 @@
  * with the OP's key imported here; authflow's `validateBearer` and `createBearerValidator` on NEW
  * tokens (16 distinct ones cycled through a 1-entry verified-token cache: every call a miss);
  * express-oauth2-jwt-bearer's `auth()` called directly with a minimal request; authflow on a
- * repeated token (a cache hit); `validateBearer` on new tokens with the cache off (diagnostic).
+ * repeated token (a cache hit); `validateBearer` on new tokens with the cache off (diagnostic); the
+ * floor's checks with node:crypto's `crypto.verify` instead of jose's WebCrypto (diagnostic).
  * Prints one JSON line ({@link BearerWorkerResult}); exits when stdin ends.
  */
 import { auth as oauth2JwtBearer } from 'express-oauth2-jwt-bearer';
 import type { NextFunction, Request, Response } from 'express';
 import { decodeProtectedHeader, importJWK, jwtVerify, type JWK } from 'jose';
+import { createPublicKey, verify as cryptoVerify, type JsonWebKey as NodeJwk } from 'node:crypto';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { createBearerValidator, validateBearer } from '../../src/index.js';
@@ -32,9 +34,9 @@ export interface BearerWorkerConfig {
 
 export interface BearerWorkerResult {
   /** Validations per second per round, sequential. */
-  runs: Record<'floor' | 'validateBearer' | 'createBearerValidator' | 'oauth2JwtBearer' | 'repeated' | 'cacheOff', number[]>;
+  runs: Record<'floor' | 'validateBearer' | 'createBearerValidator' | 'oauth2JwtBearer' | 'repeated' | 'cacheOff' | 'nodeCrypto', number[]>;
   /** The same with `concurrency` calls in flight. */
-  conc: Record<'floor' | 'validateBearer' | 'cacheOff', number[]>;
+  conc: Record<'floor' | 'validateBearer' | 'cacheOff' | 'nodeCrypto', number[]>;
   /** Share of the concurrent new-token calls that verified a signature (1: every one a miss). */
   missShare: number;
   /** Heap bytes per verified-token cache entry. */
@@ -61,6 +63,25 @@ const { kid } = decodeProtectedHeader(token);
 const jwk = jwks.keys.find((k) => k.kid === kid);
 if (!jwk) throw new Error('the token\'s key is not in the JWKS');
 const key = await importJWK(jwk, 'RS256');
+
+/**
+ * Diagnostic: the floor's work with node:crypto instead of WebCrypto (jose 6 verifies with WebCrypto
+ * only). `crypto.verify` with a callback runs on the libuv thread pool, as WebCrypto does; then the
+ * payload is decoded and its exp, iss and aud checked. Not a validator: it shows what the platform's
+ * other RSA path costs on this machine, beside jose's.
+ */
+const keyObject = createPublicKey({ key: jwk as NodeJwk, format: 'jwk' });
+const viaNodeCrypto = (jwt: string): Promise<Record<string, unknown>> => new Promise((resolve, reject) => {
+  const [header = '', payload = '', signature = ''] = jwt.split('.');
+  cryptoVerify('sha256', Buffer.from(`${header}.${payload}`), keyObject, Buffer.from(signature, 'base64url'), (err, valid) => {
+    if (err || !valid) return reject(err ?? new Error('signature does not verify'));
+    const claims = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as Record<string, unknown>;
+    const fits = claims.iss === discovery.issuer && typeof claims.exp === 'number' && claims.exp > Date.now() / 1000
+      && (claims.aud === audience || (Array.isArray(claims.aud) && claims.aud.includes(audience)));
+    if (fits) resolve(claims);
+    else reject(new Error('claims do not fit'));
+  });
+});
 
 // express-oauth2-jwt-bearer, accepting http because NODE_ENV is not production.
 const middleware = oauth2JwtBearer({ issuerBaseURL: issuer, audience });
@@ -90,9 +111,14 @@ const variants = {
   oauth2JwtBearer: viaOauth2JwtBearer,
   repeated: () => cached(token),
   cacheOff: () => validateBearer(newToken(), cacheOffOptions),
+  nodeCrypto: () => viaNodeCrypto(token),
 };
 // Each must accept the token (and warm up: discovery, JWKS, JIT).
 for (const fn of Object.values(variants)) await fn();
+// The diagnostic checks the signature for real: a token with one character of its payload changed is refused.
+const [headerPart, payloadPart, signaturePart] = token.split('.') as [string, string, string];
+const tampered = `${headerPart}.${payloadPart.slice(0, 10)}${payloadPart[10] === 'A' ? 'B' : 'A'}${payloadPart.slice(11)}.${signaturePart}`;
+if (await viaNodeCrypto(tampered).then(() => true, () => false)) throw new Error('the node:crypto diagnostic accepted a tampered token');
 for (const fn of Object.values(variants)) await opsPerSecond(fn, 200);
 
 const runs = await alternate(rounds, {
@@ -102,6 +128,7 @@ const runs = await alternate(rounds, {
   oauth2JwtBearer: () => opsPerSecond(variants.oauth2JwtBearer, roundMs),
   repeated: () => opsPerSecond(variants.repeated, roundMs),
   cacheOff: () => opsPerSecond(variants.cacheOff, roundMs),
+  nodeCrypto: () => opsPerSecond(variants.nodeCrypto, roundMs),
 });
 const checksBefore = signatureChecks.count;
 let [newCalls, offCalls] = [0, 0];
@@ -109,6 +136,7 @@ const conc = await alternate(rounds, {
   floor: () => opsPerSecond(variants.floor, roundMs, concurrency),
   validateBearer: () => opsPerSecond(() => (newCalls++, variants.validateBearer()), roundMs, concurrency),
   cacheOff: () => opsPerSecond(() => (offCalls++, variants.cacheOff()), roundMs, concurrency),
+  nodeCrypto: () => opsPerSecond(variants.nodeCrypto, roundMs, concurrency),
 });
 // Every call with the cache off verifies a signature; the rest are the cached validator's misses.
 const missShare = (signatureChecks.count - checksBefore - offCalls) / newCalls;
