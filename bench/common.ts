@@ -235,6 +235,11 @@ export function judged(value: number, limit: { atLeast: number } | { atMost: num
   return { ratio: ratioText(value, bound), target: `${op} ${bound}x`, met: valid && passes ? 'yes' : 'no' };
 }
 
+/** A row that only reports its ratio (no target): the ratio with two decimals. */
+export function reported(value: number): Pick<Row, 'ratio' | 'target' | 'met'> {
+  return { ratio: `${value.toFixed(2)}x`, target: '(reported)', met: 'n/a' };
+}
+
 export const fmt = (n: number, digits = 0): string => (Number.isFinite(n) ? n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits }) : String(n));
 
 // --- child processes -------------------------------------------------------------------------

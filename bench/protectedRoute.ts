@@ -6,7 +6,7 @@
  */
 import autocannon from 'autocannon';
 import {
-  alternate, fmt, judged, median, nextJson, pairedRatio, sharedSetup, startWorker,
+  alternate, fmt, judged, median, nextJson, pairedRatio, reported, sharedSetup, startWorker,
   type BenchContext, type MeasurementResult,
 } from './common.js';
 
@@ -109,7 +109,7 @@ export async function protectedRoute(ctx: BenchContext): Promise<MeasurementResu
       },
       {
         measurement: '1. (diagnostic) same route without req.getToken (req/s)', authflow: fmt(nRps), baseline: `floor: ${fmt(fRps)}`,
-        ratio: `${ratioNoToken.toFixed(2)}x`, target: '(reported)', met: 'n/a',
+        ...reported(ratioNoToken),
       },
       {
         measurement: '1. Protected route latency p50 / p99 (ms)', authflow: `${m(runs.authflow, 'p50')} / ${m(runs.authflow, 'p99')}`,

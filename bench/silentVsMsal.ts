@@ -7,7 +7,7 @@
  */
 import { RedisTokenCacheStore } from '../src/index.js';
 import {
-  INVENTORY, clientFor, fmt, judged, median, mintAccessTokens, nextJson, pairedRatio, ratioText, scopesOfCache, signIn, startWorker, within,
+  INVENTORY, clientFor, fmt, judged, median, mintAccessTokens, nextJson, pairedRatio, ratioText, reported, scopesOfCache, signIn, startWorker, within,
   type BenchContext, type MeasurementResult, type MsalJson, type Row,
 } from './common.js';
 import { startHttpsFront } from './tls.js';
@@ -101,7 +101,7 @@ export async function silentVsMsal(ctx: BenchContext): Promise<MeasurementResult
         {
           measurement: '2c. Silent cache hit from Redis, no local copy (localCacheSeconds: 0), sequential (ops/s)',
           authflow: fmt(median(result.sequential.authflowStore)), baseline: `msal-node DistributedCachePlugin: ${fmt(seqM)}`,
-          ratio: `${pairedRatio(result.sequential.authflowStore, result.sequential.msal).toFixed(2)}x`, target: '(reported)', met: 'n/a',
+          ...reported(pairedRatio(result.sequential.authflowStore, result.sequential.msal)),
         },
         floorRow('2d. Silent cache hit from Redis (localCacheSeconds: 0), sequential, vs one HGETALL (ops/s)', result.floor.sequential),
         floorRow(`2e. Silent cache hit from Redis (localCacheSeconds: 0), ${config.concurrency} concurrent, vs one HGETALL (ops/s)`, result.floor.concurrent),
